@@ -1,0 +1,3 @@
+from pyve.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,17 @@
+"""One module per backend; `get_backend` maps a backend name to it."""
+
+from __future__ import annotations
+
+from pyve.backends.base import Backend
+
+
+def get_backend(name: str) -> Backend:
+    if name == "venv":
+        from pyve.backends.venv import VenvBackend
+
+        return VenvBackend()
+    if name == "micromamba":
+        from pyve.backends.conda import CondaBackend
+
+        return CondaBackend()
+    raise ValueError(f"unknown backend {name!r}")  # decision.py validated it already

@@ -1,0 +1,53 @@
+"""The small protocol every backend implements, and the Stage it hands to the task graph."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from pyve.decision import Decision
+from pyve.project import Project
+
+# A check returns None when fine, else the reason the stage must run ("python 3.11.7 removed").
+Check = Callable[[], "str | None"]
+
+
+@dataclass
+class Stage:
+    """One step of the build, turned into one doit task by graph.py.
+
+    `file_dep` and `targets` are paths relative to the project root. The graph adds a stamp
+    target per stage; stages listed in `after` are ordered first and their stamps become
+    file_dep here, so a stage re-runs whenever one it depends on re-ran.
+    """
+
+    name: str
+    action: Callable[[], str | None]  # returns the stamp text (default: a fresh id)
+    file_dep: list[str] = field(default_factory=list)
+    targets: list[str] = field(default_factory=list)
+    config: dict[str, Any] = field(default_factory=dict)
+    checks: list[Check] = field(default_factory=list)
+    after: list[str] = field(default_factory=list)
+    missing_reason: str = "output missing"
+
+
+class Backend(Protocol):
+    name: str
+
+    def env_dir(self, project: Project, decision: Decision) -> Path:
+        """Where the environment lives."""
+        ...
+
+    def stages(self, project: Project, decision: Decision) -> list[Stage]:
+        """The build, in order: detect, create-env, ... , the lock stage last."""
+        ...
+
+    def lock_stage(self) -> str:
+        """The stage `pyve lock` runs alone."""
+        ...
+
+    def run_env(self, project: Project, decision: Decision) -> dict[str, str]:
+        """Environment variables that activate the env (PATH first, VIRTUAL_ENV, ...)."""
+        ...

@@ -1,0 +1,165 @@
+"""The command line: one argparse definition (help and docs come from it), the Backends
+Guide's `--init`/`--purge` spellings, and the one place errors become exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import importlib
+import os
+import re
+import sys
+import tempfile
+import traceback
+from collections.abc import Sequence
+from typing import NoReturn
+
+from pyve import __version__, ui
+from pyve.errors import EXIT_INTERRUPTED, EXIT_USAGE, PyveError
+
+COMMANDS = ("init", "build", "lock", "purge", "status", "run")
+LEGACY = {"--init": "init", "--purge": "purge"}
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but an unknown word is one line naming the nearest valid spelling, exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        match = re.search(r"invalid choice: '([^']*)'", message)
+        if match:
+            word = match.group(1)
+            message = f"unknown command {word!r}" + _suggest(word, COMMANDS)
+        else:
+            match = re.search(r"unrecognized arguments: (\S+)", message)
+            if match:
+                word = match.group(1).split("=")[0]
+                message = f"unknown option {word!r}" + _suggest(word, self._all_options())
+        ui.error(message, hint=f"see `{self.prog} --help`")
+        raise SystemExit(EXIT_USAGE)
+
+    def _all_options(self) -> list[str]:
+        options = [o for a in self._actions for o in a.option_strings]
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub in action.choices.values():
+                    options += [o for a in sub._actions for o in a.option_strings]
+        return options
+
+
+def _suggest(word: str, choices: Sequence[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _add_decision_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--backend", metavar="venv|micromamba|auto",
+                   help="override backend detection (also: PYVE_BACKEND)")
+    p.add_argument("--python", metavar="VERSION", help="Python version, e.g. 3.11 or 3.11.7")
+    deps = p.add_mutually_exclusive_group()
+    deps.add_argument("--auto-install-deps", action="store_true",
+                      help="install pip dependencies without asking")
+    deps.add_argument("--no-install-deps", action="store_true",
+                      help="do not install pip dependencies")
+    p.add_argument("-y", "--yes", action="store_true", help="accept every default, no prompts")
+
+
+def build_parser() -> Parser:
+    parser = Parser(
+        prog="pyve",
+        description="Give a Python project its environment (venv or micromamba) in one command, "
+        "and keep it right as the project changes.",
+    )
+    parser.add_argument("--version", action="version", version=f"pyve {__version__}")
+    parser.add_argument("-q", "--quiet", action="store_true", help="print errors only")
+    parser.add_argument("-v", "--verbose", action="store_true", help="show commands pyve runs")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    parser.add_argument("-C", dest="directory", metavar="DIR",
+                        help="run as if pyve was started in DIR (the project root)")
+    sub = parser.add_subparsers(dest="command_name", metavar="COMMAND", parser_class=Parser)
+
+    p = sub.add_parser("init", help="decide the backend and Python, record them, build the env")
+    p.add_argument("version", nargs="?", help="Python version (same as --python)")
+    _add_decision_options(p)
+    p.add_argument("--force", action="store_true", help="rebuild every stage")
+
+    p = sub.add_parser("build", help="bring the environment up to date (only stale stages run)")
+    _add_decision_options(p)
+    p.add_argument("--force", action="store_true", help="rebuild every stage")
+
+    p = sub.add_parser("lock", help="write the lock file (requirements.lock.txt / conda-lock.yml)")
+    p.add_argument("--backend", metavar="venv|micromamba|auto", help="override the backend")
+
+    p = sub.add_parser("purge", help="remove what pyve made (env, .pyve/, .gitignore lines)")
+    p.add_argument("--dry-run", action="store_true", help="list what would be removed")
+
+    p = sub.add_parser("status", help="backend, python, env and each stage: fresh or stale, why")
+    p.add_argument("--backend", metavar="venv|micromamba|auto", help="override the backend")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+    p = sub.add_parser("run", help="run a command inside the environment")
+    p.add_argument("command", nargs=argparse.REMAINDER, help="the command and its arguments")
+    return parser
+
+
+def normalize_argv(argv: list[str]) -> list[str]:
+    """`pyve --init 3.11 --backend venv` -> `pyve init 3.11 --backend venv` (the Guide's form)."""
+    if any(a in COMMANDS for a in argv):
+        first = next(a for a in argv if a in COMMANDS or a in LEGACY)
+        if first in COMMANDS:
+            return argv
+    for flag, command in LEGACY.items():
+        if flag in argv:
+            rest = [a for a in argv if a != flag]
+            # global options stay before the command; everything else belongs to it
+            head: list[str] = []
+            while rest and rest[0] in ("-q", "--quiet", "-v", "--verbose", "--debug", "-C"):
+                head.append(rest.pop(0))
+                if head[-1] == "-C" and rest:
+                    head.append(rest.pop(0))
+            return [*head, command, *rest]
+    return argv
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = normalize_argv(list(sys.argv[1:] if argv is None else argv))
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    ui.quiet, ui.verbose = args.quiet, args.verbose
+    if not args.command_name:
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        if args.directory:
+            _chdir(args.directory)
+        module = importlib.import_module(f"pyve.commands.{args.command_name}")
+        return int(module.run(args))
+    except PyveError as exc:
+        if args.debug:
+            traceback.print_exc()
+        ui.error(exc.message, exc.hint)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        ui.err().print("interrupted; the next `pyve build` repairs what was left unfinished")
+        return EXIT_INTERRUPTED
+    except Exception:  # noqa: BLE001 - one line + a log file, never a raw traceback
+        if args.debug:
+            raise
+        log = _write_crash_log()
+        ui.error(f"internal error: {sys.exc_info()[1]!r}",
+                 hint=f"details in {log}; please attach it to a bug report")
+        return 1
+
+
+def _chdir(directory: str) -> None:
+    try:
+        os.chdir(directory)
+    except OSError as exc:
+        raise PyveError(f"-C {directory}: {exc.strerror}", hint="name an existing project folder",
+                        exit_code=EXIT_USAGE) from None
+
+
+def _write_crash_log() -> str:
+    fd, path = tempfile.mkstemp(prefix="pyve-crash-", suffix=".log")
+    with os.fdopen(fd, "w") as handle:
+        handle.write(f"pyve {__version__}, python {sys.version}\n{traceback.format_exc()}")
+    return path

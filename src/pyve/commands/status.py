@@ -1,0 +1,36 @@
+"""`pyve status`: backend and why, python and why, env path, each stage fresh or stale."""
+
+from __future__ import annotations
+
+import json
+from argparse import Namespace
+
+from pyve import ui
+from pyve.commands.common import load_backend, make_decision
+from pyve.graph import plan
+from pyve.project import Project
+
+
+def run(args: Namespace) -> int:
+    project = Project.load()
+    decision = make_decision(project, args, interactive=False)
+    backend = load_backend(decision.backend)
+    stages = backend.stages(project, decision)
+    results = plan(project, stages)
+    env_dir = backend.env_dir(project, decision)
+    if getattr(args, "json", False):
+        print(json.dumps({
+            **decision.as_dict(),
+            "env": str(env_dir),
+            "stages": [r.as_dict() for r in results],
+        }, indent=2))
+        return 0
+    ui.info(f"backend: {decision.backend}  ({decision.backend_reason})")
+    ui.info(f"python:  {decision.python_version}  ({decision.python_reason})  "
+            f"{decision.python_path}")
+    ui.info(f"env:     {env_dir}" + ("" if env_dir.exists() else "  (not created yet)"))
+    ui.say("stages:")
+    for result in results:
+        why = f"  ({'; '.join(result.reasons)})" if result.reasons else ""
+        ui.info(f"  {result.name:<11} {result.status}{why}")
+    return 0

@@ -1,0 +1,97 @@
+"""What to build: backend, Python, dependency sources -- pure data, decided before any output.
+
+Precedence for the backend: --backend > PYVE_BACKEND > pyve.toml > the project's files.
+Only the "both kinds of files" case needs the user; `choose_backend` says so and the command asks.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+
+from pyve.errors import UsageError
+
+BACKENDS = ("venv", "micromamba")
+BACKEND_ALIASES = {"conda": "micromamba", "mamba": "micromamba"}
+
+
+@dataclass(frozen=True)
+class BackendChoice:
+    backend: str | None  # None: ambiguous, the user must be asked (default micromamba)
+    reason: str
+    conda_files: tuple[str, ...] = ()
+    pip_files: tuple[str, ...] = ()
+
+    @property
+    def ambiguous(self) -> bool:
+        return self.backend is None
+
+
+def normalize_backend(name: str, where: str) -> str | None:
+    """Validate a backend name; 'auto' -> None (decide from files)."""
+    value = name.strip().lower()
+    if value == "auto":
+        return None
+    value = BACKEND_ALIASES.get(value, value)
+    if value not in BACKENDS:
+        close = difflib.get_close_matches(value, [*BACKENDS, "auto"], n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise UsageError(
+            f"invalid backend {name!r} in {where}",
+            hint=f"{hint}valid backends: venv, micromamba, auto",
+        )
+    return value
+
+
+def choose_backend(
+    cli: str | None,
+    env: str | None,
+    recorded: str | None,
+    conda_files: list[str],
+    pip_files: list[str],
+) -> BackendChoice:
+    files = (tuple(conda_files), tuple(pip_files))
+    for value, where in ((cli, "--backend"), (env, "PYVE_BACKEND"), (recorded, "pyve.toml")):
+        if value:
+            backend = normalize_backend(value, where)
+            if backend:
+                return BackendChoice(backend, f"{where} says {backend}", *files)
+    if conda_files and pip_files:
+        return BackendChoice(None, "both conda and pip files found", *files)
+    if conda_files:
+        return BackendChoice("micromamba", f"{conda_files[0]} found", *files)
+    if pip_files:
+        return BackendChoice("venv", f"{pip_files[0]} found", *files)
+    return BackendChoice("venv", "no project files found (default)", *files)
+
+
+def resolve_ambiguous(choice: BackendChoice, use_micromamba: bool, how: str) -> BackendChoice:
+    backend = "micromamba" if use_micromamba else "venv"
+    return BackendChoice(backend, how, choice.conda_files, choice.pip_files)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Everything the task graph needs. Built once per command; never printed while built."""
+
+    backend: str
+    backend_reason: str
+    python_version: str  # X.Y.Z actually used
+    python_path: str
+    python_reason: str
+    python_request: str | None  # what was asked for, recorded in pyve.toml
+    pip_sources: tuple[str, ...] = ()  # files whose pip dependencies we install
+    skipped_sources: tuple[str, ...] = ()  # found, but the user said no
+    installer: str = "pip"
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "backend": self.backend,
+            "backend_reason": self.backend_reason,
+            "python": self.python_version,
+            "python_path": self.python_path,
+            "python_reason": self.python_reason,
+            "pip_sources": list(self.pip_sources),
+            "installer": self.installer,
+        }

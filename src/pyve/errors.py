@@ -1,0 +1,27 @@
+"""The one error type for "the user must act", and the exit codes pyve promises."""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_FAILURE = 1  # a build, check or command failed
+EXIT_USAGE = 2  # the command line or a setting was invalid
+EXIT_INTERRUPTED = 130
+
+
+class PyveError(Exception):
+    """A problem the user must act on: one line (+ an optional hint), exit code `exit_code`."""
+
+    def __init__(
+        self, message: str, hint: str | None = None, exit_code: int = EXIT_FAILURE
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.exit_code = exit_code
+
+
+class UsageError(PyveError):
+    """Invalid command line, backend name or setting: exit 2, nothing touched."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message, hint, exit_code=EXIT_USAGE)

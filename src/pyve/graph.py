@@ -1,0 +1,278 @@
+"""The build as a doit task graph: stages -> doit tasks, run under a lock, with reasons.
+
+doit decides what is stale (file_dep digests, targets, uptodate checks); this module only
+translates its reasons into words a user reads ("requirements.txt changed") and keeps the
+state in .pyve/state.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from doit.control import TaskControl
+from doit.dependency import Dependency, DependencyStatus, JSONCodec
+from doit.exceptions import TaskFailed
+from doit.runner import Runner
+from doit.task import Stream, dict_to_task
+
+from pyve.backends.base import Stage
+from pyve.errors import PyveError
+from pyve.fingerprint import XxhashChecker, data_digest
+from pyve.fsutil import atomic_write_text
+from pyve.project import Project
+from pyve.state import AtomicJsonDB
+
+STAMP_DIR = ".pyve/stamps"
+STATE_FILE = ".pyve/state.json"
+
+
+def stamp_path(stage: str) -> str:
+    return f"{STAMP_DIR}/{stage}"
+
+
+@dataclass
+class StageResult:
+    name: str
+    status: str  # ran | up to date | failed | stale | not run
+    reasons: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"stage": self.name, "status": self.status, "reasons": self.reasons,
+                "seconds": round(self.seconds, 3)}
+
+
+class ConfigCheck:
+    """Like doit's config_changed, but says what changed ("python 3.11.7 -> 3.11.9")."""
+
+    KEY = "_pyve_config"
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.config = config
+        self.reason: str | None = None
+
+    def __call__(self, task: Any, values: dict[str, Any]) -> bool:
+        task.value_savers.append(lambda: {self.KEY: self.config})
+        old = values.get(self.KEY)
+        if old is None:
+            self.reason = None
+            return True  # first run: the file_dep/target reasons speak
+        if old == json.loads(json.dumps(self.config)):
+            return True
+        changed = [k for k in sorted({*old, *self.config}) if old.get(k) != self.config.get(k)]
+        self.reason = "; ".join(f"{k} {old.get(k)} -> {self.config.get(k)}" for k in changed)
+        return False
+
+
+class CheckAdapter:
+    """A backend Check as a doit uptodate callable that never raises (doit would exit 3)."""
+
+    def __init__(self, check: Any) -> None:
+        self.check = check
+        self.reason: str | None = None
+
+    def __call__(self) -> bool:
+        try:
+            self.reason = self.check()
+        except Exception as exc:  # noqa: BLE001 - a broken check means "rebuild", never a crash
+            self.reason = f"check failed: {exc}"
+        return self.reason is None
+
+
+class ReasonDependency(Dependency):  # type: ignore[misc]
+    """Always collect doit's reasons, and keep them on the task for the reporter."""
+
+    def get_status(self, task: Any, tasks_dict: Any, get_log: bool = False) -> DependencyStatus:
+        is_new = not self._in(task.name)
+        status = super().get_status(task, tasks_dict, get_log=True)
+        task.pyve_reasons = explain(task, status, is_new)
+        return status
+
+
+def explain(task: Any, status: DependencyStatus, is_new: bool) -> list[str]:
+    if status.status == "up-to-date":
+        return []
+    if is_new:
+        return ["first build"]
+    reasons: list[str] = []
+    for utd, _args, _kwargs in status.reasons.get("uptodate_false", []):
+        if getattr(utd, "reason", None):
+            reasons.append(utd.reason)
+    for target in status.reasons.get("missing_target", []):
+        if target.startswith(STAMP_DIR):
+            reasons.append("never completed")
+        else:
+            reasons.append(task.pyve_missing_reason)
+    if status.reasons.get("checker_changed"):
+        reasons.append("state format changed")
+    for dep in status.reasons.get("changed_file_dep", []):
+        if dep.startswith(STAMP_DIR + "/"):
+            reasons.append(f"{dep.rsplit('/', 1)[1]} re-ran")
+        else:
+            reasons.append(f"{dep} changed")
+    for dep in status.reasons.get("added_file_dep", []):
+        reasons.append(f"{dep} added")
+    for dep in status.reasons.get("removed_file_dep", []):
+        reasons.append(f"{dep} removed")
+    for dep in status.reasons.get("missing_file_dep", []):
+        reasons.append(f"{dep} missing")
+    return list(dict.fromkeys(reasons)) or ["inputs changed"]
+
+
+class Reporter:
+    """Collects results and prints one line per stage as it goes."""
+
+    def __init__(self, on_line: Any) -> None:
+        self.on_line = on_line
+        self.results: dict[str, StageResult] = {}
+        self.errors: dict[str, PyveError] = {}
+        self._started: dict[str, float] = {}
+
+    def initialize(self, tasks: Any, selected: Any) -> None: ...
+    def get_status(self, task: Any) -> None: ...
+    def skip_ignore(self, task: Any) -> None: ...
+    def teardown_task(self, task: Any) -> None: ...
+    def complete_run(self) -> None: ...
+
+    def execute_task(self, task: Any) -> None:
+        self._started[task.name] = time.perf_counter()
+        self.on_line(StageResult(task.name, "running", getattr(task, "pyve_reasons", [])))
+
+    def add_success(self, task: Any) -> None:
+        seconds = time.perf_counter() - self._started.get(task.name, time.perf_counter())
+        result = StageResult(task.name, "ran", getattr(task, "pyve_reasons", []), seconds)
+        self.results[task.name] = result
+        self.on_line(result)
+
+    def add_failure(self, task: Any, fail: Any) -> None:
+        seconds = time.perf_counter() - self._started.get(task.name, time.perf_counter())
+        if task.name not in self.errors:
+            self.errors[task.name] = PyveError(f"stage {task.name} failed: {fail.get_msg()}")
+        result = StageResult(task.name, "failed", getattr(task, "pyve_reasons", []), seconds)
+        self.results[task.name] = result
+        self.on_line(result)
+
+    def skip_uptodate(self, task: Any) -> None:
+        result = StageResult(task.name, "up to date")
+        self.results[task.name] = result
+        self.on_line(result)
+
+    def cleanup_error(self, exception: Any) -> None: ...
+
+    def runtime_error(self, msg: str) -> None:
+        self.errors["runtime"] = PyveError(msg)
+
+
+def _to_task(stage: Stage, known: set[str], errors: dict[str, PyveError]) -> Any:
+    stamp = stamp_path(stage.name)
+
+    def action() -> Any:
+        try:
+            text = stage.action()
+        except PyveError as exc:
+            errors[stage.name] = exc
+            return TaskFailed(exc.message)
+        atomic_write_text(Path(stamp), text if text is not None else uuid.uuid4().hex)
+        return None
+
+    after = [name for name in stage.after if name in known]
+    task = dict_to_task({
+        "name": stage.name,
+        "actions": [action],
+        "file_dep": [*stage.file_dep, *(stamp_path(a) for a in after)],
+        "targets": [*stage.targets, stamp],
+        "task_dep": after,
+        "uptodate": [ConfigCheck(stage.config), *(CheckAdapter(c) for c in stage.checks)],
+        "verbosity": 2,  # our actions capture their subprocesses' output themselves
+    })
+    task.pyve_missing_reason = stage.missing_reason
+    return task
+
+
+@contextmanager
+def in_dir(path: Path) -> Iterator[None]:
+    """doit stores paths as given: run from the project root with relative paths."""
+    old = os.getcwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(old)
+
+
+def _dependency(project: Project) -> ReasonDependency:
+    project.state_dir.mkdir(exist_ok=True)
+    return ReasonDependency(
+        AtomicJsonDB, str(project.root / STATE_FILE), checker_cls=XxhashChecker,
+        codec_cls=JSONCodec,
+    )
+
+
+def run_stages(
+    project: Project, stages: list[Stage], on_line: Any, force: bool = False
+) -> list[StageResult]:
+    """Run the stages (those up to date are skipped); raise PyveError on the first failure."""
+    reporter = Reporter(on_line)
+    known = {s.name for s in stages}
+    with in_dir(project.root):
+        tasks = [_to_task(s, known, reporter.errors) for s in stages]
+        dep = _dependency(project)
+        control = TaskControl(tasks)
+        control.process([s.name for s in stages])
+        runner = Runner(dep, reporter, always_execute=force, stream=Stream(2))
+        runner.run_all(control.task_dispatcher())
+    if reporter.errors:
+        raise next(iter(reporter.errors.values()))
+    return [reporter.results.get(s.name, StageResult(s.name, "not run")) for s in stages]
+
+
+def plan(project: Project, stages: list[Stage]) -> list[StageResult]:
+    """What a build would do, and why, without running anything."""
+    known = {s.name for s in stages}
+    results: list[StageResult] = []
+    stale: set[str] = set()
+    with in_dir(project.root):
+        tasks = [_to_task(s, known, {}) for s in stages]
+        dep = _dependency(project)
+        tasks_dict = {t.name: t for t in tasks}
+        for stage, task in zip(stages, tasks, strict=True):
+            status = dep.get_status(task, tasks_dict)
+            reasons = list(task.pyve_reasons)
+            if status.status == "error":
+                reasons = reasons or [status.get_error_message() or "inputs missing"]
+            upstream = [a for a in stage.after if a in stale]
+            if status.status != "up-to-date" or upstream:
+                stale.add(stage.name)
+                if not reasons:
+                    reasons = [f"after {upstream[0]}"]
+                results.append(StageResult(stage.name, "stale", reasons))
+            else:
+                results.append(StageResult(stage.name, "up to date"))
+    return results
+
+
+def fingerprints(project: Project, stages: list[Stage]) -> dict[str, str]:
+    """Per-stage content fingerprints: inputs' content, settings, and upstream fingerprints."""
+    from pyve.fingerprint import file_digest
+
+    result: dict[str, str] = {}
+    for stage in stages:
+        files = {}
+        for dep in stage.file_dep:
+            path = project.root / dep
+            files[dep] = file_digest(path) if path.is_file() else None
+        result[stage.name] = data_digest({
+            "stage": stage.name,
+            "files": files,
+            "config": stage.config,
+            "upstream": [result[a] for a in stage.after if a in result],
+        })
+    return result

@@ -1,0 +1,184 @@
+"""The project: its root, the files pyve reads, pyve.toml, and pyve's .gitignore lines."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pyve.errors import PyveError, UsageError
+from pyve.fsutil import atomic_write_text
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+CONDA_FILES = ("environment.yml", "conda-lock.yml")
+PIP_FILES = ("requirements.txt", "pyproject.toml")
+CONFIG_FILE = "pyve.toml"
+STATE_DIR = ".pyve"
+VENV_DIR = ".venv"
+GITIGNORE_MARK = "# added by pyve (pyve purge removes these lines)"
+GITIGNORE_LINES = (".venv/", ".pyve/")
+CONFIG_KEYS = {"backend", "python", "install_deps", "installer", "conda_engine"}
+
+FILE_KINDS = {
+    "environment.yml": "conda/micromamba",
+    "conda-lock.yml": "conda/micromamba",
+    "requirements.txt": "pip requirements",
+    "pyproject.toml": "Python project",
+}
+
+
+@dataclass
+class Project:
+    root: Path
+    config: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, root: Path | None = None) -> Project:
+        root = (root or Path.cwd()).absolute()
+        return cls(root=root, config=read_config(root / CONFIG_FILE))
+
+    def path(self, name: str) -> Path:
+        return self.root / name
+
+    def has(self, name: str) -> bool:
+        return (self.root / name).is_file()
+
+    @property
+    def conda_files(self) -> list[str]:
+        return [f for f in CONDA_FILES if self.has(f)]
+
+    @property
+    def pip_files(self) -> list[str]:
+        return [f for f in PIP_FILES if self.has(f)]
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / STATE_DIR
+
+    def save_config(self, updates: dict[str, Any]) -> None:
+        self.config = {**self.config, **{k: v for k, v in updates.items() if v is not None}}
+        write_config(self.root / CONFIG_FILE, self.config)
+
+
+def read_config(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(
+            f"{path.name}: invalid TOML: {exc}", hint=f"fix {path.name} or delete it"
+        ) from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{path.name}: not UTF-8 text", hint=f"fix {path.name}") from None
+    section = data.get("pyve", data)
+    unknown = sorted(set(section) - CONFIG_KEYS - {"pyve"})
+    if unknown:
+        raise UsageError(
+            f"{path.name}: unknown setting {unknown[0]!r}",
+            hint="valid settings: " + ", ".join(sorted(CONFIG_KEYS)),
+        )
+    for key, value in section.items():
+        if key in CONFIG_KEYS and not isinstance(value, (str, bool)):
+            raise UsageError(f"{path.name}: {key} must be a string, not {value!r}")
+    return {k: v for k, v in section.items() if k in CONFIG_KEYS}
+
+
+def write_config(path: Path, config: dict[str, Any]) -> None:
+    lines = [
+        "# pyve's decisions for this project: `pyve build` in a fresh clone makes the same env.",
+        "# Commit this file. Edit it, or re-run `pyve init`, to change them.",
+    ]
+    for key in sorted(config):
+        lines.append(f"{key} = {json.dumps(config[key])}")
+    atomic_write_text(path, "\n".join(lines) + "\n")
+
+
+def ensure_gitignore(root: Path) -> list[str]:
+    """Add pyve's lines once, below a marker; keep the user's lines and the file's mode."""
+    path = root / ".gitignore"
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    present = {line.strip() for line in text.splitlines()}
+    missing = [line for line in GITIGNORE_LINES if line not in present]
+    if not missing:
+        return []
+    block = "\n".join([GITIGNORE_MARK, *missing]) + "\n"
+    if text and not text.endswith("\n"):
+        text += "\n"
+    if text.strip():
+        text += "\n"
+    atomic_write_text(path, text + block)
+    return missing
+
+
+def remove_gitignore_lines(root: Path) -> list[str]:
+    """Remove the marker block that ensure_gitignore wrote, and nothing else."""
+    path = root / ".gitignore"
+    if not path.is_file():
+        return []
+    lines = path.read_text(encoding="utf-8").splitlines()
+    if GITIGNORE_MARK not in lines:
+        return []
+    start = lines.index(GITIGNORE_MARK)
+    end = start + 1
+    while end < len(lines) and lines[end] in GITIGNORE_LINES:
+        end += 1
+    removed = lines[start + 1 : end]
+    kept = lines[:start] + lines[end:]
+    while start > 0 and kept and start <= len(kept) and kept[start - 1] == "" and (
+        start == len(kept) or kept[start] == ""
+    ):
+        kept.pop(start - 1)  # the blank line we put before our block
+        start -= 1
+    if not any(line.strip() for line in kept):
+        path.unlink()  # we created it; nothing of the user's is left in it
+        return removed
+    atomic_write_text(path, "\n".join(kept) + "\n")
+    return removed
+
+
+def read_python_pin(root: Path) -> tuple[str, str] | None:
+    """The project's own Python pin: (spec, where it came from)."""
+    pv = root / ".python-version"
+    if pv.is_file():
+        for line in pv.read_text(encoding="utf-8").splitlines():
+            if line.strip() and not line.startswith("#"):
+                return line.strip(), ".python-version"
+    tv = root / ".tool-versions"
+    if tv.is_file():
+        for line in tv.read_text(encoding="utf-8").splitlines():
+            parts = line.split()
+            if len(parts) >= 2 and parts[0] == "python":
+                return parts[1], ".tool-versions"
+    pp = root / "pyproject.toml"
+    if pp.is_file():
+        try:
+            data = tomllib.loads(pp.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise PyveError(
+                f"pyproject.toml: invalid TOML: {exc}", hint="fix pyproject.toml"
+            ) from None
+        req = data.get("project", {}).get("requires-python")
+        if isinstance(req, str) and req.strip():
+            return req.strip(), "requires-python in pyproject.toml"
+    return None
+
+
+def is_relative_to(path: Path, root: Path) -> bool:
+    try:
+        path.relative_to(root)
+    except ValueError:
+        return False
+    return True
+
+
+def env_flag(name: str) -> str | None:
+    value = os.environ.get(name, "").strip()
+    return value or None

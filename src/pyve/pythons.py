@@ -1,0 +1,128 @@
+"""Find Python interpreters (pyenv, asdf, pythonX.Y on PATH, the running one) and pick one."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import InvalidVersion, Version
+
+from pyve.errors import PyveError, UsageError
+
+_VERSION_DIR = re.compile(r"^\d+\.\d+\.\d+$")
+_REQUEST = re.compile(r"^(?:python|cpython)?-?(\d+)(?:\.(\d+))?(?:\.(\d+))?$")
+
+
+@dataclass(frozen=True)
+class Interpreter:
+    version: str  # X.Y.Z
+    path: str  # the executable
+    source: str  # pyenv, asdf, PATH, running
+
+    @property
+    def minor(self) -> str:
+        return ".".join(self.version.split(".")[:2])
+
+
+def _version_dirs(root: Path, source: str) -> list[Interpreter]:
+    found = []
+    if root.is_dir():
+        for child in root.iterdir():
+            exe = child / "bin" / "python"
+            if _VERSION_DIR.match(child.name) and exe.exists():
+                found.append(Interpreter(child.name, str(exe), source))
+    return found
+
+
+def _probe(exe: str) -> str | None:
+    try:
+        result = subprocess.run(
+            [exe, "-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])"],
+            capture_output=True, text=True, timeout=10, check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    out = result.stdout.strip()
+    return out if result.returncode == 0 and _VERSION_DIR.match(out) else None
+
+
+def _on_path() -> list[Interpreter]:
+    found = []
+    for minor in range(8, 15):
+        exe = shutil.which(f"python3.{minor}")
+        # pyenv shims re-dispatch through pyenv: the pyenv source already lists those.
+        if exe and "shims" not in Path(exe).parts:
+            version = _probe(exe)
+            if version:
+                found.append(Interpreter(version, exe, "PATH"))
+    return found
+
+
+def running() -> Interpreter:
+    """The interpreter running pyve -- its base installation when pyve runs inside a venv."""
+    exe = sys.executable
+    if sys.prefix != sys.base_prefix:
+        name = "python{}.{}".format(*sys.version_info[:2])
+        base = Path(sys.base_prefix) / "bin" / name
+        exe = str(base) if base.exists() else os.path.realpath(exe)
+    return Interpreter("{}.{}.{}".format(*sys.version_info[:3]), exe, "running")
+
+
+def discover() -> list[Interpreter]:
+    """Every interpreter found, newest first (duplicates by real path removed)."""
+    pyenv = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv") / "versions"
+    asdf = Path(os.environ.get("ASDF_DATA_DIR") or Path.home() / ".asdf") / "installs" / "python"
+    candidates = [
+        *_version_dirs(pyenv, "pyenv"),
+        *_version_dirs(asdf, "asdf"),
+        *_on_path(),
+        running(),
+    ]
+    seen: set[str] = set()
+    unique = []
+    for interp in candidates:
+        key = os.path.realpath(interp.path)
+        if key not in seen:
+            seen.add(key)
+            unique.append(interp)
+    return sorted(unique, key=lambda i: Version(i.version), reverse=True)
+
+
+def parse_request(text: str) -> SpecifierSet:
+    """'3.11' -> newest 3.11.x; '3.11.7' -> exactly; '>=3.10' -> a range (requires-python)."""
+    text = text.strip()
+    match = _REQUEST.match(text)
+    if match:
+        parts = [p for p in match.groups() if p is not None]
+        if len(parts) == 1:
+            return SpecifierSet(f"=={parts[0]}.*")
+        return SpecifierSet(f"=={'.'.join(parts)}" + (".*" if len(parts) == 2 else ""))
+    try:
+        return SpecifierSet(text)
+    except InvalidSpecifier:
+        raise UsageError(
+            f"invalid Python version {text!r}",
+            hint="use a version like 3.11 or 3.11.7",
+        ) from None
+
+
+def select(request: str, interpreters: list[Interpreter] | None = None) -> Interpreter:
+    spec = parse_request(request)
+    interpreters = discover() if interpreters is None else interpreters
+    for interp in interpreters:  # newest first
+        try:
+            if Version(interp.version) in spec:
+                return interp
+        except InvalidVersion:
+            continue
+    versions = ", ".join(sorted({i.version for i in interpreters}, key=Version)) or "none"
+    raise PyveError(
+        f"Python {request} is not installed (found: {versions})",
+        hint=f"install it, e.g. `pyenv install {request}`, or choose one of the versions found",
+    )

@@ -1,0 +1,63 @@
+"""Tiny pure-Python wheels for offline pip tests (no build backend needed).
+
+`build_wheel(dir, name, version, requires)` writes one wheel; `build_wheelhouse(dir)` writes the
+default set: alpha 1.0, alpha 2.0, beta 1.0 (requires alpha>=1), gamma 0.1.
+Install with `pip install --no-index --find-links <dir> ...`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import zipfile
+from collections.abc import Iterable
+from pathlib import Path
+
+from packaging.utils import canonicalize_name
+
+DEFAULT_SET: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("alpha", "1.0", ()),
+    ("alpha", "2.0", ()),
+    ("beta", "1.0", ("alpha>=1",)),
+    ("gamma", "0.1", ()),
+)
+# Fixed timestamp so a rebuilt wheel has the same bytes (and sha256).
+_DATE = (2024, 1, 1, 0, 0, 0)
+
+
+def _record_line(path: str, data: bytes) -> str:
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+    return f"{path},sha256={digest},{len(data)}"
+
+
+def build_wheel(dir: Path, name: str, version: str, requires: Iterable[str] = ()) -> Path:
+    """Write `<dir>/<name>-<version>-py3-none-any.whl` (module `<name>` with __version__)."""
+    dir = Path(dir)
+    dir.mkdir(parents=True, exist_ok=True)
+    module = canonicalize_name(name).replace("-", "_")
+    dist_info = f"{module}-{version}.dist-info"
+    metadata = "".join([
+        "Metadata-Version: 2.1\n", f"Name: {name}\n", f"Version: {version}\n",
+        *(f"Requires-Dist: {r}\n" for r in requires),
+    ])
+    files = {
+        f"{module}/__init__.py": f'__version__ = "{version}"\n'.encode(),
+        f"{dist_info}/METADATA": metadata.encode(),
+        f"{dist_info}/WHEEL": (b"Wheel-Version: 1.0\nGenerator: pyve-tests\n"
+                               b"Root-Is-Purelib: true\nTag: py3-none-any\n"),
+    }
+    record = [_record_line(p, d) for p, d in files.items()] + [f"{dist_info}/RECORD,,"]
+    files[f"{dist_info}/RECORD"] = ("\n".join(record) + "\n").encode()
+    wheel = dir / f"{module}-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as zf:
+        for path, data in files.items():
+            zf.writestr(zipfile.ZipInfo(path, date_time=_DATE), data)
+    return wheel
+
+
+def build_wheelhouse(dir: Path) -> Path:
+    """Write the default wheel set into `dir`; return `dir`."""
+    dir = Path(dir)
+    for name, version, requires in DEFAULT_SET:
+        build_wheel(dir, name, version, requires)
+    return dir
