@@ -1,0 +1,257 @@
+"""Solve and install conda environments in-process with py-rattler (0.28).
+
+Sync wrappers over rattler's coroutines; every rattler failure the user can act on becomes a
+one-line PyveError naming the package or channel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+import rattler
+from rattler import (
+    BuildString,
+    GenericVirtualPackage,
+    MatchSpec,
+    PackageName,
+    RepoDataRecord,
+    Version,
+    VirtualPackage,
+)
+from rattler.exceptions import GatewayError, InvalidMatchSpecError, SolverError
+
+from pyve.conda.lockspec import default_virtual_packages
+from pyve.errors import PyveError
+
+
+def default_cache_dir() -> Path:
+    """$PYVE_CACHE_DIR, else $XDG_CACHE_HOME/pyve/pkgs, else ~/.cache/pyve/pkgs."""
+    if os.environ.get("PYVE_CACHE_DIR"):
+        return Path(os.environ["PYVE_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "pyve" / "pkgs"
+
+
+def host_platform() -> str:
+    return str(rattler.Subdir.current())
+
+
+def virtual_packages(platform: str) -> list[Any]:
+    """The host's detected virtual packages, or conda-lock's defaults for another platform."""
+    if platform == host_platform():
+        return list(VirtualPackage.detect())
+    return [GenericVirtualPackage(PackageName(name), Version(version), BuildString(build or "0"))
+            for name, version, build in default_virtual_packages(platform)]
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _run(coro: Any) -> Any:
+    return asyncio.run(coro)
+
+
+def solve(channels: Sequence[str], specs: Sequence[str], platform: str,
+          virtual_packages: Sequence[Any] | None = None) -> list[RepoDataRecord]:
+    """Solve `specs` from `channels` for `platform` (+ noarch); records sorted by name."""
+    if not channels:
+        raise PyveError("no conda channels to solve from",
+                        hint="add 'channels: [conda-forge]' to environment.yml")
+    vps = list(virtual_packages) if virtual_packages is not None else \
+        _virtual_packages_for(platform)
+    try:
+        records = _run(rattler.solve(sources=list(channels), specs=list(specs),
+                                     platforms=[platform, "noarch"], virtual_packages=vps))
+    except SolverError as exc:
+        raise PyveError(f"cannot solve the conda environment for {platform}: "
+                        f"{_solver_reason(exc)}",
+                        hint="relax the version constraints or add the channel that has the "
+                             "package") from exc
+    except GatewayError as exc:
+        raise _gateway_error(exc, channels) from exc
+    except InvalidMatchSpecError as exc:
+        raise PyveError(f"invalid conda spec: {_first_line(exc)}") from exc
+    return sorted(records, key=lambda r: r.name.normalized)
+
+
+def _virtual_packages_for(platform: str) -> list[Any]:
+    return virtual_packages(platform)
+
+
+def _solver_reason(exc: SolverError) -> str:
+    # rattler's message is a tree ("Cannot solve the request because of: ..."); the lines
+    # that name packages carry the reason, so keep them joined on one line.
+    text = str(exc).replace("Cannot solve the request because of:", "")
+    lines = [ln.strip(" │├└─\t") for ln in text.splitlines()]
+    return " ".join(ln for ln in lines[:6] if ln).rstrip(".") or "no solution"
+
+
+def _gateway_error(exc: GatewayError, channels: Sequence[str]) -> PyveError:
+    message = _first_line(exc)
+    named = [c for c in channels if c.rstrip("/").rsplit("/", 1)[-1] in str(exc)]
+    channel = named[0] if named else ", ".join(channels)
+    return PyveError(f"unreachable channel {channel}: {message}",
+                     hint="check the channel name/URL and your network or proxy settings")
+
+
+# --- integrity ---------------------------------------------------------------------------
+
+def url_to_path(url: str) -> Path | None:
+    """The local file of a file:// URL, else None."""
+    parsed = urlparse(url)
+    if parsed.scheme != "file":
+        return None
+    return Path(unquote(parsed.path))
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify_sha256(records: Iterable[RepoDataRecord]) -> None:
+    """Check file:// archives against their recorded sha256 (rattler does not for file://)."""
+    for record in records:
+        path = url_to_path(record.url)
+        if path is None:
+            continue  # rattler verifies downloads over http(s) itself
+        if record.sha256 is None:
+            raise PyveError(f"package {record.file_name} has no sha256 to verify",
+                            hint="re-index the channel")
+        if not path.is_file():
+            raise PyveError(f"package {record.file_name} is missing from its channel: {path}")
+        actual = _sha256_file(path)
+        if actual != record.sha256.hex():
+            raise PyveError(f"package {record.file_name} does not match its sha256 "
+                            f"(expected {record.sha256.hex()[:12]}..., got {actual[:12]}...)",
+                            hint="the channel file was modified after indexing; refusing to "
+                                 "install it")
+
+
+# --- install -----------------------------------------------------------------------------
+
+def install(records: Sequence[RepoDataRecord], prefix: Path, cache_dir: Path | None = None,
+            requested_specs: Sequence[str] = ()) -> None:
+    """Make `prefix` hold exactly `records` (pip-installed files stay); mark it micromamba's.
+
+    On any failure the prefix is removed: a half-linked env is worse than none, and its
+    content-addressed directory is rebuilt on the next run.
+    """
+    prefix = Path(prefix)
+    cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    verify_sha256(records)
+    inner_specs = [MatchSpec(s)._match_spec for s in requested_specs]
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        _run(rattler.install(list(records), target_prefix=prefix, cache_dir=cache_dir,
+                             show_progress=False, requested_specs=inner_specs))
+        _fix_channel_urls(prefix, records)
+        _append_history(prefix, requested_specs)
+    except BaseException as exc:
+        shutil.rmtree(prefix, ignore_errors=True)
+        if isinstance(exc, PyveError | KeyboardInterrupt | SystemExit):
+            raise
+        raise PyveError(f"conda install into {prefix} failed: {_first_line(exc)}",
+                        hint="the partial environment was removed; run the build again") from exc
+
+
+def _channel_of(record: RepoDataRecord) -> str:
+    # The channel URL is the package URL minus "<subdir>/<file>", with a trailing slash.
+    if record.channel:
+        return str(record.channel)
+    return record.url.rsplit("/", 2)[0] + "/"
+
+
+def _fix_channel_urls(prefix: Path, records: Sequence[RepoDataRecord]) -> None:
+    """micromamba needs a string `channel` in conda-meta/*.json; rattler may write null."""
+    by_file = {r.file_name: r for r in records}
+    for meta in (prefix / "conda-meta").glob("*.json"):
+        data = json.loads(meta.read_text(encoding="utf-8"))
+        if isinstance(data.get("channel"), str) and data["channel"]:
+            continue
+        record = by_file.get(data.get("fn", ""))
+        url = data.get("url") or (record.url if record else "")
+        data["channel"] = _channel_of(record) if record else url.rsplit("/", 2)[0] + "/"
+        _atomic_write(meta, json.dumps(data, indent=2))
+
+
+def _append_history(prefix: Path, requested_specs: Sequence[str]) -> None:
+    """A `# update specs:` entry lets `micromamba install -p <env>` treat the env as its own."""
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+    entry = (f"==> {stamp} <==\n# cmd: pyve build\n# conda version: 3.8.0\n"
+             f"# update specs: {json.dumps(list(requested_specs))}\n")
+    history = prefix / "conda-meta" / "history"
+    history.parent.mkdir(parents=True, exist_ok=True)
+    with history.open("a", encoding="utf-8") as handle:
+        handle.write(entry)
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+# --- from a lock -------------------------------------------------------------------------
+
+def records_from_lock(lock_packages: Iterable[dict], platform: str) -> list[RepoDataRecord]:
+    """RepoDataRecords for the conda entries of `platform` in a conda-lock.yml, no solve.
+
+    The lock does not carry everything a record needs (noarch type, build number...), so the
+    channels it names are queried and the records whose URL the lock lists are kept; their
+    sha256 must equal the lock's.
+    """
+    wanted = {p["url"]: p for p in lock_packages
+              if p.get("manager", "conda") == "conda" and p.get("platform") == platform}
+    if not wanted:
+        return []
+    channels = sorted({url.rsplit("/", 2)[0] for url in wanted})
+    names = sorted({p["name"] for p in wanted.values()})
+    try:
+        result = _run(rattler.Gateway().query(channels, [platform, "noarch"], names,
+                                              recursive=False))
+    except GatewayError as exc:
+        raise _gateway_error(exc, channels) from exc
+    found = {r.url: r for per_channel in result for r in per_channel if r.url in wanted}
+    missing = sorted(set(wanted) - set(found))
+    if missing:
+        raise PyveError(f"locked package {missing[0].rsplit('/', 1)[-1]} is no longer in its "
+                        "channel", hint="re-lock the environment (pyve lock)")
+    for url, record in found.items():
+        locked = (wanted[url].get("hash") or {}).get("sha256")
+        if locked and record.sha256 is not None and record.sha256.hex() != locked:
+            raise PyveError(f"package {record.file_name} has sha256 {record.sha256.hex()[:12]}"
+                            f"... in its channel but {locked[:12]}... in the lock",
+                            hint="the channel changed the package; re-lock if you trust it")
+    return sorted(found.values(), key=lambda r: r.name.normalized)
+
+
+# --- cache -------------------------------------------------------------------------------
+
+def cache_clean(cache_dir: Path | None = None) -> int:
+    """Delete the package cache; return the bytes freed."""
+    cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    if not cache_dir.exists():
+        return 0
+    freed = 0
+    for root, _dirs, files in os.walk(cache_dir):
+        for name in files:
+            with contextlib.suppress(OSError):  # vanished meanwhile: nothing to count
+                freed += os.lstat(os.path.join(root, name)).st_size
+    shutil.rmtree(cache_dir, ignore_errors=True)
+    return freed

@@ -1,0 +1,177 @@
+"""Real solves and installs against the local channel (never conda-forge)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import conda_fixtures
+import pytest
+
+from pyve.conda import engine
+from pyve.errors import PyveError
+
+linux_only = pytest.mark.skipif(not sys.platform.startswith("linux") or
+                                engine.host_platform() != "linux-64",
+                                reason="the host-python package is built for linux-64")
+
+
+def names(records: list) -> dict[str, str]:
+    return {r.name.normalized: str(r.version) for r in records}
+
+
+def chan(path: Path) -> str:
+    return str(path)
+
+
+@pytest.mark.parametrize("platform", ["linux-64", "osx-64", "osx-arm64", "win-64"])
+def test_multi_platform_solve(local_channel: Path, platform: str) -> None:
+    records = engine.solve([chan(local_channel)], ["bar"], platform)
+    assert names(records) == {"bar": "0.4", "foo-py": "1.5", "libfoo": "2.0"}
+    libfoo = next(r for r in records if r.name.normalized == "libfoo")
+    assert f"/{platform}/" in libfoo.url
+    assert all(r.channel for r in records)
+
+
+def test_solve_respects_constraints(local_channel: Path) -> None:
+    records = engine.solve([f"file://{local_channel}"], ["bar", "libfoo<2"], "linux-64")
+    assert names(records) == {"bar": "0.3", "foo-py": "1.5", "libfoo": "1.0"}
+
+
+def test_virtual_packages_for_other_platforms() -> None:
+    osx = {str(v.name.normalized) for v in engine.virtual_packages("osx-arm64")}
+    assert osx == {"__unix", "__archspec", "__osx"}
+    win = {str(v.name.normalized) for v in engine.virtual_packages("win-64")}
+    assert "__win" in win and "__unix" not in win
+
+
+@pytest.mark.parametrize(("specs", "expected"), [
+    (["needs-missing"], "does-not-exist"),
+    (["nonexistent-pkg"], "nonexistent-pkg"),
+    (["bar", "libfoo<1"], "libfoo <1"),
+])
+def test_solver_errors_name_the_package(local_channel: Path, specs: list[str],
+                                        expected: str) -> None:
+    with pytest.raises(PyveError) as info:
+        engine.solve([chan(local_channel)], specs, "linux-64")
+    assert info.value.message.startswith("cannot solve the conda environment for linux-64: ")
+    assert expected in info.value.message and "\n" not in info.value.message
+
+
+def test_missing_channel_is_named(tmp_path: Path) -> None:
+    missing = str(tmp_path / "nochannel")
+    with pytest.raises(PyveError, match=f"unreachable channel {missing}"):
+        engine.solve([missing], ["bar"], "linux-64")
+
+
+def test_invalid_spec() -> None:
+    with pytest.raises(PyveError, match="invalid conda spec"):
+        engine.solve(["/nonexistent"], ["numpy>>1"], "linux-64")
+
+
+def test_install_marks_env_for_micromamba(local_channel: Path, tmp_path: Path,
+                                          cache_dir: Path) -> None:
+    prefix = tmp_path / "env"
+    records = engine.solve([chan(local_channel)], ["bar"], "linux-64")
+    engine.install(records, prefix, cache_dir, requested_specs=["bar"])
+    assert (prefix / "share/bar/0.4.txt").read_text() == "bar 0.4\n"
+    metas = list((prefix / "conda-meta").glob("*.json"))
+    assert len(metas) == 3
+    for meta in metas:
+        channel = json.loads(meta.read_text())["channel"]
+        assert isinstance(channel, str) and channel.startswith("file://")
+    history = (prefix / "conda-meta/history").read_text()
+    assert '# update specs: ["bar"]' in history
+    # Re-installing a smaller set syncs exactly: packages not asked for are removed.
+    engine.install(engine.solve([chan(local_channel)], ["libfoo"], "linux-64"), prefix,
+                   cache_dir, requested_specs=["libfoo"])
+    assert not (prefix / "share/bar").exists()
+    assert history.count("==>") == 1
+    assert (prefix / "conda-meta/history").read_text().count("==>") == 2
+
+
+def test_default_cache_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                           sandbox_home: Path) -> None:
+    assert engine.default_cache_dir() == sandbox_home / ".cache/pyve/pkgs"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    assert engine.default_cache_dir() == sandbox_home / ".cache/pyve/pkgs"
+    monkeypatch.setenv("PYVE_CACHE_DIR", str(tmp_path / "c"))
+    assert engine.default_cache_dir() == tmp_path / "c"
+
+
+def test_cache_clean(local_channel: Path, tmp_path: Path, cache_dir: Path) -> None:
+    engine.install(engine.solve([chan(local_channel)], ["bar"], "linux-64"), tmp_path / "env",
+                   cache_dir)
+    freed = engine.cache_clean(cache_dir)
+    assert freed > 0 and not cache_dir.exists()
+    assert engine.cache_clean(cache_dir) == 0
+
+
+def test_tampered_package_refused(local_channel: Path, tmp_path: Path, cache_dir: Path) -> None:
+    channel = conda_fixtures.copy_channel(local_channel, tmp_path / "chan")
+    records = engine.solve([chan(channel)], ["bar"], "linux-64")
+    conda_fixtures.tamper(channel, "noarch", "foo-py-1.5-0.tar.bz2")
+    prefix = tmp_path / "env"
+    with pytest.raises(PyveError, match=r"package foo-py-1.5-0.tar.bz2 does not match its sha256"):
+        engine.install(records, prefix, cache_dir)
+    assert not prefix.exists()
+
+
+def test_partial_prefix_removed_on_failure(local_channel: Path, tmp_path: Path,
+                                           cache_dir: Path) -> None:
+    channel = conda_fixtures.copy_channel(local_channel, tmp_path / "chan")
+    records = engine.solve([chan(channel)], ["bar"], "linux-64")
+    # An archive that vanished after the solve: rattler fails part-way through linking.
+    (channel / "noarch/bar-0.4-0.tar.bz2").unlink()
+    prefix = tmp_path / "env"
+    prefix.mkdir()
+    (prefix / "leftover").write_text("x")
+    with pytest.raises(PyveError, match="missing from its channel"):
+        engine.install(records, prefix, cache_dir)
+    assert (prefix / "leftover").exists()  # refused before anything was touched
+    # A failure inside the install itself removes the half-built prefix.
+    good = engine.solve([chan(local_channel)], ["bar"], "linux-64")
+    bad_cache = tmp_path / "cache-is-a-file"
+    bad_cache.write_text("not a directory")
+    with pytest.raises(PyveError, match=r"conda install into .* failed"):
+        engine.install(good, prefix, bad_cache)
+    assert not prefix.exists()
+
+
+@linux_only
+def test_pip_installs_into_the_env(local_channel: Path, wheelhouse: Path, tmp_path: Path,
+                                   cache_dir: Path) -> None:
+    prefix = tmp_path / "env"
+    records = engine.solve([chan(local_channel)], ["python", "pip"], "linux-64")
+    engine.install(records, prefix, cache_dir, requested_specs=["python", "pip"])
+    python = prefix / "bin/python"
+    run = subprocess.run([str(python), "-m", "pip", "install", "--no-index", "--find-links",
+                          str(wheelhouse), "beta"], capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stderr
+    check = subprocess.run([str(python), "-c", "import sys, alpha, beta; "
+                            "print(sys.prefix, alpha.__version__, alpha.__file__)"],
+                           capture_output=True, text=True, check=True)
+    env_prefix, version, location = check.stdout.split()
+    assert Path(env_prefix) == prefix and version == "2.0"
+    assert Path(location).is_relative_to(prefix)
+    # A conda re-sync leaves pip-installed files alone.
+    engine.install(records, prefix, cache_dir, requested_specs=["python", "pip"])
+    assert list((prefix / "lib").glob("python*/site-packages/alpha/__init__.py"))
+
+
+def test_records_from_lock_roundtrip(local_channel: Path, tmp_path: Path,
+                                     cache_dir: Path) -> None:
+    solved = engine.solve([chan(local_channel)], ["bar"], "osx-arm64")
+    entries = [{"name": r.name.normalized, "manager": "conda", "platform": "osx-arm64",
+                "url": r.url, "hash": {"sha256": r.sha256.hex()}} for r in solved]
+    rebuilt = engine.records_from_lock(entries, "osx-arm64")
+    assert [r.url for r in rebuilt] == [r.url for r in solved]
+    assert engine.records_from_lock(entries, "linux-64") == []
+    entries[0]["hash"]["sha256"] = "0" * 64
+    with pytest.raises(PyveError, match="in the lock"):
+        engine.records_from_lock(entries, "osx-arm64")
+    entries[0]["url"] = entries[0]["url"].replace("bar-0.4", "bar-9.9")
+    with pytest.raises(PyveError, match=r"bar-9\.9-0\.tar\.bz2 is no longer in its channel"):
+        engine.records_from_lock(entries, "osx-arm64")

@@ -1,0 +1,199 @@
+"""Build a local conda channel of synthetic packages for offline tests.
+
+Plain functions (no pytest) so any conftest can wrap them in a fixture:
+
+- ``build_channel(dir)``: a channel with noarch and per-platform packages
+  (``libfoo`` 1.0/2.0 on linux-64, osx-64, osx-arm64, win-64; ``foo-py`` noarch
+  depends on ``libfoo >=1``; ``bar`` noarch depends on ``foo-py``; ``baz`` linux-64 only;
+  ``needs-missing`` depends on a package that does not exist), indexed.
+- ``add_host_python(channel_dir)``: ``python-<host X.Y.Z>-0_host`` (linux-64) that makes the
+  prefix a venv of the host interpreter, and ``pip`` (noarch python) from ensurepip's wheel.
+- ``tamper(channel_dir, subdir, file_name)``: rewrite an archive after indexing so its sha256
+  no longer matches repodata.json.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import json
+import os
+import platform
+import sys
+import tarfile
+import zipfile
+from pathlib import Path
+
+from rattler.index import index_fs
+
+PLATFORMS = ("linux-64", "osx-64", "osx-arm64", "win-64")
+# Fixed mtime: archives (and so their sha256) are reproducible across runs.
+_MTIME = 1_700_000_000
+
+
+def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    info.mtime = _MTIME
+    info.mode = 0o644
+    tar.addfile(info, io.BytesIO(data))
+
+
+def _add_symlink(tar: tarfile.TarFile, name: str, target: str) -> None:
+    info = tarfile.TarInfo(name)
+    info.type = tarfile.SYMTYPE
+    info.linkname = target
+    info.mtime = _MTIME
+    tar.addfile(info)
+
+
+def build_package(
+    channel_dir: Path,
+    subdir: str,
+    name: str,
+    version: str,
+    build: str = "0",
+    depends: list[str] | tuple[str, ...] = (),
+    files: dict[str, bytes] | None = None,
+    symlinks: dict[str, str] | None = None,
+    noarch: str | None = None,
+) -> Path:
+    """Write ``<channel>/<subdir>/<name>-<version>-<build>.tar.bz2``; return its path.
+
+    ``files`` are regular files (path -> content), ``symlinks`` path -> link target.
+    """
+    files = dict(files or {})
+    symlinks = dict(symlinks or {})
+    if not files and not symlinks:
+        # Every package owns one file so installs are observable in the prefix.
+        files = {f"share/{name}/{version}.txt": f"{name} {version}\n".encode()}
+    index = {
+        "name": name,
+        "version": version,
+        "build": build,
+        "build_number": int(build.rsplit("_", 1)[0]) if build.rsplit("_", 1)[0].isdigit() else 0,
+        "depends": list(depends),
+        "subdir": subdir,
+        "license": "MIT",
+        "timestamp": _MTIME * 1000,
+    }
+    if noarch:
+        index["noarch"] = noarch
+    else:
+        index["platform"], index["arch"] = _platform_arch(subdir)
+    paths = [
+        {"_path": p, "path_type": "hardlink", "sha256": hashlib.sha256(d).hexdigest(),
+         "size_in_bytes": len(d)}
+        for p, d in sorted(files.items())
+    ] + [{"_path": p, "path_type": "softlink"} for p in sorted(symlinks)]
+    out_dir = channel_dir / subdir
+    out_dir.mkdir(parents=True, exist_ok=True)
+    archive = out_dir / f"{name}-{version}-{build}.tar.bz2"
+    with tarfile.open(archive, "w:bz2") as tar:
+        _add_bytes(tar, "info/index.json", json.dumps(index, indent=2).encode())
+        _add_bytes(tar, "info/paths.json",
+                   json.dumps({"paths": paths, "paths_version": 1}, indent=2).encode())
+        _add_bytes(tar, "info/files", "".join(f"{p}\n" for p in sorted([*files, *symlinks]))
+                   .encode())
+        for p, d in sorted(files.items()):
+            _add_bytes(tar, p, d)
+        for p, target in sorted(symlinks.items()):
+            _add_symlink(tar, p, target)
+    return archive
+
+
+def _platform_arch(subdir: str) -> tuple[str, str]:
+    plat, _, arch = subdir.partition("-")
+    return plat, {"64": "x86_64", "arm64": "arm64"}.get(arch, arch)
+
+
+def reindex(channel_dir: Path) -> None:
+    """(Re)write repodata.json for every subdir; noarch/ must exist for rattler."""
+    (channel_dir / "noarch").mkdir(parents=True, exist_ok=True)
+    asyncio.run(index_fs(channel_dir))
+
+
+def build_channel(channel_dir: Path) -> Path:
+    """Build and index the synthetic channel in ``channel_dir``; return it."""
+    channel_dir = Path(channel_dir)
+    for subdir in PLATFORMS:
+        for version in ("1.0", "2.0"):
+            build_package(channel_dir, subdir, "libfoo", version, build="h0_0")
+    build_package(channel_dir, "noarch", "foo-py", "1.5", depends=["libfoo >=1"], noarch="generic")
+    build_package(channel_dir, "noarch", "bar", "0.3", depends=["foo-py"], noarch="generic")
+    build_package(channel_dir, "noarch", "bar", "0.4", depends=["foo-py", "libfoo >=2"],
+                  noarch="generic")
+    build_package(channel_dir, "linux-64", "baz", "1.10", depends=["libfoo 1.*"])
+    build_package(channel_dir, "noarch", "needs-missing", "1.0", depends=["does-not-exist"],
+                  noarch="generic")
+    reindex(channel_dir)
+    return channel_dir
+
+
+def host_python_version() -> str:
+    return platform.python_version()
+
+
+def add_host_python(channel_dir: Path) -> Path:
+    """Add ``python-<host>-0_host`` and ``pip`` to an existing channel; reindex; return it.
+
+    The python package holds only pyvenv.cfg + symlinks to the host interpreter, so the
+    prefix acts as a venv of it (sys.prefix is the env; pip installs into the env).
+    Built at test time because the symlink is absolute. linux/macOS hosts only.
+    """
+    channel_dir = Path(channel_dir)
+    version = host_python_version()
+    xy = ".".join(version.split(".")[:2])
+    real = os.path.realpath(getattr(sys, "_base_executable", sys.executable))
+    cfg = (f"home = {os.path.dirname(real)}\ninclude-system-site-packages = false\n"
+           f"version = {version}\n")
+    build_package(
+        channel_dir, "linux-64", "python", version, build="0_host",
+        files={"pyvenv.cfg": cfg.encode(), f"lib/python{xy}/site-packages/.keep": b""},
+        symlinks={"bin/python": real, "bin/python3": "python", f"bin/python{xy}": "python"},
+    )
+    _add_pip_package(channel_dir)
+    reindex(channel_dir)
+    return channel_dir
+
+
+def _add_pip_package(channel_dir: Path) -> Path:
+    """Repackage ensurepip's bundled pip wheel as a noarch:python conda package."""
+    import ensurepip
+
+    bundled = Path(ensurepip.__file__).parent / "_bundled"
+    wheel = next(bundled.glob("pip-*.whl"))
+    pip_version = wheel.name.split("-")[1]
+    files: dict[str, bytes] = {}
+    with zipfile.ZipFile(wheel) as zf:
+        for item in zf.infolist():
+            if not item.is_dir():
+                # noarch: python packages keep files under site-packages/; rattler
+                # relocates them to lib/pythonX.Y/site-packages at link time.
+                files[f"site-packages/{item.filename}"] = zf.read(item)
+    return build_package(channel_dir, "noarch", "pip", pip_version, build="py_0",
+                         depends=["python >=3.7"], files=files, noarch="python")
+
+
+def tamper(channel_dir: Path, subdir: str, file_name: str) -> Path:
+    """Rewrite an archive in place (valid package, different bytes) without reindexing."""
+    archive = Path(channel_dir) / subdir / file_name
+    with tarfile.open(archive, "r:bz2") as src:
+        members = [(m, src.extractfile(m).read() if m.isfile() else None)
+                   for m in src.getmembers()]
+    with tarfile.open(archive, "w:bz2") as dst:
+        for member, data in members:
+            if data is not None and not member.name.startswith("info/"):
+                data = data + b"# tampered\n"
+                member.size = len(data)
+            dst.addfile(member, io.BytesIO(data) if data is not None else None)
+    return archive
+
+
+def copy_channel(src: Path, dst: Path) -> Path:
+    """Copy a built channel (e.g. before tampering with it); return the copy."""
+    import shutil
+
+    shutil.copytree(src, dst)
+    return dst
