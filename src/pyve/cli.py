@@ -3,50 +3,83 @@ Guide's `--init`/`--purge` spellings, and the one place errors become exit codes
 
 from __future__ import annotations
 
-import argparse
-import difflib
-import importlib
 import os
-import re
 import sys
-import tempfile
-import traceback
-from collections.abc import Sequence
-from typing import NoReturn
 
-from pyve import __version__, ui
+from pyve import __version__
 from pyve.errors import EXIT_INTERRUPTED, EXIT_USAGE, PyveError
 
-COMMANDS = ("init", "build", "lock", "purge", "status", "run")
+# Imports are lazy: a no-op `pyve build` / `pyve run` is answered by pyve.fastpath before
+# argparse, rich or doit load (each costs more than the whole fast answer).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Sequence
+    from typing import Any, NoReturn
+
+COMMANDS = ("init", "build", "lock", "purge", "status", "run", "cache", "fingerprint",
+            "shell-hook", "doctor", "completion")
 LEGACY = {"--init": "init", "--purge": "purge"}
 
 
-class Parser(argparse.ArgumentParser):
-    """argparse, but an unknown word is one line naming the nearest valid spelling, exit 2."""
+_parser_class: type[argparse.ArgumentParser] | None = None
 
-    def error(self, message: str) -> NoReturn:
-        match = re.search(r"invalid choice: '([^']*)'", message)
-        if match:
-            word = match.group(1)
-            message = f"unknown command {word!r}" + _suggest(word, COMMANDS)
-        else:
-            match = re.search(r"unrecognized arguments: (\S+)", message)
+
+def __getattr__(name: str) -> object:
+    """`pyve.cli.Parser`, defined on first use (PEP 562): it needs argparse."""
+    if name == "Parser":
+        return _make_parser_class()
+    raise AttributeError(name)
+
+
+def _make_parser_class() -> type[argparse.ArgumentParser]:
+    global _parser_class
+    if _parser_class is None:
+        _parser_class = _define_parser()
+    return _parser_class
+
+
+def _define_parser() -> type[argparse.ArgumentParser]:
+    import argparse
+    import re
+
+    from pyve import ui
+
+    class Parser(argparse.ArgumentParser):
+        """argparse, but an unknown word is one line naming the nearest valid spelling, exit 2.
+        No abbreviations: `--auto-install-dep` is a typo to report, not a prefix to guess."""
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            kwargs.setdefault("allow_abbrev", False)
+            super().__init__(*args, **kwargs)
+
+        def error(self, message: str) -> NoReturn:
+            match = re.search(r"invalid choice: '([^']*)'", message)
             if match:
-                word = match.group(1).split("=")[0]
-                message = f"unknown option {word!r}" + _suggest(word, self._all_options())
-        ui.error(message, hint=f"see `{self.prog} --help`")
-        raise SystemExit(EXIT_USAGE)
+                word = match.group(1)
+                message = f"unknown command {word!r}" + _suggest(word, COMMANDS)
+            else:
+                match = re.search(r"unrecognized arguments: (\S+)", message)
+                if match:
+                    word = match.group(1).split("=")[0]
+                    message = f"unknown option {word!r}" + _suggest(word, self._all_options())
+            ui.error(f"{message} (see `{self.prog} --help`)")  # one line
+            raise SystemExit(EXIT_USAGE)
 
-    def _all_options(self) -> list[str]:
-        options = [o for a in self._actions for o in a.option_strings]
-        for action in self._actions:
-            if isinstance(action, argparse._SubParsersAction):
-                for sub in action.choices.values():
-                    options += [o for a in sub._actions for o in a.option_strings]
-        return options
+        def _all_options(self) -> list[str]:
+            options = [*LEGACY, *(o for a in self._actions for o in a.option_strings)]
+            for action in self._actions:
+                if isinstance(action, argparse._SubParsersAction):
+                    for sub in action.choices.values():
+                        options += [o for a in sub._actions for o in a.option_strings]
+            return options
+
+    return Parser
 
 
 def _suggest(word: str, choices: Sequence[str]) -> str:
+    import difflib
+
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
     return f"; did you mean {close[0]!r}?" if close else ""
 
@@ -63,7 +96,10 @@ def _add_decision_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("-y", "--yes", action="store_true", help="accept every default, no prompts")
 
 
-def build_parser() -> Parser:
+def build_parser() -> argparse.ArgumentParser:
+    import argparse
+
+    Parser = _make_parser_class()  # noqa: N806 - the class, defined on first use
     parser = Parser(
         prog="pyve",
         description="Give a Python project its environment (venv or micromamba) in one command, "
@@ -80,24 +116,69 @@ def build_parser() -> Parser:
     p = sub.add_parser("init", help="decide the backend and Python, record them, build the env")
     p.add_argument("version", nargs="?", help="Python version (same as --python)")
     _add_decision_options(p)
-    p.add_argument("--force", action="store_true", help="rebuild every stage")
+    p.add_argument("--force", action="store_true",
+                   help="rebuild the environment from the current files (every stage runs)")
+    p.add_argument("--no-direnv", action="store_true",
+                   help="do not write a direnv .envrc (written only when none exists)")
 
     p = sub.add_parser("build", help="bring the environment up to date (only stale stages run)")
     _add_decision_options(p)
     p.add_argument("--force", action="store_true", help="rebuild every stage")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--dry-run", action="store_true",
+                      help="list the stages that would run, and why; change nothing")
+    mode.add_argument("--check", action="store_true",
+                      help="exit 0 if every stage is up to date, 1 (listing why) if not; "
+                      "change nothing")
+    p.add_argument("--frozen", action="store_true",
+                   help="install from the existing lock only; fail if it is missing or stale")
+    p.add_argument("--json", action="store_true", help="machine-readable output (docs/json.md)")
 
     p = sub.add_parser("lock", help="write the lock file (requirements.lock.txt / conda-lock.yml)")
     p.add_argument("--backend", metavar="venv|micromamba|auto", help="override the backend")
+    p.add_argument("--platform", action="append", metavar="PLATFORM",
+                   help="conda platform to lock (repeatable), e.g. linux-64, osx-arm64, win-64")
+    p.add_argument("--check", action="store_true",
+                   help="exit 0 if the lock is fresh for every platform, 1 if not; change nothing")
+    p.add_argument("--json", action="store_true", help="with --check: machine-readable output")
+
+    p = sub.add_parser("cache", help="the shared conda package cache")
+    p.add_argument("action", choices=["clean", "info"], help="clean: empty it; info: its size")
 
     p = sub.add_parser("purge", help="remove what pyve made (env, .pyve/, .gitignore lines)")
     p.add_argument("--dry-run", action="store_true", help="list what would be removed")
+    p.add_argument("--unused", action="store_true",
+                   help="remove only conda envs under .pyve/envs/ that nothing points at")
 
     p = sub.add_parser("status", help="backend, python, env and each stage: fresh or stale, why")
     p.add_argument("--backend", metavar="venv|micromamba|auto", help="override the backend")
     p.add_argument("--json", action="store_true", help="machine-readable output")
 
+    p = sub.add_parser("fingerprint",
+                       help="print a CI cache key for the environment (content, platform, Python)")
+    p.add_argument("--backend", metavar="venv|micromamba|auto", help="override the backend")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--stage", metavar="NAME", help="the key of one stage")
+    which.add_argument("--all", action="store_true", help="every stage's key, one per line")
+    p.add_argument("--frozen", action="store_true", help="the keys of a --frozen build")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
     p = sub.add_parser("run", help="run a command inside the environment")
+    p.add_argument("--frozen", action="store_true",
+                   help="run as the environment is: no up-to-date check, no build")
     p.add_argument("command", nargs=argparse.REMAINDER, help="the command and its arguments")
+
+    p = sub.add_parser("shell-hook", help="print shell code that activates the environment")
+    p.add_argument("--shell", choices=["bash", "zsh", "fish"],
+                   help="shell syntax (default: from $SHELL, else bash)")
+    p.add_argument("--backend", metavar="venv|micromamba|auto", help="override the backend")
+
+    p = sub.add_parser("doctor", help="check the environment, locks, disk use and .env")
+    p.add_argument("--backend", metavar="venv|micromamba|auto", help="override the backend")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+    p = sub.add_parser("completion", help="print a shell completion script")
+    p.add_argument("shell", choices=["bash", "zsh"], help="the shell to complete for")
     return parser
 
 
@@ -121,7 +202,18 @@ def normalize_argv(argv: list[str]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = normalize_argv(list(sys.argv[1:] if argv is None else argv))
+    argv = list(sys.argv[1:] if argv is None else argv)
+    from pyve import fastpath
+
+    fast = fastpath.check(argv)  # a no-op build / run in an up-to-date env: answered here
+    if fast is not None:
+        return fast
+    import importlib
+    import traceback
+
+    from pyve import ui
+
+    argv = normalize_argv(argv)
     parser = build_parser()
     args = parser.parse_args(argv)
     ui.quiet, ui.verbose = args.quiet, args.verbose
@@ -131,7 +223,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.directory:
             _chdir(args.directory)
-        module = importlib.import_module(f"pyve.commands.{args.command_name}")
+        # `shell-hook` -> pyve.commands.shell_hook
+        module = importlib.import_module(f"pyve.commands.{args.command_name.replace('-', '_')}")
         return int(module.run(args))
     except PyveError as exc:
         if args.debug:
@@ -159,6 +252,9 @@ def _chdir(directory: str) -> None:
 
 
 def _write_crash_log() -> str:
+    import tempfile
+    import traceback
+
     fd, path = tempfile.mkstemp(prefix="pyve-crash-", suffix=".log")
     with os.fdopen(fd, "w") as handle:
         handle.write(f"pyve {__version__}, python {sys.version}\n{traceback.format_exc()}")

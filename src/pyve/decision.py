@@ -56,6 +56,7 @@ def choose_backend(
             backend = normalize_backend(value, where)
             if backend:
                 return BackendChoice(backend, f"{where} says {backend}", *files)
+            break  # "auto": decide from the files, whatever lower levels say
     if conda_files and pip_files:
         return BackendChoice(None, "both conda and pip files found", *files)
     if conda_files:
@@ -83,6 +84,7 @@ class Decision:
     pip_sources: tuple[str, ...] = ()  # files whose pip dependencies we install
     skipped_sources: tuple[str, ...] = ()  # found, but the user said no
     installer: str = "pip"
+    frozen: bool = False  # install from the existing locks only; never re-solve
     extra: dict[str, str] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, object]:

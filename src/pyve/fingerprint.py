@@ -26,6 +26,14 @@ def data_digest(data: Any) -> str:
     return xxhash.xxh3_128_hexdigest(text.encode())
 
 
+def platform_tag() -> str:
+    """The platform in fingerprints: OS and machine (linux-x86_64, darwin-arm64)."""
+    import platform
+    import sys
+
+    return f"{sys.platform}-{platform.machine().lower()}"
+
+
 class XxhashChecker(FileChangedChecker):
     """doit's MD5Checker logic (mtime, size, digest) with xxh3_128: same mtime -> unchanged
     without reading; other size -> changed; else compare content, so a `git checkout` or

@@ -100,8 +100,10 @@ class ReasonDependency(Dependency):  # type: ignore[misc]
 def explain(task: Any, status: DependencyStatus, is_new: bool) -> list[str]:
     if status.status == "up-to-date":
         return []
-    if is_new:
-        return ["first build"]
+    if is_new:  # plus what a check found (e.g. a .venv pyve did not make)
+        found = [utd.reason for utd, _a, _k in status.reasons.get("uptodate_false", [])
+                 if isinstance(utd, CheckAdapter) and utd.reason]
+        return ["first build", *found]
     reasons: list[str] = []
     for utd, _args, _kwargs in status.reasons.get("uptodate_false", []):
         if getattr(utd, "reason", None):
@@ -116,14 +118,19 @@ def explain(task: Any, status: DependencyStatus, is_new: bool) -> list[str]:
     for dep in status.reasons.get("changed_file_dep", []):
         if dep.startswith(STAMP_DIR + "/"):
             reasons.append(f"{dep.rsplit('/', 1)[1]} re-ran")
-        else:
+        elif not dep.startswith(".pyve/"):  # pyve's own files: the stamp reason says it
             reasons.append(f"{dep} changed")
     for dep in status.reasons.get("added_file_dep", []):
-        reasons.append(f"{dep} added")
+        if not dep.startswith(".pyve/"):
+            reasons.append(f"{dep} added")
     for dep in status.reasons.get("removed_file_dep", []):
-        reasons.append(f"{dep} removed")
+        if not dep.startswith(".pyve/"):
+            reasons.append(f"{dep} removed")
     for dep in status.reasons.get("missing_file_dep", []):
-        reasons.append(f"{dep} missing")
+        if dep.startswith(STAMP_DIR + "/"):  # upstream began and did not finish
+            reasons.append(f"{dep.rsplit('/', 1)[1]} did not complete")
+        else:
+            reasons.append(f"{dep} missing")
     return list(dict.fromkeys(reasons)) or ["inputs changed"]
 
 
@@ -171,23 +178,54 @@ class Reporter:
         self.errors["runtime"] = PyveError(msg)
 
 
+def _test_pause(stage: str, when: str) -> None:
+    """TEST-ONLY hook (tests/e2e/test_interrupts.py), inert unless PYVE_TEST_PAUSE_AT is set.
+
+    PYVE_TEST_PAUSE_AT=<stage>[:after] writes `.pyve/paused-<stage>` before (or after) that
+    stage's action and then waits forever, so a test can send SIGKILL/SIGINT at a known point
+    instead of racing a sleep. Never set it outside tests.
+    """
+    spec = os.environ.get("PYVE_TEST_PAUSE_AT")
+    if not spec:
+        return
+    name, _, point = spec.partition(":")
+    if name != stage or (point or "before") != when:
+        return
+    flag = Path(".pyve") / f"paused-{stage}"  # cwd is the project root (in_dir)
+    flag.write_text(str(os.getpid()), encoding="utf-8")
+    try:
+        while True:
+            time.sleep(0.05)
+    finally:  # SIGINT: leave no trace (SIGKILL leaves the flag: harmless, inside .pyve/)
+        flag.unlink(missing_ok=True)
+
+
 def _to_task(stage: Stage, known: set[str], errors: dict[str, PyveError]) -> Any:
     stamp = stamp_path(stage.name)
 
     def action() -> Any:
+        _test_pause(stage.name, "before")
+        # Until the new stamp is written the stage's output is unfinished (a re-made venv has
+        # lost its packages): drop the old stamp first, so a crash in between reads as "never
+        # completed" next time -- never as up to date, and never as an unchanged upstream.
+        Path(stamp).unlink(missing_ok=True)
         try:
             text = stage.action()
         except PyveError as exc:
             errors[stage.name] = exc
             return TaskFailed(exc.message)
+        _test_pause(stage.name, "after")  # done, but neither stamp nor state says so yet
         atomic_write_text(Path(stamp), text if text is not None else uuid.uuid4().hex)
         return None
 
     after = [name for name in stage.after if name in known]
+    # A stage run alone (`pyve lock`) still records its upstream stamps, so the next full
+    # build sees the same inputs and does not re-run it.
+    alone = [a for a in stage.after if a not in known and Path(stamp_path(a)).is_file()]
     task = dict_to_task({
         "name": stage.name,
         "actions": [action],
-        "file_dep": [*stage.file_dep, *(stamp_path(a) for a in after)],
+        "file_dep": [*stage.file_dep, *(stamp_path(a) for a in [*after, *alone])],
         "targets": [*stage.targets, stamp],
         "task_dep": after,
         "uptodate": [ConfigCheck(stage.config), *(CheckAdapter(c) for c in stage.checks)],
@@ -208,8 +246,9 @@ def in_dir(path: Path) -> Iterator[None]:
         os.chdir(old)
 
 
-def _dependency(project: Project) -> ReasonDependency:
-    project.state_dir.mkdir(exist_ok=True)
+def _dependency(project: Project, create: bool = True) -> ReasonDependency:
+    if create:  # `plan` (pyve status) only reads: it must not create .pyve/
+        project.state_dir.mkdir(exist_ok=True)
     return ReasonDependency(
         AtomicJsonDB, str(project.root / STATE_FILE), checker_cls=XxhashChecker,
         codec_cls=JSONCodec,
@@ -230,7 +269,11 @@ def run_stages(
         runner = Runner(dep, reporter, always_execute=force, stream=Stream(2))
         runner.run_all(control.task_dispatcher())
     if reporter.errors:
-        raise next(iter(reporter.errors.values()))
+        error = next(iter(reporter.errors.values()))
+        # what did run, for `build --json` to report next to the error
+        error.results = [reporter.results.get(s.name, StageResult(s.name, "not run"))  # type: ignore[attr-defined]
+                         for s in stages]
+        raise error
     return [reporter.results.get(s.name, StageResult(s.name, "not run")) for s in stages]
 
 
@@ -241,7 +284,7 @@ def plan(project: Project, stages: list[Stage]) -> list[StageResult]:
     stale: set[str] = set()
     with in_dir(project.root):
         tasks = [_to_task(s, known, {}) for s in stages]
-        dep = _dependency(project)
+        dep = _dependency(project, create=False)
         tasks_dict = {t.name: t for t in tasks}
         for stage, task in zip(stages, tasks, strict=True):
             status = dep.get_status(task, tasks_dict)
@@ -260,8 +303,10 @@ def plan(project: Project, stages: list[Stage]) -> list[StageResult]:
 
 
 def fingerprints(project: Project, stages: list[Stage]) -> dict[str, str]:
-    """Per-stage content fingerprints: inputs' content, settings, and upstream fingerprints."""
-    from pyve.fingerprint import file_digest
+    """Per-stage content fingerprints for CI cache keys: inputs' content, portable settings,
+    the platform, and upstream fingerprints. No mtimes and no absolute paths, so a clone of
+    the project elsewhere (or on another machine of the same platform) gets the same keys."""
+    from pyve.fingerprint import file_digest, platform_tag
 
     result: dict[str, str] = {}
     for stage in stages:
@@ -272,7 +317,21 @@ def fingerprints(project: Project, stages: list[Stage]) -> dict[str, str]:
         result[stage.name] = data_digest({
             "stage": stage.name,
             "files": files,
-            "config": stage.config,
+            "config": portable_config(stage),
+            "platform": platform_tag(),
             "upstream": [result[a] for a in stage.after if a in result],
         })
     return result
+
+
+def portable_config(stage: Stage) -> dict[str, Any]:
+    """What of a stage's settings is the same on every machine: `fingerprint_config` when
+    the backend gives one, else `config` without the keys that name places (`*_path`)."""
+    if stage.fingerprint_config is not None:
+        return stage.fingerprint_config
+    return {k: v for k, v in stage.config.items() if not k.endswith("_path")}
+
+
+def env_fingerprint(stage_prints: dict[str, str]) -> str:
+    """One key for the whole environment: every stage's fingerprint, in order."""
+    return data_digest({"stages": stage_prints})

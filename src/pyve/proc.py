@@ -4,6 +4,7 @@ and a failure raised as one line naming the command and its last error line."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -14,10 +15,34 @@ from pyve.errors import PyveError
 
 def last_error_line(output: str) -> str:
     lines = [line.strip() for line in output.splitlines() if line.strip()]
+    found = lines[-1] if lines else "no output"
     for line in reversed(lines):
         if line.lower().startswith("error") or "error:" in line.lower():
-            return line
-    return lines[-1] if lines else "no output"
+            found = line
+            break
+    if "DO NOT MATCH THE HASHES" in found:
+        # pip names the packages on the lines after its shouting one: name them on ours
+        names = [ln.split(" from ", 1)[0] for ln in lines[lines.index(found) + 1:]
+                 if " from " in ln and ln.endswith(":")]
+        return (f"ERROR: hash mismatch for {', '.join(names) or 'a package'}: its file "
+                "differs from the one that was locked (changed or tampered with)")
+    return found + _unreachable(lines)
+
+
+# pip says "No matching distribution" when the index could not be reached at all; the
+# reason is only in an earlier retry warning: keep it on the one line we print.
+_ERRNO = re.compile(r"\[Errno -?\d+\] [^'\")]+|Read timed out|timed out")
+
+
+def _unreachable(lines: list[str]) -> str:
+    for line in lines:
+        if "NewConnectionError" in line or "ConnectTimeoutError" in line or \
+                "ReadTimeoutError" in line:
+            index = next((ln.split(":", 1)[1].strip() for ln in lines
+                          if ln.startswith("Looking in indexes:")), "the index")
+            reason = _ERRNO.search(line)
+            return f" ({index} unreachable: {reason.group(0) if reason else 'no connection'})"
+    return ""
 
 
 def run(

@@ -112,7 +112,7 @@ def ensure_gitignore(root: Path) -> list[str]:
     block = "\n".join([GITIGNORE_MARK, *missing]) + "\n"
     if text and not text.endswith("\n"):
         text += "\n"
-    if text.strip():
+    if text.strip() and not text.endswith("\n\n"):  # one blank line before the block
         text += "\n"
     atomic_write_text(path, text + block)
     return missing
@@ -148,27 +148,36 @@ def read_python_pin(root: Path) -> tuple[str, str] | None:
     """The project's own Python pin: (spec, where it came from)."""
     pv = root / ".python-version"
     if pv.is_file():
-        for line in pv.read_text(encoding="utf-8").splitlines():
+        for line in _pin_text(pv).splitlines():
             if line.strip() and not line.startswith("#"):
                 return line.strip(), ".python-version"
     tv = root / ".tool-versions"
     if tv.is_file():
-        for line in tv.read_text(encoding="utf-8").splitlines():
+        for line in _pin_text(tv).splitlines():
             parts = line.split()
             if len(parts) >= 2 and parts[0] == "python":
                 return parts[1], ".tool-versions"
     pp = root / "pyproject.toml"
     if pp.is_file():
         try:
-            data = tomllib.loads(pp.read_text(encoding="utf-8"))
+            data = tomllib.loads(_pin_text(pp))
         except tomllib.TOMLDecodeError as exc:
             raise PyveError(
                 f"pyproject.toml: invalid TOML: {exc}", hint="fix pyproject.toml"
             ) from None
-        req = data.get("project", {}).get("requires-python")
+        table = data.get("project")  # `project = 1` is valid TOML, not a table
+        req = table.get("requires-python") if isinstance(table, dict) else None
         if isinstance(req, str) and req.strip():
             return req.strip(), "requires-python in pyproject.toml"
     return None
+
+
+def _pin_text(path: Path) -> str:
+    """A pin file's text; one line for a file that is not UTF-8, never a traceback."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"{path.name}: not UTF-8 text", hint=f"fix {path.name}") from None
 
 
 def is_relative_to(path: Path, root: Path) -> bool:

@@ -54,10 +54,13 @@ def _probe(exe: str) -> str | None:
 
 def _on_path() -> list[Interpreter]:
     found = []
+    # pyenv shims re-dispatch through pyenv: the pyenv source already lists those, and a
+    # shim first on PATH must not hide a python3.X further on (e.g. /usr/bin/python3.11).
+    dirs = [d for d in os.environ.get("PATH", "").split(os.pathsep)
+            if d and "shims" not in Path(d).parts]
     for minor in range(8, 15):
-        exe = shutil.which(f"python3.{minor}")
-        # pyenv shims re-dispatch through pyenv: the pyenv source already lists those.
-        if exe and "shims" not in Path(exe).parts:
+        exe = shutil.which(f"python3.{minor}", path=os.pathsep.join(dirs))
+        if exe:
             version = _probe(exe)
             if version:
                 found.append(Interpreter(version, exe, "PATH"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TextIO
 
 from rich.console import Console
 from rich.markup import escape
@@ -13,23 +14,32 @@ _out: Console | None = None
 _err: Console | None = None
 quiet = False
 verbose = False
+asked = 0  # prompts answered in this process: a prompted decision gets no fast-path snapshot
 
 
 def _plain() -> bool:
     return bool(os.environ.get("CI")) or bool(os.environ.get("NO_COLOR"))
 
 
+def _console(stream: TextIO) -> Console:
+    # CI / NO_COLOR: no escape codes at all (no bold or dim either), even where a terminal
+    # is forced (FORCE_COLOR) -- logs stay plain lines. rich itself drops them on a pipe.
+    plain = _plain()
+    return Console(file=stream, highlight=False, soft_wrap=True, no_color=plain,
+                   color_system=None if plain else "auto")
+
+
 def out() -> Console:
     global _out
     if _out is None:
-        _out = Console(file=sys.stdout, highlight=False, soft_wrap=True, no_color=_plain())
+        _out = _console(sys.stdout)
     return _out
 
 
 def err() -> Console:
     global _err
     if _err is None:
-        _err = Console(file=sys.stderr, highlight=False, soft_wrap=True, no_color=_plain())
+        _err = _console(sys.stderr)
     return _err
 
 
@@ -67,6 +77,8 @@ def is_ci() -> bool:
 
 def ask_yes_no(question: str, default: bool) -> bool:
     """Ask on stdout, read stdin (terminal or not). Enter -> default; end of input -> default."""
+    global asked
+    asked += 1
     suffix = "[Y/n]" if default else "[y/N]"
     while True:
         sys.stdout.write(f"{question} {suffix}: ")

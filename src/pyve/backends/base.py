@@ -31,6 +31,13 @@ class Stage:
     checks: list[Check] = field(default_factory=list)
     after: list[str] = field(default_factory=list)
     missing_reason: str = "output missing"
+    # Paths (relative to the root, or absolute) whose stat the `checks` depend on: the fast
+    # path (fastpath.py) trusts a stage with checks only when it may stat these instead.
+    # None: the checks cannot be replaced by stats, so no fast no-op for this build.
+    watch: list[str] | None = None
+    # What the portable fingerprint hashes instead of `config` (None: `config` without the
+    # keys ending in "_path", which name places on this machine, not content).
+    fingerprint_config: dict[str, Any] | None = None
 
 
 class Backend(Protocol):

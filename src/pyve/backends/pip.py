@@ -7,6 +7,10 @@ import json
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from pyve import proc
 from pyve.errors import PyveError
@@ -34,36 +38,56 @@ def pip_env() -> dict[str, str]:
     return env
 
 
-def install(python: Path, args: list[str], cwd: Path, what: str) -> None:
-    """`python -m pip install ARGS`; a failure names the package and pip's last error line."""
+def install(python: Path, args: list[str], cwd: Path, what: str, *, installer: str = "pip",
+            record_hashes: bool = False) -> None:
+    """`python -m pip install ARGS` (or `uv pip install --python python ARGS`); a failure
+    names the package and pip's last error line. record_hashes: keep the sha256 pip reports
+    for what it installed (in the env), so the lock stage need not resolve them again."""
     if not args:
         return
-    proc.run(
-        [python, "-m", "pip", "install", "--no-input", *args], cwd=cwd, env=pip_env(), what=what,
-        hint="fix the requirement or the index settings (PIP_INDEX_URL, PIP_FIND_LINKS), "
-        "then run `pyve build`",
-    )
+    hint = ("fix the requirement or the index settings (PIP_INDEX_URL, PIP_FIND_LINKS), "
+            "then run `pyve build`")
+    if installer == "uv":
+        proc.run([uv_bin(), "pip", "install", "--python", python, *args], cwd=cwd,
+                 env=uv_env(), what=what.replace("pip", "uv pip", 1), hint=hint)
+        return
+    if not record_hashes:
+        proc.run([python, "-m", "pip", "install", "--no-input", *args], cwd=cwd, env=pip_env(),
+                 what=what, hint=hint)
+        return
+    with tempfile.TemporaryDirectory(prefix="pyve-pip-") as tmp:
+        report = Path(tmp) / "report.json"
+        proc.run([python, "-m", "pip", "install", "--no-input", "--report", report, *args],
+                 cwd=cwd, env=pip_env(), what=what, hint=hint)
+        try:
+            data = json.loads(report.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return  # no report: the lock stage resolves the hashes itself
+    remember_hashes(python, data)
 
 
-def write_lock(python: Path, root: Path, lock_name: str = LOCK_FILE) -> Path:
+def write_lock(python: Path, root: Path, lock_name: str = LOCK_FILE, *,
+               inputs: str | None = None, installer: str = "pip") -> Path:
     """Pin every installed distribution with the sha256 of the file pip would install,
-    in a file `pip install --require-hashes -r` accepts. Same env -> same bytes."""
+    in a file `pip install --require-hashes -r` accepts. Same env -> same bytes.
+    inputs: digest of the sources the env was installed from (`--frozen` compares it)."""
     lock = root / lock_name
     if lock.exists() and not lock.read_text(encoding="utf-8").startswith(LOCK_HEADER):
         raise PyveError(
             f"{lock_name} exists and was not written by pyve; refusing to overwrite it",
             hint=f"rename or delete {lock_name} if pyve may own it",
         )
-    frozen = proc.run(
-        [python, "-m", "pip", "freeze", "--exclude-editable"], cwd=root, env=pip_env(),
-        what="pip freeze",
-    )
-    pins = [line for line in frozen.splitlines() if line and not line.startswith(("#", "-e"))]
-    entries = _hashes(python, root, pins) if pins else {}
+    # Read the env's metadata in-process (what `pip freeze --exclude-editable` lists) and
+    # take the hashes pip reported when it installed them: no pip process in the common case.
+    installed = installed_distributions(python)
+    entries = locked_hashes(python, root, installed, installer)
     lines = [LOCK_HEADER, "# Install with: pip install --require-hashes -r " + lock_name]
+    if inputs:
+        lines.append(INPUTS_PREFIX + inputs)
     for name in sorted(entries, key=str.lower):
-        version, sha256 = entries[name]
-        lines.append(f"{name}=={version} \\\n    --hash=sha256:{sha256}")
+        version, hashes = entries[name]
+        lines.append(f"{name}=={version}" + "".join(
+            f" \\\n    --hash=sha256:{h}" for h in sorted(hashes)))
     atomic_write_text(lock, "\n".join(lines) + "\n")
     return lock
 
@@ -73,27 +97,299 @@ def _hashes(python: Path, root: Path, pins: list[str]) -> dict[str, tuple[str, s
     every archive, computed by pip for local files too)."""
     with tempfile.TemporaryDirectory(prefix="pyve-lock-") as tmp:
         pin_file = Path(tmp) / "pins.txt"
-        report = Path(tmp) / "report.json"
         pin_file.write_text("\n".join(pins) + "\n", encoding="utf-8")
+        items = resolve(python, ["--no-deps", "-r", str(pin_file)], root)
+    return {item["name"]: (item["version"], item["sha256"]) for item in items}
+
+
+def resolve(python: Path, args: list[str], cwd: Path) -> list[dict[str, Any]]:
+    """What `pip install ARGS` would install into a fresh env: name, version, url, sha256,
+    dependencies -- from pip's own resolver (`--dry-run --report`), nothing installed."""
+    with tempfile.TemporaryDirectory(prefix="pyve-pip-") as tmp:
+        report = Path(tmp) / "report.json"
         proc.run(
-            [python, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--no-deps",
-             "--quiet", "--report", report, "-r", pin_file],
-            cwd=root, env=pip_env(), what="pip (resolving hashes for the lock)",
+            [python, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
+             "--report", report, *args],
+            cwd=cwd, env=pip_env(), what="pip (resolving the packages to lock)",
             hint="every installed package must be available from the index to be locked",
         )
         data = json.loads(report.read_text(encoding="utf-8"))
-    entries: dict[str, tuple[str, str]] = {}
+    items = []
     for item in data.get("install", []):
         meta = item["metadata"]
-        info = item.get("download_info", {}).get("archive_info", {})
+        download = item.get("download_info", {})
+        info = download.get("archive_info", {})
         sha256 = info.get("hashes", {}).get("sha256") or _split_hash(info.get("hash", ""))
         if not sha256:
             raise PyveError(f"no sha256 known for {meta['name']}=={meta['version']}",
                             hint="install it from an index or a wheel file")
-        entries[meta["name"]] = (meta["version"], sha256)
-    return entries
+        deps = {}
+        for text in meta.get("requires_dist") or []:
+            req = Requirement(text)
+            if req.marker is None or req.marker.evaluate({"extra": ""}):
+                deps[canonicalize_name(req.name)] = str(req.specifier)
+        items.append({"name": meta["name"], "version": meta["version"],
+                      "url": download.get("url", ""), "sha256": sha256, "dependencies": deps})
+    return items
 
 
 def _split_hash(text: str) -> str | None:
     algo, _, value = text.partition("=")
     return value if algo == "sha256" and value else None
+
+
+# --- the lock's inputs, --frozen, hashes without a second resolve, uv --------------------
+
+INPUTS_PREFIX = "# pyve-inputs: "  # the sources' digests when the env was installed
+HASHES_FILE = ".pyve-hashes.json"  # in the env: dies with it, so never outlives what it hashed
+_DEV_PACKAGES = {"pip"}  # what `pip freeze` leaves out (plus build tools before Python 3.12)
+_OLD_DEV_PACKAGES = {"pip", "setuptools", "distribute", "wheel"}
+
+
+def inputs_text(root: Path, sources: list[str]) -> str:
+    """`requirements.txt:<digest> pyproject.toml:<digest>`: per source, so a stale lock can
+    name the file that changed."""
+    from pyve.fingerprint import file_digest
+
+    parts = []
+    for source in sources:
+        path = root / source
+        parts.append(f"{source}:{file_digest(path) if path.is_file() else 'missing'}")
+    return " ".join(parts) or "(none)"
+
+
+def lock_inputs(lock: Path) -> str | None:
+    """The inputs line of a pyve lock (None: no lock, or one written without it)."""
+    try:
+        with open(lock, encoding="utf-8") as handle:
+            for line in handle:
+                if line.startswith(INPUTS_PREFIX):
+                    return line[len(INPUTS_PREFIX):].strip()
+                if not line.startswith("#"):
+                    break
+    except OSError:
+        return None
+    return None
+
+
+def check_frozen_lock(root: Path, sources: list[str], lock_name: str = LOCK_FILE) -> None:
+    """--frozen: the lock must exist and have been written from the sources as they are now."""
+    lock = root / lock_name
+    hint = f"run `pyve build` (or `pyve lock`) without --frozen, then commit {lock_name}"
+    if not lock.is_file():
+        raise PyveError(f"--frozen: {lock_name} is missing", hint=hint)
+    recorded = lock_inputs(lock)
+    if recorded is None:
+        raise PyveError(f"--frozen: {lock_name} does not say what it was locked from", hint=hint)
+    now = inputs_text(root, sources)
+    if recorded != now:
+        old = dict(p.split(":", 1) for p in recorded.split() if ":" in p)
+        new = dict(p.split(":", 1) for p in now.split() if ":" in p)
+        changed = [s for s in sorted({*old, *new}) if old.get(s) != new.get(s)]
+        raise PyveError(f"--frozen: {lock_name} is stale: {', '.join(changed) or 'sources'} "
+                        "changed since it was written", hint=hint)
+
+
+def install_frozen(python: Path, root: Path, sources: list[str], installer: str = "pip",
+                   lock_name: str = LOCK_FILE) -> None:
+    """Install exactly the lock (hashes checked, no resolver), then the project itself."""
+    lock = root / lock_name
+    if any(not line.startswith("#") and line.strip()
+           for line in lock.read_text(encoding="utf-8").splitlines()):
+        install(python, ["--require-hashes", "--no-deps", "-r", lock_name], root,
+                f"pip install from {lock_name}", installer=installer)
+    if "pyproject.toml" in sources:  # the lock leaves editables out: the project itself
+        install(python, ["--no-deps", "-e", "."], root, "pip install -e .", installer=installer)
+
+
+def installed_distributions(python: Path) -> list[tuple[str, str]]:
+    """(name, version) of what `pip freeze --exclude-editable` would list, read in-process."""
+    from importlib.metadata import distributions
+
+    env = Path(python).parent.parent
+    found: dict[str, tuple[str, str]] = {}
+    for site in sorted(env.glob("lib/python*/site-packages")):
+        minor = site.parent.name.removeprefix("python")
+        try:
+            old_python = tuple(int(p) for p in minor.split(".")[:2]) < (3, 12)
+        except ValueError:
+            old_python = False
+        skip = _OLD_DEV_PACKAGES if old_python else _DEV_PACKAGES
+        for dist in distributions(path=[str(site)]):
+            name, version = dist.metadata["Name"], dist.version
+            if not name or _canonical(name) in skip or _is_editable(dist):
+                continue
+            found.setdefault(_canonical(name), (name, version))
+    return list(found.values())
+
+
+def _is_editable(dist: Any) -> bool:
+    text = dist.read_text("direct_url.json")
+    if not text:
+        return False
+    try:
+        return bool(json.loads(text).get("dir_info", {}).get("editable"))
+    except ValueError:
+        return False
+
+
+def _canonical(name: str) -> str:
+    import re
+
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def remember_hashes(python: Path, report: dict[str, Any]) -> None:
+    """Keep name==version -> sha256 from pip's install report, in the env."""
+    path = Path(python).parent.parent / HASHES_FILE
+    known = _load_hashes(path)
+    for item in report.get("install", []):
+        meta = item.get("metadata", {})
+        info = item.get("download_info", {}).get("archive_info", {})
+        sha256 = info.get("hashes", {}).get("sha256") or _split_hash(info.get("hash", ""))
+        if sha256 and meta.get("name") and meta.get("version"):
+            known[f"{_canonical(meta['name'])}=={meta['version']}"] = sha256
+    atomic_write_text(path, json.dumps(known, indent=0, sort_keys=True) + "\n")
+
+
+def _load_hashes(path: Path) -> dict[str, str]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def locked_hashes(python: Path, root: Path, installed: list[tuple[str, str]],
+                  installer: str = "pip") -> dict[str, tuple[str, list[str]]]:
+    """sha256 for every installed distribution: the install's own report first, then the
+    local wheel directories (offline only), then a resolve of just the missing pins."""
+    known = _load_hashes(Path(python).parent.parent / HASHES_FILE)
+    entries: dict[str, tuple[str, list[str]]] = {}
+    missing: list[tuple[str, str]] = []
+    for name, version in installed:
+        sha256 = known.get(f"{_canonical(name)}=={version}")
+        if sha256:
+            entries[name] = (version, [sha256])
+        else:
+            missing.append((name, version))
+    if missing:
+        local = _find_links_hashes(missing)
+        for name, version in missing:
+            if local.get(name):
+                entries[name] = (version, local[name])
+        missing = [(n, v) for n, v in missing if n not in entries]
+    if missing:
+        pins = [f"{n}=={v}" for n, v in missing]
+        if _has_pip(python):
+            resolved = _hashes(python, root, pins)
+        elif installer == "uv":
+            resolved = _uv_hashes(python, root, pins)
+        else:
+            resolved = {}
+        by_name = {_canonical(n): value for n, value in resolved.items()}
+        for name, version in missing:
+            found = by_name.get(_canonical(name))
+            if not found:
+                raise PyveError(f"no sha256 known for {name}=={version}",
+                                hint="install it from an index or a wheel file")
+            entries[name] = (found[0], [found[1]])
+    return entries
+
+
+def _has_pip(python: Path) -> bool:
+    env = Path(python).parent.parent
+    return any(env.glob("lib/python*/site-packages/pip/__init__.py"))
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _find_links_hashes(pins: list[tuple[str, str]]) -> dict[str, list[str]]:
+    """With the index off, pip and uv can only pick files from the find-links directories:
+    the sha256 of every file there for name==version covers whichever one was picked."""
+    if not (_truthy(os.environ.get("PIP_NO_INDEX")) or _truthy(os.environ.get("UV_NO_INDEX"))):
+        return {}
+    dirs = []
+    for var in ("PIP_FIND_LINKS", "UV_FIND_LINKS"):
+        for entry in os.environ.get(var, "").replace(",", " ").split():
+            path = Path(entry.removeprefix("file://"))
+            if path.is_dir():
+                dirs.append(path)
+    if not dirs:
+        return {}
+    import hashlib
+
+    wanted = {(_canonical(n), v): n for n, v in pins}
+    found: dict[str, list[str]] = {}
+    for directory in dirs:
+        for file in directory.iterdir():
+            key = _archive_key(file.name)
+            if key in wanted:
+                digest = hashlib.sha256(file.read_bytes()).hexdigest()
+                found.setdefault(wanted[key], []).append(digest)
+    return found
+
+
+def _archive_key(filename: str) -> tuple[str, str] | None:
+    if filename.endswith(".whl"):
+        parts = filename[:-4].split("-")
+        return (_canonical(parts[0]), parts[1]) if len(parts) >= 5 else None
+    for ext in (".tar.gz", ".zip"):
+        if filename.endswith(ext):
+            name, _, version = filename[: -len(ext)].rpartition("-")
+            return (_canonical(name), version) if name else None
+    return None
+
+
+def _uv_hashes(python: Path, root: Path, pins: list[str]) -> dict[str, tuple[str, str]]:
+    """uv has no install report: ask its resolver for the hashes of the exact pins."""
+    with tempfile.TemporaryDirectory(prefix="pyve-lock-") as tmp:
+        pin_file = Path(tmp) / "pins.txt"
+        pin_file.write_text("\n".join(pins) + "\n", encoding="utf-8")
+        out = proc.run([uv_bin(), "pip", "compile", "--quiet", "--no-deps", "--generate-hashes",
+                        "--no-header", "--no-annotate", "--python", python, pin_file],
+                       cwd=root, env=uv_env(), what="uv pip compile (hashes for the lock)")
+    entries: dict[str, tuple[str, str]] = {}
+    current: tuple[str, str] | None = None
+    for line in out.splitlines():
+        line = line.strip().rstrip("\\").strip()
+        if "==" in line and not line.startswith("--"):
+            name, _, version = line.partition("==")
+            current = (name.strip(), version.split()[0])
+        elif line.startswith("--hash=sha256:") and current and current[0] not in entries:
+            entries[current[0]] = (current[1], line.split(":", 1)[1])
+    return entries
+
+
+def uv_bin() -> str:
+    """The uv executable: on PATH, next to pyve's Python, or from the `uv` package."""
+    import shutil
+    import sys
+
+    found = shutil.which("uv") or shutil.which("uv", path=str(Path(sys.executable).parent))
+    if found:
+        return found
+    try:
+        from uv import find_uv_bin  # type: ignore[import-not-found]
+
+        return str(find_uv_bin())
+    except (ImportError, FileNotFoundError):
+        raise PyveError("installer is uv, but uv is not installed",
+                        hint='install it (pip install uv), or set installer = "pip"') from None
+
+
+def uv_env() -> dict[str, str]:
+    """uv reads UV_* only: carry pip's index settings over, so both installers see the same
+    packages; never let uv download a Python behind our back."""
+    env = pip_env()
+    for pip_var, uv_var in (("PIP_INDEX_URL", "UV_INDEX_URL"),
+                            ("PIP_EXTRA_INDEX_URL", "UV_EXTRA_INDEX_URL"),
+                            ("PIP_FIND_LINKS", "UV_FIND_LINKS")):
+        if env.get(pip_var) and not env.get(uv_var):
+            env[uv_var] = env[pip_var]
+    if _truthy(env.get("PIP_NO_INDEX")) and not env.get("UV_NO_INDEX"):
+        env["UV_NO_INDEX"] = "1"
+    env.setdefault("UV_PYTHON_DOWNLOADS", "never")
+    return env

@@ -7,6 +7,7 @@ import os
 import shutil
 import uuid
 from pathlib import Path
+from typing import Any
 
 from pyve import proc
 from pyve.backends import pip
@@ -29,6 +30,18 @@ def read_pyvenv_cfg(env: Path) -> dict[str, str]:
             if sep:
                 cfg[key.strip()] = value.strip()
     return cfg
+
+
+def read_marker(path: Path) -> dict[str, Any] | None:
+    """An env marker as pyve wrote it, or None when it is unreadable or damaged."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("python"), str) or \
+            not isinstance(data.get("interpreter"), dict):
+        return None
+    return data
 
 
 def interpreter_stamp(path: str) -> dict[str, object]:
@@ -63,30 +76,69 @@ class VenvBackend:
                 targets=[MARKER],
                 config={"python": decision.python_version, "python_path": decision.python_path},
                 checks=[lambda: self.check_alive(project, decision)],
+                # what check_alive reads besides the marker: the fast path stats these
+                watch=[f"{VENV_DIR}/pyvenv.cfg", f"{VENV_DIR}/bin/python",
+                       decision.python_path],
                 after=["detect"],
                 missing_reason="environment missing",
             ),
         ]
-        last = "create-env"
-        if decision.pip_sources:
-            python = self.python(project)
+        sources = list(decision.pip_sources)
+        if decision.frozen:
+            # the lock is the input and is never rewritten; a stale or missing one fails
+            # here, before anything is created
+            pip.check_frozen_lock(project.root, sources)
             stages.append(Stage(
                 name="pip-deps",
-                action=lambda: pip.install(python, pip.install_args(list(decision.pip_sources)),
-                                           project.root, "pip install"),
-                file_dep=list(decision.pip_sources),
-                config={"sources": list(decision.pip_sources)},
+                action=lambda: self.install_frozen(project, decision),
+                file_dep=[pip.LOCK_FILE, *sources],
+                config={"sources": sources, "installer": decision.installer, "frozen": True},
+                after=["create-env"],
+            ))
+            return stages
+        last = "create-env"
+        if sources:
+            stages.append(Stage(
+                name="pip-deps",
+                action=lambda: self.install(project, decision),
+                file_dep=sources,
+                config={"sources": sources, "installer": decision.installer},
                 after=["create-env"],
             ))
             last = "pip-deps"
         stages.append(Stage(
             name="freeze",
-            action=lambda: self.freeze(project),
+            action=lambda: self.freeze(project, decision),
             targets=[pip.LOCK_FILE],
+            config={"installer": decision.installer},
             after=[last],
             missing_reason=f"{pip.LOCK_FILE} missing",
         ))
         return stages
+
+    def install(self, project: Project, decision: Decision) -> str:
+        """Install the sources; the stamp records their digests for the lock's inputs line."""
+        inputs = pip.inputs_text(project.root, list(decision.pip_sources))
+        self._ensure_pip(project, decision)
+        pip.install(self.python(project), pip.install_args(list(decision.pip_sources)),
+                    project.root, "pip install", installer=decision.installer,
+                    record_hashes=True)
+        return json.dumps({"id": uuid.uuid4().hex, "inputs": inputs})
+
+    def install_frozen(self, project: Project, decision: Decision) -> None:
+        self._ensure_pip(project, decision)
+        pip.install_frozen(self.python(project), project.root, list(decision.pip_sources),
+                           decision.installer)
+
+    def _ensure_pip(self, project: Project, decision: Decision) -> None:
+        """A venv made for uv has no pip; switching the installer to pip seeds it then."""
+        env = self.env_dir(project, decision)
+        if decision.installer == "pip" and not pip._has_pip(self.python(project)):
+            wheel = bundled_pip_wheel(decision.python_path, decision.python_version)
+            if wheel is None:
+                raise PyveError("the environment has no pip and no bundled pip wheel was found",
+                                hint='set installer = "uv", or `pyve build --force`')
+            seed_pip(env, wheel, decision.python_version)
 
     def create(self, project: Project, decision: Decision) -> None:
         env = self.env_dir(project, decision)
@@ -97,26 +149,44 @@ class VenvBackend:
                     hint=f"move {VENV_DIR} away, then run `pyve build`",
                 )
             shutil.rmtree(env)
-        wheel = bundled_pip_wheel(decision.python_path, decision.python_version)
-        venv_args = ["--without-pip"] if wheel else []
-        proc.run([decision.python_path, "-m", "venv", *venv_args, env], cwd=project.root,
-                 what=f"python {decision.python_version} -m venv")
-        if wheel:
-            seed_pip(env, wheel, decision.python_version)
+        if decision.installer == "uv":
+            # uv installs without pip in the env: `uv venv` is the fastest way to make one
+            proc.run([pip.uv_bin(), "venv", "--quiet", "--python", decision.python_path, env],
+                     cwd=project.root, env=pip.uv_env(), what="uv venv")
+        else:
+            wheel = bundled_pip_wheel(decision.python_path, decision.python_version)
+            venv_args = ["--without-pip"] if wheel else []
+            proc.run([decision.python_path, "-m", "venv", *venv_args, env], cwd=project.root,
+                     what=f"python {decision.python_version} -m venv")
+            if wheel:
+                seed_pip(env, wheel, decision.python_version)
         marker = {
             "id": uuid.uuid4().hex,
             "python": decision.python_version,
             "interpreter": interpreter_stamp(decision.python_path),
+            # scripts' shebangs and activate name this path: a moved or copied project
+            # needs a new venv
+            "env": os.path.realpath(env),
         }
         atomic_write_text(project.root / MARKER, json.dumps(marker, indent=2) + "\n")
 
     def check_alive(self, project: Project, decision: Decision) -> str | None:
         """The venv's interpreter still runs the Python it was made from."""
         marker_path = project.root / MARKER
-        if not marker_path.is_file():
-            return None  # the missing target says it
-        marker = json.loads(marker_path.read_text(encoding="utf-8"))
         cfg = read_pyvenv_cfg(self.env_dir(project, decision))
+        if not marker_path.is_file():
+            found = cfg.get("version") or cfg.get("version_info", "")
+            if found and found != decision.python_version:  # a .venv pyve did not make
+                return (f"existing {VENV_DIR} is python {found}, not "
+                        f"{decision.python_version}: replacing it")
+            return None  # the missing target says it
+        marker = read_marker(marker_path)
+        if marker is None:
+            return f"{MARKER} is damaged"
+        made_at = marker.get("env")
+        here = os.path.realpath(self.env_dir(project, decision))
+        if isinstance(made_at, str) and made_at != here:
+            return f"the environment was made at {made_at}: the project moved"
         version = cfg.get("version") or cfg.get("version_info", "")
         if version and version != marker["python"]:
             return f"python {marker['python']} -> {version}"
@@ -126,14 +196,28 @@ class VenvBackend:
             now = interpreter_stamp(decision.python_path)
         except OSError:
             return f"python {decision.python_version} interpreter missing"
-        if now != marker["interpreter"]:
+        if now != marker["interpreter"] and now["path"] == marker["interpreter"].get("path"):
+            # (another interpreter path: the config check already says "python A -> B")
             return f"python {marker['python']} interpreter changed on disk"
         return None
 
-    def freeze(self, project: Project) -> None:
+    def freeze(self, project: Project, decision: Decision | None = None) -> None:
         if not (project.root / MARKER).is_file():
             raise PyveError("no environment to lock yet", hint="run `pyve build` first")
-        pip.write_lock(self.python(project), project.root)
+        sources = list(decision.pip_sources) if decision else []
+        pip.write_lock(self.python(project), project.root, inputs=self.locked_inputs(project,
+                       sources), installer=decision.installer if decision else "pip")
+
+    def locked_inputs(self, project: Project, sources: list[str]) -> str:
+        """The sources as pip-deps installed them (its stamp), not as they are now: `pyve
+        lock` after an edit, before a build, must not call the old env current."""
+        if not sources:
+            return pip.inputs_text(project.root, [])
+        try:
+            stamp = json.loads((project.root / ".pyve/stamps/pip-deps").read_text("utf-8"))
+            return str(stamp["inputs"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return "unknown"
 
 
 def bundled_pip_wheel(python: str, version: str) -> Path | None:
@@ -177,4 +261,20 @@ def detect_stage(project: Project, decision: Decision) -> Stage:
                           json.dumps(decision.as_dict(), indent=2) + "\n")
         return data_digest(recorded)
 
-    return Stage(name="detect", action=write, targets=[".pyve/decision.json"], config=recorded)
+    return Stage(name="detect", action=write, targets=[".pyve/decision.json"], config=recorded,
+                 checks=[lambda: damaged_json(project.root / ".pyve/decision.json", dict)],
+                 watch=[".pyve/decision.json"])
+
+
+def damaged_json(path: Path, kind: type, item: type | None = None) -> str | None:
+    """A check for pyve's own JSON files: "<file> is damaged" when one no longer parses as
+    a `kind` (of `item`s) -- a disk error, a hand edit --, so the stage writes it again."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None  # the missing target says it
+    except (OSError, ValueError):
+        data = None
+    if isinstance(data, kind) and (item is None or all(isinstance(i, item) for i in data)):
+        return None
+    return f"{path.parent.name}/{path.name} is damaged"

@@ -3,34 +3,101 @@
 from __future__ import annotations
 
 from argparse import Namespace
+from typing import Any
 
-from pyve import state, ui
+from pyve import fastpath, report, state, ui
 from pyve.commands.common import load_backend, make_decision, print_stage, summary
 from pyve.decision import Decision
-from pyve.graph import run_stages
+from pyve.errors import EXIT_FAILURE, PyveError
+from pyve.graph import StageResult, env_fingerprint, fingerprints, plan, run_stages
 from pyve.locking import project_lock
 from pyve.project import Project, ensure_gitignore
 
 
-def build(project: Project, decision: Decision, force: bool = False) -> int:
+def header(decision: Decision, bold: bool = True) -> str:
+    name = f"[bold]{decision.backend}[/bold]" if bold else decision.backend
+    return (f"pyve: {name} backend ({decision.backend_reason}); "
+            + (f"python {decision.python_version} ({decision.python_reason})"
+               if decision.python_version else "python from environment.yml"))
+
+
+def build(project: Project, decision: Decision, force: bool = False,
+          json_out: bool = False) -> int:
     backend = load_backend(decision.backend)
     stages = backend.stages(project, decision)
-    ui.say(
-        f"pyve: [bold]{decision.backend}[/bold] backend ({decision.backend_reason}); "
-        f"python {decision.python_version} ({decision.python_reason})"
-    )
+    env_dir = str(backend.env_dir(project, decision))
+    if not json_out:
+        ui.say(header(decision))
+    fastpath.clear(project.root)  # stale from here until this build succeeds
     ensure_gitignore(project.root)
+    before = fastpath.stat_all(project.root, fastpath.user_inputs(stages))
     state.damaged_files.clear()
-    results = run_stages(project, stages, print_stage, force=force)
+    try:
+        results = run_stages(project, stages, (lambda r: None) if json_out else print_stage,
+                             force=force)
+    except PyveError as exc:
+        if json_out:  # the document still says which stage failed; the error goes to stderr
+            _emit(project, decision, stages, getattr(exc, "results", []), "build", env_dir,
+                  ok=False, error=exc.message)
+        raise
     for name in state.damaged_files:
         ui.say(f"state file {name} was damaged; rebuilt it (every stage re-checked)")
+    # A decision that came from a prompt may come out differently next time: no snapshot.
+    if not decision.frozen and not ui.asked:
+        fastpath.save(project, decision, stages, results, header=header(decision, bold=False),
+                      env_dir=env_dir, run_env=backend.run_env(project, decision),
+                      before=before)
+    if json_out:
+        _emit(project, decision, stages, results, "build", env_dir)
+        return 0
     summary(results, stages)
-    ui.info(f"Environment: {backend.env_dir(project, decision)}")
+    ui.info(f"Environment: {env_dir}")
     return 0
+
+
+def _emit(project: Project, decision: Decision, stages: list[Any], results: list[StageResult],
+          mode: str, env_dir: str, ok: bool = True, **extra: Any) -> None:
+    prints = fingerprints(project, stages)
+    report.emit("build", report.from_results(results, prints), ok=ok,
+                fingerprint=env_fingerprint(prints), mode=mode, **decision.as_dict(),
+                env=env_dir, **extra)
+
+
+def preview(project: Project, decision: Decision, check: bool, force: bool = False,
+            json_out: bool = False) -> int:
+    """--dry-run / --check: what a build would run and why; nothing is written."""
+    backend = load_backend(decision.backend)
+    stages = backend.stages(project, decision)
+    results = plan(project, stages)
+    if force:
+        results = [StageResult(r.name, "stale", r.reasons or ["--force"]) for r in results]
+    stale = [r for r in results if r.status != "up to date"]
+    env_dir = str(backend.env_dir(project, decision))
+    if json_out:
+        _emit(project, decision, stages, results, "check" if check else "dry-run", env_dir,
+              ok=not (check and stale))
+    elif check:
+        for r in stale:
+            ui.info(f"stale: {r.name}: {'; '.join(r.reasons)}")
+        ui.say(f"{len(stale)} of {len(stages)} stages are stale." if stale
+               else "Up to date: every stage.")
+    else:
+        ui.say(header(decision))
+        for r in results:
+            print_stage(StageResult(r.name, "would run" if r in stale else r.status, r.reasons))
+        ui.say(f"Would run {len(stale)} of {len(stages)} stages." if stale
+               else "Nothing to do: every stage is up to date.")
+    return EXIT_FAILURE if check and stale else 0
 
 
 def run(args: Namespace) -> int:
     project = Project.load()
+    json_out = bool(getattr(args, "json", False))
+    force = bool(getattr(args, "force", False))
+    if getattr(args, "dry_run", False) or getattr(args, "check", False):
+        decision = make_decision(project, args, interactive=False)
+        return preview(project, decision, check=bool(getattr(args, "check", False)),
+                       force=force, json_out=json_out)
     with project_lock(project.state_dir):
-        decision = make_decision(project, args)
-        return build(project, decision, force=getattr(args, "force", False))
+        decision = make_decision(project, args, interactive=not json_out)
+        return build(project, decision, force=force, json_out=json_out)

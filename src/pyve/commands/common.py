@@ -12,7 +12,7 @@ from pyve import pythons, ui
 from pyve.backends import get_backend
 from pyve.backends.base import Backend, Stage
 from pyve.decision import BackendChoice, Decision, choose_backend, resolve_ambiguous
-from pyve.errors import PyveError
+from pyve.errors import PyveError, UsageError
 from pyve.graph import StageResult
 from pyve.project import FILE_KINDS, Project, read_python_pin
 
@@ -98,18 +98,37 @@ def make_decision(project: Project, args: Namespace, interactive: bool = True) -
     """interactive=False: never prompt; take the defaults a prompt would offer."""
     choice = backend_choice(project, args, interactive)
     assert choice.backend is not None
-    interp, why, request = python_choice(project, args)
+    if choice.backend == "micromamba":
+        # conda brings its own Python: the request becomes a conda spec, no host interpreter.
+        asked = getattr(args, "python", None) or project.config.get("python")
+        interp = pythons.Interpreter(str(asked or ""), "", "conda")
+        why = f"asked for {asked}" if asked else "from environment.yml"
+        request = str(asked) if asked else None
+    else:
+        interp, why, request = python_choice(project, args)
     install, declined = pip_choice(project, args, installable_sources(project), interactive)
     return Decision(
         backend=choice.backend,
         backend_reason=choice.reason,
         python_version=interp.version,
-        python_path=os.path.realpath(interp.path),  # one spelling per interpreter
+        python_path=os.path.realpath(interp.path) if interp.path else "",  # one spelling each
         python_reason=why,
         python_request=request,
         pip_sources=tuple(install),
         skipped_sources=tuple(declined),
+        frozen=bool(getattr(args, "frozen", False)),
+        installer=installer_choice(project),
     )
+
+
+def installer_choice(project: Project) -> str:
+    """pip (default) or uv: PYVE_INSTALLER > pyve.toml `installer`."""
+    value = os.environ.get("PYVE_INSTALLER") or project.config.get("installer") or "pip"
+    where = "PYVE_INSTALLER" if os.environ.get("PYVE_INSTALLER") else "pyve.toml"
+    value = str(value).strip().lower()
+    if value not in ("pip", "uv"):
+        raise UsageError(f"invalid installer {value!r} in {where}", hint="valid: pip, uv")
+    return value
 
 
 def load_backend(name: str) -> Backend:
@@ -137,7 +156,8 @@ def print_stage(result: StageResult) -> None:
         return
     why = f"  ({'; '.join(result.reasons)})" if result.reasons else ""
     took = f"  {result.seconds:.1f}s" if result.status in ("ran", "failed") else ""
-    colour = {"ran": "green", "failed": "red", "stale": "yellow"}.get(result.status, "dim")
+    colour = {"ran": "green", "failed": "red", "stale": "yellow",
+              "would run": "yellow"}.get(result.status, "dim")
     ui.out().print(f"  {result.name:<11} [{colour}]{result.status}[/{colour}]{took}{why}",
                    highlight=False) if not ui.quiet else None
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from argparse import Namespace
 
+from pyve import switching, ui
+from pyve.activation import write_envrc
 from pyve.commands.build import build
 from pyve.commands.common import load_backend, make_decision
+from pyve.decision import Decision
 from pyve.locking import project_lock
 from pyve.project import Project
 
@@ -19,7 +22,13 @@ def run(args: Namespace) -> int:
     args.python = args.python or args.version
     with project_lock(project.state_dir):
         decision = make_decision(project, args)
-        load_backend(decision.backend)  # unsupported backend: fail before writing anything
+        backend = load_backend(decision.backend)
+        backend.stages(project, decision)  # bad input fails here, before anything is written
+        # a backend change asks (or refuses in CI) before anything is deleted or recorded
+        doomed = switching.confirm_switch(project, decision.backend, args)
+        switching.remove(project, doomed)
+        if decision.backend == "micromamba":
+            write_default_envfile(project, decision)
         record: dict[str, object] = {"backend": decision.backend}
         if decision.python_request:
             record["python"] = decision.python_request
@@ -31,4 +40,33 @@ def run(args: Namespace) -> int:
                 else ",".join(decision.pip_sources)
             )
         project.save_config(record)
-        return build(project, decision, force=args.force)
+        if not getattr(args, "no_direnv", False) and write_envrc(project.root):
+            ui.say("Wrote .envrc for direnv (`direnv allow` to use it; --no-direnv skips it).")
+        code = build(project, decision, force=args.force)
+        if args.force and code == 0:
+            say_rebuilt(project, decision)
+        return code
+
+
+def say_rebuilt(project: Project, decision: Decision) -> None:
+    """`init --force`: name what was rebuilt and from which files."""
+    env = load_backend(decision.backend).env_dir(project, decision)
+    inputs = [*decision.pip_sources]
+    if decision.backend == "micromamba":
+        inputs = [f for f in ("environment.yml", "conda-lock.yml") if project.has(f)] + inputs
+    python = f"python {decision.python_version}, " if decision.python_version else ""
+    ui.info(f"Rebuilt {env.relative_to(project.root)}/ from scratch ({python}"
+            f"{', '.join(inputs) or 'no dependency files'}).")
+
+
+def write_default_envfile(project: Project, decision: Decision) -> None:
+    """A conda project needs a definition: with neither environment.yml nor conda-lock.yml,
+    start one (python + pip) that the user then edits -- it is theirs from now on."""
+    from pyve.backends.conda import ENV_FILE, LOCK_FILE, default_envfile_text
+    from pyve.fsutil import atomic_write_text
+
+    if project.has(ENV_FILE) or project.has(LOCK_FILE):
+        return
+    atomic_write_text(project.path(ENV_FILE),
+                      default_envfile_text(project, decision.python_request))
+    ui.say(f"Created {ENV_FILE} (python and pip); add your conda packages there.")

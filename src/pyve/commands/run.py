@@ -6,9 +6,31 @@ import os
 import shutil
 from argparse import Namespace
 
+from pyve import ui
 from pyve.commands.common import load_backend, make_decision
+from pyve.decision import Decision
 from pyve.errors import PyveError, UsageError
+from pyve.fastpath import run_environ
 from pyve.project import Project
+
+
+def bring_up_to_date(project: Project, decision: Decision) -> None:
+    """Build when a stage is stale (its lines go to stderr). When all is fresh, the build is
+    a silent no-op that saves the fast-path snapshot, so the next `pyve run` is fast again."""
+    from pyve.commands.build import build
+    from pyve.graph import plan
+    from pyve.locking import project_lock
+
+    backend = load_backend(decision.backend)
+    fresh = all(r.status == "up to date"
+                for r in plan(project, backend.stages(project, decision)))
+    saved, quiet = ui._out, ui.quiet
+    ui._out, ui.quiet = ui.err(), quiet or fresh
+    try:
+        with project_lock(project.state_dir):
+            build(project, decision)
+    finally:
+        ui._out, ui.quiet = saved, quiet
 
 
 def run(args: Namespace) -> int:
@@ -20,10 +42,11 @@ def run(args: Namespace) -> int:
     env_dir = backend.env_dir(project, decision)
     if not (env_dir / "bin").is_dir():
         raise PyveError(f"no environment at {env_dir}", hint="run `pyve init` first")
-    env = dict(os.environ)
-    for key, value in backend.run_env(project, decision).items():
-        env[key] = value + env.get("PATH", "") if key == "PATH" else value
-    env.pop("PYTHONHOME", None)
+    if not getattr(args, "frozen", False):
+        # The fast path (cli.main) found something changed: bring the env up to date first,
+        # printing to stderr, so the command's stdout stays the command's.
+        bring_up_to_date(project, decision)
+    env = run_environ(backend.run_env(project, decision))
     exe = shutil.which(args.command[0], path=env["PATH"])
     if exe is None:
         raise PyveError(f"command not found in the environment: {args.command[0]}",

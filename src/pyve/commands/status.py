@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from argparse import Namespace
 
-from pyve import ui
+from pyve import report, ui
 from pyve.commands.common import load_backend, make_decision
-from pyve.graph import plan
+from pyve.graph import env_fingerprint, fingerprints, plan
 from pyve.project import Project
 
 
@@ -19,15 +18,17 @@ def run(args: Namespace) -> int:
     results = plan(project, stages)
     env_dir = backend.env_dir(project, decision)
     if getattr(args, "json", False):
-        print(json.dumps({
-            **decision.as_dict(),
-            "env": str(env_dir),
-            "stages": [r.as_dict() for r in results],
-        }, indent=2))
+        prints = fingerprints(project, stages)
+        report.emit("status", report.from_results(results, prints),
+                    fingerprint=env_fingerprint(prints), **decision.as_dict(),
+                    env=str(env_dir), env_exists=env_dir.exists())
         return 0
     ui.info(f"backend: {decision.backend}  ({decision.backend_reason})")
-    ui.info(f"python:  {decision.python_version}  ({decision.python_reason})  "
-            f"{decision.python_path}")
+    if decision.python_version:
+        ui.info(f"python:  {decision.python_version}  ({decision.python_reason})  "
+                f"{decision.python_path}")
+    else:
+        ui.info("python:  from environment.yml (the conda env brings its own)")
     ui.info(f"env:     {env_dir}" + ("" if env_dir.exists() else "  (not created yet)"))
     ui.say("stages:")
     for result in results:

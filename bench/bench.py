@@ -1,0 +1,239 @@
+"""pyve's performance table: run from the repo root with `doit bench` (or python bench/bench.py).
+
+Builds its own offline fixtures once (a wheelhouse of tiny wheels, cached in the temp dir),
+then times pairs of commands, interleaved, and prints medians and ratios:
+
+  no-op `pyve build`                 vs `python -c pass`                (target <= 2.5x)
+  `pyve run python -c pass`          vs `.venv/bin/python -c pass`      (target <= 3x)
+  cold venv build (pip)              vs `python -m venv` + `pip install -r` (target <= 0.5x)
+  cold venv build (installer = uv)   vs `uv venv` + `uv pip install -r`     (target <= 1.5x)
+  one-line requirements change       vs cold build
+  no-op and one-change rebuild with 10 / 100 / 1000 requirement lines (and as large a lock)
+
+`--quick` uses fewer repetitions (what the test of this script runs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from tests.wheel_fixtures import build_wheel, build_wheelhouse  # noqa: E402
+
+CACHE = Path(tempfile.gettempdir()) / "pyve-bench-cache"
+N_TINY = 1000
+PYTHON = sys.executable
+
+
+def wheelhouse() -> Path:
+    """The default test wheels plus N_TINY tiny ones (tiny0000 .. tiny0999), made once."""
+    house = CACHE / "wheels"
+    done = house / ".complete"
+    if not done.exists():
+        shutil.rmtree(house, ignore_errors=True)
+        build_wheelhouse(house)
+        for i in range(N_TINY):
+            build_wheel(house, f"tiny{i:04d}", "1.0")
+        done.write_text("ok\n")
+    return house
+
+
+def sandbox(root: Path, house: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("PYVE_", "PIP_", "UV_")) and k != "VIRTUAL_ENV"}
+    home = root / "home"
+    home.mkdir(parents=True, exist_ok=True)
+    env.update({
+        "HOME": str(home), "CI": "1", "NO_COLOR": "1",
+        "PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(house),
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_CACHE_DIR": str(CACHE / "pip-cache"),
+        "UV_NO_INDEX": "1", "UV_FIND_LINKS": str(house), "UV_CACHE_DIR": str(CACHE / "uv-cache"),
+        "PYENV_ROOT": os.environ.get("PYENV_ROOT") or str(Path.home() / ".pyenv"),
+    })
+    return env
+
+
+def pyve_cmd() -> list[str]:
+    script = Path(PYTHON).parent / "pyve"
+    return [str(script)] if script.exists() else [PYTHON, "-m", "pyve"]
+
+
+def uv_cmd() -> str | None:
+    return shutil.which("uv") or shutil.which("uv", path=str(Path(PYTHON).parent))
+
+
+def sh(cmd: list[str], cwd: Path, env: dict[str, str]) -> None:
+    subprocess.run(cmd, cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+
+
+def timed(fn: Callable[[], None]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def pair(a: Callable[[], None], b: Callable[[], None], reps: int,
+         prep: Callable[[], None] | None = None) -> tuple[float, float]:
+    """Medians of a and b, run interleaved (a, b, a, b, ...) so drift hits both alike."""
+    ta, tb = [], []
+    for _ in range(reps):
+        if prep:
+            prep()
+        ta.append(timed(a))
+        if prep:
+            prep()
+        tb.append(timed(b))
+    return statistics.median(ta), statistics.median(tb)
+
+
+def requirements(n: int) -> str:
+    return "".join(f"tiny{i:04d}\n" for i in range(n))
+
+
+def project(root: Path, n: int, installer: str = "pip") -> Path:
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    (root / "requirements.txt").write_text(requirements(n))
+    (root / "pyve.toml").write_text(
+        f'backend = "venv"\ninstall_deps = true\ninstaller = "{installer}"\n')
+    return root
+
+
+ROWS: list[tuple[str, float, float, str]] = []
+
+
+def row(what: str, a: float, b: float, target: str = "") -> None:
+    ROWS.append((what, a, b, target))
+    print(f"  {what:<58} {a * 1000:9.1f} ms {b * 1000:9.1f} ms {a / b:6.2f}x {target}",
+          flush=True)
+
+
+def scale(work: Path, n: int, pyve: list[str], env: dict[str, str],
+          slow_env: dict[str, str], fast_reps: int) -> None:
+    """No-op (fast path and doit) and a one-line change with n requirement lines."""
+    proj = project(work / f"s{n}", n)
+    cold = timed(lambda: sh([*pyve, "build"], proj, env))
+    sh([*pyve, "build"], proj, env)
+    reps = fast_reps if n < 1000 else max(3, fast_reps // 4)
+    a, b = pair(lambda: sh([*pyve, "build"], proj, env),
+                lambda: sh([PYTHON, "-c", "pass"], proj, env), reps)
+    row(f"no-op build, {n} reqs ({n}-entry lock) vs python -c pass", a, b)
+    slow = statistics.median(timed(lambda: sh([*pyve, "build"], proj, slow_env))
+                             for _ in range(max(1, reps // 3)))
+    row(f"no-op build without fast path, {n} reqs vs python -c pass", slow, b)
+    counter = {"n": 0}
+
+    def change() -> None:
+        counter["n"] += 1
+        extra = "gamma\n" if counter["n"] % 2 else ""
+        (proj / "requirements.txt").write_text(requirements(n) + extra)
+        sh([*pyve, "build"], proj, env)
+
+    rebuild = statistics.median(timed(change) for _ in range(1 if n >= 1000 else 2))
+    row(f"one-line change rebuild, {n} reqs vs cold build", rebuild, cold)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions")
+    parser.add_argument("--skip-1000", action="store_true", help="leave out the 1000 case")
+    args = parser.parse_args()
+    fast_reps, cold_reps = (5, 1) if args.quick else (21, 3)
+    house = wheelhouse()
+    work = Path(tempfile.mkdtemp(prefix="pyve-bench-"))
+    env = sandbox(work, house)
+    pyve = pyve_cmd()
+    print(f"python {sys.version.split()[0]} ({PYTHON}); {os.cpu_count()} cpus; work dir {work}")
+    print(f"  {'measurement':<58} {'pyve':>12} {'baseline':>12} {'ratio':>7} target")
+    try:
+        # -- no-op build and run on a 10-line project --------------------------------
+        proj = project(work / "p10", 10)
+        sh([*pyve, "build"], proj, env)
+        sh([*pyve, "build"], proj, env)  # the snapshot exists now
+        a, b = pair(lambda: sh([*pyve, "build"], proj, env),
+                    lambda: sh([PYTHON, "-c", "pass"], proj, env), fast_reps)
+        row("no-op `pyve build` vs `python -c pass`", a, b, "<= 2.5x")
+        venv_py = str(proj / ".venv/bin/python")
+        a, b = pair(lambda: sh([*pyve, "run", "python", "-c", "pass"], proj, env),
+                    lambda: sh([venv_py, "-c", "pass"], proj, env), fast_reps)
+        row("`pyve run python -c pass` vs `.venv/bin/python -c pass`", a, b, "<= 3x")
+        slow_env = {**env, "PYVE_NO_FAST": "1"}
+        a, b = pair(lambda: sh([*pyve, "build"], proj, slow_env),
+                    lambda: sh([PYTHON, "-c", "pass"], proj, env), max(3, fast_reps // 3))
+        row("no-op `pyve build` without the fast path (doit)", a, b, "(for reference)")
+
+        # -- cold builds ---------------------------------------------------------------
+        cold_pyve = work / "cold-pyve"
+        cold_base = work / "cold-base"
+
+        def fresh_pyve(installer: str = "pip") -> Callable[[], None]:
+            return lambda: project(cold_pyve, 10, installer) and None
+
+        def fresh_base() -> None:
+            shutil.rmtree(cold_base, ignore_errors=True)
+            cold_base.mkdir()
+            (cold_base / "requirements.txt").write_text(requirements(10))
+
+        def prep() -> None:
+            fresh_pyve()()
+            fresh_base()
+
+        a, b = pair(lambda: sh([*pyve, "build"], cold_pyve, env),
+                    lambda: (sh([PYTHON, "-m", "venv", ".venv"], cold_base, env),
+                             sh([".venv/bin/pip", "install", "-r", "requirements.txt"],
+                                cold_base, env)) and None,
+                    cold_reps, prep)
+        row("cold build, pip (10 reqs) vs venv + pip install -r", a, b, "<= 0.5x")
+        uv = uv_cmd()
+        if uv:
+            def prep_uv() -> None:
+                fresh_pyve("uv")()
+                fresh_base()
+
+            a, b = pair(lambda: sh([*pyve, "build"], cold_pyve, env),
+                        lambda: (sh([uv, "venv", "-q", "--python", PYTHON, ".venv"],
+                                    cold_base, env),
+                                 sh([uv, "pip", "install", "-q", "--python", ".venv/bin/python",
+                                     "-r", "requirements.txt"], cold_base, env)) and None,
+                        cold_reps, prep_uv)
+            row("cold build, installer=uv (10 reqs) vs uv venv + uv pip install", a, b,
+                "<= 1.5x")
+        # one-line change vs cold
+        proj = project(work / "p10", 10)
+        sh([*pyve, "build"], proj, env)
+        state = {"n": 0}
+
+        def change() -> None:
+            state["n"] += 1
+            extra = "gamma\n" if state["n"] % 2 else ""
+            (proj / "requirements.txt").write_text(requirements(10) + extra)
+            sh([*pyve, "build"], proj, env)
+
+        rebuild = statistics.median(timed(change) for _ in range(max(cold_reps, 2)))
+        prep()
+        cold = timed(lambda: sh([*pyve, "build"], cold_pyve, env))
+        row("one-line requirements change vs cold build (10 reqs)", rebuild, cold, "")
+
+        # -- scale -------------------------------------------------------------------------
+        sizes = [10, 100] if args.skip_1000 else [10, 100, 1000]
+        for n in sizes:
+            scale(work, n, pyve, env, slow_env, fast_reps)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,381 @@
+"""The micromamba backend: a conda prefix under .pyve/envs/<hash>/, built in-process by
+py-rattler, pip packages on top, and a multi-platform conda-lock.yml.
+
+Stages: detect -> conda-solve -> create-env -> pip-deps -> conda-lock.
+- conda-solve decides the host's package set (from a usable conda-lock.yml, else a solve) and
+  writes it to `.pyve/envs/<hash>.solution.json`; it re-runs only when the conda part of
+  environment.yml (channels, specs) changes, so a pip-only edit never re-solves.
+- create-env installs exactly that set; its target is a marker written last, so an
+  interrupted install is never taken for a finished one.
+- conda-lock solves the other platforms (re-using locked entries whose conda part is
+  unchanged) and records the pip packages with their sha256.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from pathlib import Path
+from typing import Any
+
+from pyve import ui
+from pyve.backends import pip
+from pyve.backends.base import Stage
+from pyve.backends.venv import damaged_json, detect_stage
+from pyve.conda import engine, lockfile
+from pyve.conda.envfile import EnvFile, conda_spec_name, env_hash, load_envfile, parse_envfile
+from pyve.decision import Decision
+from pyve.errors import PyveError
+from pyve.fingerprint import data_digest
+from pyve.fsutil import atomic_write_text
+from pyve.project import Project
+
+ENV_FILE = "environment.yml"
+LOCK_FILE = lockfile.LOCK_NAME
+ENVS_DIR = ".pyve/envs"
+# Not *.json: conda, micromamba and rattler read every conda-meta/*.json as a package record
+# (rattler fails with "Invalid conda-meta filename format").
+MARKER = "conda-meta/pyve-env.marker"
+DEFINITION_KEY = "pyve_conda_definition"  # custom_metadata in the lock: digest of the conda part
+
+
+def default_envfile_text(project: Project, python: str | None) -> str:
+    """What `pyve init --backend micromamba` writes when the project has no environment.yml."""
+    channel = os.environ.get("PYVE_DEFAULT_CHANNEL") or "conda-forge"
+    python_spec = f"python={python}" if python else "python"
+    return (f"name: {project.root.name}\nchannels:\n  - {channel}\ndependencies:\n"
+            f"  - {python_spec}\n  - pip\n")
+
+
+class CondaBackend:
+    name = "micromamba"
+
+    def __init__(self) -> None:
+        self._records: dict[str, list[Any]] = {}  # solved in this process: no re-query
+
+    # --- what defines the environment -------------------------------------------------
+
+    def envfile(self, project: Project, decision: Decision) -> EnvFile:
+        path = project.path(ENV_FILE)
+        if path.is_file():
+            env = load_envfile(path)
+        elif project.has(LOCK_FILE):
+            env = _envfile_from_lock(project)
+        else:
+            env = parse_envfile(default_envfile_text(project, decision.python_request), path)
+        return _with_python(env, decision.python_request)
+
+    def definition(self, env: EnvFile) -> dict[str, Any]:
+        return {"channels": list(env.channels), "specs": list(env.conda_specs),
+                "platform": engine.host_platform()}
+
+    def key(self, env: EnvFile) -> str:
+        return env_hash(list(env.channels), list(env.conda_specs), engine.host_platform())
+
+    def env_dir(self, project: Project, decision: Decision) -> Path:
+        return project.root / ENVS_DIR / self.key(self.envfile(project, decision))
+
+    def lock_stage(self) -> str:
+        return "conda-lock"
+
+    def run_env(self, project: Project, decision: Decision) -> dict[str, str]:
+        env = self.envfile(project, decision)
+        prefix = str(project.root / ENVS_DIR / self.key(env))
+        return {**env.variables, "CONDA_PREFIX": prefix,
+                "CONDA_DEFAULT_ENV": env.name or project.root.name,
+                "PATH": f"{prefix}/bin{os.pathsep}"}
+
+    # --- the stages ---------------------------------------------------------------------
+
+    def stages(self, project: Project, decision: Decision) -> list[Stage]:
+        env = self.envfile(project, decision)
+        key = self.key(env)
+        prefix = f"{ENVS_DIR}/{key}"
+        solution = f"{ENVS_DIR}/{key}.solution.json"
+        definition = self.definition(env)
+        if decision.frozen:
+            self.check_frozen(project, env)  # before anything is created
+        stages = [
+            detect_stage(project, decision),
+            Stage(
+                name="conda-solve",
+                action=lambda: self.solve(project, env, decision, solution),
+                targets=[solution],
+                config=definition,
+                checks=[lambda: damaged_json(project.path(solution), list, dict),
+                        lambda: self.lock_moved(project, env, solution)],
+                watch=[LOCK_FILE, solution],
+                after=["detect"],
+                missing_reason="no solution for this environment yet",
+            ),
+            Stage(
+                name="create-env",
+                action=lambda: self.create(project, env, key, solution),
+                file_dep=[solution],
+                targets=[f"{prefix}/{MARKER}"],
+                checks=[lambda: self.prefix_moved(project, key)],
+                watch=[f"{prefix}/{MARKER}"],
+                after=["conda-solve"],
+                missing_reason="environment missing",
+            ),
+        ]
+        last = "create-env"
+        if env.pip_specs or decision.pip_sources:
+            python = project.root / prefix / "bin" / "python"
+            stages.append(Stage(
+                name="pip-deps",
+                action=lambda: self.pip_install(project, env, decision, python),
+                file_dep=list(decision.pip_sources),
+                config={"pip": list(env.pip_specs), "sources": list(decision.pip_sources)},
+                after=["create-env"],
+            ))
+            last = "pip-deps"
+        # a lock-only project: the lock is the input, not an output; --frozen never rewrites it
+        if project.has(ENV_FILE) and not decision.frozen:
+            stages.append(Stage(
+                name="conda-lock",
+                action=lambda: self.write_lock(project, env, decision, None),
+                file_dep=[ENV_FILE],
+                targets=[LOCK_FILE],
+                config={"platforms": self.lock_platforms(project, env, None)},
+                after=[last],
+                missing_reason=f"{LOCK_FILE} missing",
+            ))
+        return stages
+
+    def check_frozen(self, project: Project, env: EnvFile) -> None:
+        """--frozen: the lock must exist and be fresh for the host, pip part included."""
+        hint = f"run `pyve lock` (or `pyve build` without --frozen), then commit {LOCK_FILE}"
+        if not project.has(LOCK_FILE):
+            raise PyveError(f"--frozen: {LOCK_FILE} is missing", hint=hint)
+        if project.has(ENV_FILE):
+            host = engine.host_platform()
+            why = lockfile.check_fresh(project.path(LOCK_FILE), env, [host]).get(host)
+            if why:
+                raise PyveError(f"--frozen: {LOCK_FILE} is stale for {host}: {why}", hint=hint)
+
+    # --- conda-solve ----------------------------------------------------------------------
+
+    def locked_entries(self, project: Project, env: EnvFile) -> tuple[list[dict], str | None]:
+        """The lock's host entries when the lock fits this env, else ([], why not)."""
+        path = project.path(LOCK_FILE)
+        if not path.is_file():
+            return [], None
+        lock = lockfile.read_lock(path)
+        host = engine.host_platform()
+        entries = lockfile.lock_packages(lock, host, "conda")
+        if not entries:
+            return [], f"{LOCK_FILE} has no packages for {host}"
+        if not project.has(ENV_FILE):
+            return entries, None
+        fresh = lockfile.check_fresh(path, env, [host]).get(host) is None
+        custom = (lock.get("metadata") or {}).get("custom_metadata") or {}
+        if fresh or custom.get(DEFINITION_KEY) == data_digest(self.definition(env)):
+            return entries, None
+        return [], f"{LOCK_FILE} is stale for {host}: {ENV_FILE} changed since it was locked"
+
+    def solve(self, project: Project, env: EnvFile, decision: Decision, solution: str) -> None:
+        host = engine.host_platform()
+        entries, stale = self.locked_entries(project, env)
+        if stale and decision.frozen:
+            raise PyveError(stale, hint="run `pyve lock` to re-lock, or build without --frozen")
+        if not entries and decision.frozen:
+            raise PyveError(f"--frozen needs {LOCK_FILE}", hint="run `pyve lock` first")
+        if stale:
+            ui.info(f"  {stale}; solving again")
+        if not entries:
+            records = _solve(env, host)
+            entries = [lockfile.conda_entry(r, host, env.category) for r in records]
+            self._records[solution] = records
+        atomic_write_text(project.path(solution), json.dumps(entries, indent=1) + "\n")
+
+    def lock_moved(self, project: Project, env: EnvFile, solution: str) -> str | None:
+        """A teammate's re-lock (same conda definition, other packages) must reach the env."""
+        path = project.path(solution)
+        if not path.is_file() or not project.has(LOCK_FILE):
+            return None
+        entries, stale = self.locked_entries(project, env)
+        if stale or not entries:
+            return None
+        current = json.loads(path.read_text(encoding="utf-8"))
+        if _urls(entries) != _urls(current):
+            return f"{LOCK_FILE} changed"
+        return None
+
+    # --- create-env -------------------------------------------------------------------------
+
+    def create(self, project: Project, env: EnvFile, key: str, solution: str) -> None:
+        prefix = project.root / ENVS_DIR / key
+        entries = json.loads(project.path(solution).read_text(encoding="utf-8"))
+        records = self._records.get(solution) or engine.records_from_lock(
+            entries, engine.host_platform())
+        if self.prefix_moved(project, key) and prefix.is_dir():
+            # text files have the old prefix patched in; an install over them would keep them
+            shutil.rmtree(prefix)
+        (prefix / MARKER).unlink(missing_ok=True)  # from here on the env is unfinished
+        engine.install(records, prefix, engine.default_cache_dir(), env.conda_specs)
+        marker = {"id": uuid.uuid4().hex, "key": key, "packages": data_digest(_urls(entries)),
+                  "prefix": os.path.realpath(prefix)}
+        atomic_write_text(prefix / MARKER, json.dumps(marker) + "\n")
+
+    def prefix_moved(self, project: Project, key: str) -> str | None:
+        """The env's marker is damaged, or names another prefix (the project was moved or
+        copied): the env must be made again."""
+        prefix = project.root / ENVS_DIR / key
+        try:
+            marker = json.loads((prefix / MARKER).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None  # the missing target says it
+        except (OSError, ValueError):
+            marker = None
+        if not isinstance(marker, dict):
+            return f"{ENVS_DIR}/{key}/{MARKER} is damaged"
+        made_at = marker.get("prefix")
+        if isinstance(made_at, str) and made_at != os.path.realpath(prefix):
+            return f"the environment was made at {made_at}: the project moved"
+        return None
+
+    # --- pip-deps ---------------------------------------------------------------------------
+
+    def pip_install(self, project: Project, env: EnvFile, decision: Decision,
+                    python: Path) -> None:
+        if not python.exists():
+            raise PyveError(f"the environment has no python ({python})",
+                            hint=f"add `python` to the dependencies in {ENV_FILE}")
+        if env.pip_specs and decision.frozen:
+            # the locked pip packages, by URL and sha256: no resolve
+            locked = lockfile.pip_requirements(lockfile.read_lock(project.path(LOCK_FILE)),
+                                               engine.host_platform())
+            pip.install(python, ["--no-deps", *locked], project.root,
+                        f"pip install ({LOCK_FILE} pip packages)")
+        elif env.pip_specs:
+            # conda runs the pip: lines from the env file's folder; so do we.
+            pip.install(python, _pip_file_args(env.pip_specs), env.path.parent,
+                        f"pip install ({ENV_FILE} pip: section)")
+        if decision.pip_sources:
+            pip.install(python, pip.install_args(list(decision.pip_sources)), project.root,
+                        "pip install")
+
+    # --- conda-lock -------------------------------------------------------------------------
+
+    def lock_platforms(self, project: Project, env: EnvFile,
+                       requested: list[str] | None) -> list[str]:
+        """--platform > platforms: in environment.yml > the lock's own > the defaults."""
+        if requested or env.platforms:
+            return lockfile.lock_platforms(env, requested)
+        path = project.path(LOCK_FILE)
+        if path.is_file():
+            try:
+                platforms = (lockfile.read_lock(path).get("metadata") or {}).get("platforms")
+            except PyveError:
+                platforms = None
+            if platforms:
+                return list(platforms)
+        return list(lockfile.DEFAULT_PLATFORMS)
+
+    def write_lock(self, project: Project, env: EnvFile, decision: Decision,
+                   requested: list[str] | None) -> None:
+        platforms = self.lock_platforms(project, env, requested)
+        definition = data_digest(self.definition(env))
+        previous = _previous_conda_entries(project, definition)
+        host = engine.host_platform()
+        packages: list[dict[str, Any]] = []
+        for platform in platforms:
+            if platform in previous:
+                packages += previous[platform]
+            elif platform == host and self._host_solution(project, env):
+                packages += self._host_solution(project, env)
+            else:
+                records = _solve(env, platform)
+                packages += [lockfile.conda_entry(r, platform, env.category) for r in records]
+        packages += self._pip_entries(project, env, platforms)
+        document = lockfile.lock_document(env, platforms, packages, project.root,
+                                          custom={DEFINITION_KEY: definition})
+        lockfile.write_document(project.path(LOCK_FILE), document)
+
+    def _host_solution(self, project: Project, env: EnvFile) -> list[dict[str, Any]]:
+        path = project.root / ENVS_DIR / f"{self.key(env)}.solution.json"
+        if path.is_file():
+            return list(json.loads(path.read_text(encoding="utf-8")))
+        return []
+
+    def _pip_entries(self, project: Project, env: EnvFile,
+                     platforms: list[str]) -> list[dict[str, Any]]:
+        """The pip packages as the env resolves them, with sha256; pure-Python wheels are
+        locked for every platform, others only for the host."""
+        if not env.pip_specs:
+            return []
+        python = project.root / ENVS_DIR / self.key(env) / "bin" / "python"
+        if not python.exists():
+            raise PyveError("the pip packages are resolved in the environment, which is missing",
+                            hint="run `pyve build` first")
+        resolved = pip.resolve(python, _pip_file_args(env.pip_specs), env.path.parent)
+        host = engine.host_platform()
+        entries = []
+        for item in resolved:
+            pure = item["url"].endswith("-none-any.whl")
+            for platform in platforms:
+                if pure or platform == host:
+                    entries.append(lockfile.pip_entry(item, platform, env.category))
+        return entries
+
+
+def _solve(env: EnvFile, platform: str) -> list[Any]:
+    """engine.solve, its errors naming the env file (the channel or spec to fix is there)."""
+    try:
+        return engine.solve(env.channels, env.conda_specs, platform)
+    except PyveError as exc:
+        raise PyveError(f"{env.path.name}: {exc.message}", hint=exc.hint,
+                        exit_code=exc.exit_code) from exc
+
+
+def _urls(entries: list[dict[str, Any]]) -> list[str]:
+    return sorted(str(e.get("url")) for e in entries)
+
+
+def _pip_file_args(lines: list[str]) -> list[str]:
+    args: list[str] = []
+    for line in lines:
+        args += line.split(maxsplit=1) if line.startswith("-") else [line]
+    return args
+
+
+def _previous_conda_entries(project: Project, definition: str) -> dict[str, list[dict]]:
+    """Locked conda entries per platform, when the lock was made from this conda definition."""
+    path = project.path(LOCK_FILE)
+    if not path.is_file():
+        return {}
+    try:
+        lock = lockfile.read_lock(path)
+    except PyveError:
+        return {}
+    custom = (lock.get("metadata") or {}).get("custom_metadata") or {}
+    if custom.get(DEFINITION_KEY) != definition:
+        return {}
+    result: dict[str, list[dict]] = {}
+    for entry in lock.get("package") or []:
+        if entry.get("manager") == "conda":
+            result.setdefault(entry["platform"], []).append(entry)
+    return result
+
+
+def _with_python(env: EnvFile, request: str | None) -> EnvFile:
+    """`pyve init 3.11 --backend micromamba`: the request becomes `python=3.11` unless the
+    env file already names python."""
+    if not request or any(conda_spec_name(s) == "python" for s in env.conda_specs):
+        return env
+    from dataclasses import replace
+
+    return replace(env, conda_specs=[f"python={request}", *env.conda_specs])
+
+
+def _envfile_from_lock(project: Project) -> EnvFile:
+    lock = lockfile.read_lock(project.path(LOCK_FILE))
+    channels = [c["url"] if isinstance(c, dict) else str(c)
+                for c in (lock.get("metadata") or {}).get("channels") or []]
+    host = engine.host_platform()
+    specs = sorted({p["name"] for p in lockfile.lock_packages(lock, host, "conda")})
+    return EnvFile(path=project.path(ENV_FILE), name=project.root.name, channels=channels,
+                   conda_specs=specs)

@@ -1,0 +1,140 @@
+"""`pyve doctor`: one line per check (✓ / ⚠ / ✗), `--json` for machines.
+
+Exit codes (a contract: tests pin it): 0 when every check is ok or only warns, 1 when any
+check is an error. Doctor never changes anything and never prompts.
+"""
+
+from __future__ import annotations
+
+import json
+from argparse import Namespace
+from pathlib import Path
+
+from pyve import health, ui
+from pyve.commands.common import load_backend, make_decision
+from pyve.decision import Decision
+from pyve.errors import EXIT_FAILURE, PyveError
+from pyve.health import ERROR, OK, WARN, Check
+from pyve.project import Project
+
+SYMBOLS = {OK: ("✓", "green"), WARN: ("⚠", "yellow"), ERROR: ("✗", "red")}
+
+
+def checks(project: Project, args: Namespace) -> list[Check]:
+    try:
+        decision = make_decision(project, args, interactive=False)
+        backend = load_backend(decision.backend)
+        env_dir = backend.env_dir(project, decision)
+    except PyveError as exc:  # e.g. an environment.yml that does not parse
+        return [Check("project", ERROR, exc.message, exc.hint)]
+    found: list[Check] = []
+    exists = _env_exists(project, decision, env_dir)
+    found.append(exists)
+    if exists.status == OK:
+        found.append(_stages(project, backend, decision))
+        found.append(health.interpreter(env_dir, venv=decision.backend == "venv"))
+        found += _backend_checks(project, backend, decision, env_dir)
+    found.append(_unused(project, args))
+    from pyve.conda import engine
+
+    found.append(health.disk(env_dir if exists.status == OK else None,
+                             engine.default_cache_dir()))
+    found.append(health.dotenv(project.root))
+    return found
+
+
+def _env_exists(project: Project, decision: Decision, env_dir: Path) -> Check:
+    rel = env_dir.relative_to(project.root) if env_dir.is_relative_to(project.root) else env_dir
+    # the marker each backend writes last: an env without it is half-built
+    if decision.backend == "venv":
+        from pyve.backends.venv import MARKER
+
+        marker = project.root / MARKER
+    else:
+        from pyve.backends.conda import MARKER as CONDA_MARKER
+
+        marker = env_dir / CONDA_MARKER
+    if marker.is_file():
+        return Check("environment", OK, f"{decision.backend} environment at {rel}/")
+    hint = "run `pyve init`" if not project.has("pyve.toml") else "run `pyve build`"
+    what = "is unfinished (an interrupted build?)" if env_dir.exists() else "does not exist"
+    return Check("environment", ERROR, f"{decision.backend} environment {rel}/ {what}", hint)
+
+
+def _stages(project: Project, backend: object, decision: Decision) -> Check:
+    from pyve.graph import plan
+
+    try:
+        results = plan(project, backend.stages(project, decision))  # type: ignore[attr-defined]
+    except PyveError as exc:
+        return Check("stages", WARN, f"cannot plan the build: {exc.message}", exc.hint)
+    stale = [r for r in results if r.status != "up to date"]
+    if stale:
+        first = stale[0]
+        why = f" ({'; '.join(first.reasons)})" if first.reasons else ""
+        return Check("stages", WARN, f"{len(stale)} stage(s) stale: {first.name}{why}",
+                     "run `pyve build`")
+    return Check("stages", OK, f"all {len(results)} stages up to date")
+
+
+def _backend_checks(project: Project, backend: object, decision: Decision,
+                    env_dir: Path) -> list[Check]:
+    if decision.backend == "venv":
+        from pyve.backends.pip import LOCK_FILE
+
+        return [health.venv_matches_lock(project.root, env_dir, LOCK_FILE),
+                health.venv_lock_fresh(project.root, list(decision.pip_sources), LOCK_FILE)]
+    from pyve.conda import engine, lockfile
+
+    found = [health.pip_over_conda(env_dir)]
+    lock_path = project.path(lockfile.LOCK_NAME)
+    if not lock_path.is_file():
+        found.append(Check("lock", WARN, f"{lockfile.LOCK_NAME} is missing", "run `pyve lock`"))
+        return found
+    try:
+        lock = lockfile.read_lock(lock_path)
+        found.append(health.conda_matches_lock(lock, lockfile.LOCK_NAME, env_dir,
+                                               engine.host_platform()))
+        if project.has("environment.yml"):
+            env = backend.envfile(project, decision)  # type: ignore[attr-defined]
+            platforms = backend.lock_platforms(project, env, None)  # type: ignore[attr-defined]
+            found.append(health.conda_lock_fresh(
+                lockfile.check_fresh(lock_path, env, platforms), lockfile.LOCK_NAME))
+        else:
+            found.append(Check("lock-fresh", OK,
+                               f"{lockfile.LOCK_NAME} is the definition (no environment.yml)"))
+    except PyveError as exc:
+        found.append(Check("lock", ERROR, exc.message, exc.hint))
+    return found
+
+
+def _unused(project: Project, args: Namespace) -> Check:
+    from pyve.commands.purge import unused_envs
+
+    try:
+        items = unused_envs(project, args)
+    except PyveError as exc:
+        return Check("unused-envs", WARN, exc.message, exc.hint)
+    return health.unused([p.name for p in items if p.is_dir()])
+
+
+def run(args: Namespace) -> int:
+    project = Project.load()
+    found = checks(project, args)
+    failed = any(c.status == ERROR for c in found)
+    if getattr(args, "json", False):
+        print(json.dumps({"ok": not failed, "checks": [c.as_dict() for c in found]}, indent=2))
+        return EXIT_FAILURE if failed else 0
+    for check in found:
+        if ui.quiet and check.status != ERROR:
+            continue  # --quiet: errors only
+        symbol, colour = SYMBOLS[check.status]
+        ui.out().print(f"[{colour}]{symbol}[/{colour}] {check.name:<12} "
+                       + ui.escape(check.message), highlight=False)
+        if check.hint:
+            ui.out().print(f"  [dim]hint:[/dim] {ui.escape(check.hint)}", highlight=False)
+    warned = sum(c.status == WARN for c in found)
+    errors = sum(c.status == ERROR for c in found)
+    ui.say(f"{errors} error(s), {warned} warning(s)." if errors or warned
+           else "Everything looks right.")
+    return EXIT_FAILURE if failed else 0

@@ -1,0 +1,298 @@
+"""The no-op fast path: answer "up to date" from a snapshot and a few `stat` calls.
+
+A no-op `pyve build` through doit imports doit, rich and packaging (~100 ms) to learn that
+nothing changed. After every successful build we save `.pyve/fast.json`: the stat
+(mtime_ns, size, inode) of everything the decision and the task graph read -- pyve.toml and
+the other project files, each stage's file_dep, targets, stamps and the files its checks
+look at (Stage.watch), doit's state file, the interpreter, the directories Pythons are
+discovered in, pyve's own code -- and the environment variables the decision reads.
+
+`check()` loads only that and stats. If every entry matches, nothing doit or the decision
+reads has changed since a build that left every stage up to date, so doit would run nothing:
+print the same lines and exit 0. On any difference, or any doubt, return None and the full
+path runs (which re-checks content, so a `touch` costs one slow no-op, then a new snapshot).
+
+The check itself imports nothing beyond os and sys (plus the C half of json), so it must stay
+free of doit, rich, packaging and even `re`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: `import typing` alone costs ~2 ms
+if TYPE_CHECKING:  # only for the type checker: the fast path must not import these
+    from typing import Any
+
+    from pyve.backends.base import Stage
+    from pyve.decision import Decision
+    from pyve.graph import StageResult
+    from pyve.project import Project
+
+SNAPSHOT = ".pyve/fast.json"
+FORMAT = 1
+# Files the decision reads (backend and Python detection, pins, settings), and .gitignore,
+# which every build repairs.
+DECISION_FILES = ("pyve.toml", "environment.yml", "conda-lock.yml", "requirements.txt",
+                  "pyproject.toml", ".python-version", ".tool-versions", ".gitignore")
+# Environment variables the decision reads (every PYVE_* is added as well). PATH, HOME and
+# the pyenv/asdf roots decide which interpreters are found.
+ENV_VARS = ("CI", "PATH", "HOME", "PYENV_ROOT", "ASDF_DATA_DIR")
+# Global options that change nothing the build decides.
+_QUIET = ("-q", "--quiet")
+_HARMLESS = ("-v", "--verbose", "--debug")
+_BUILD_FLAGS = ("--json", "--check", "--dry-run")
+
+# --- the check (no heavy imports below this line until `save`) ---------------------------
+
+def _stat(path: str) -> list[int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return [st.st_mtime_ns, st.st_size, st.st_ino]
+
+
+def _load(path: str) -> dict[str, Any] | None:
+    """Parse the snapshot with the C scanner of json: `import json` costs ~3 ms (it imports
+    `re`), a tenth of the whole budget."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except (OSError, UnicodeDecodeError):
+        return None
+    try:
+        import _json
+
+        class _Context:
+            strict = True
+            object_hook = None
+            object_pairs_hook = None
+            parse_float = float
+            parse_int = int
+            parse_constant = float
+            memo: dict[str, Any] = {}
+
+        data, end = _json.make_scanner(_Context())(text, 0)
+        if text[end:].strip():
+            return None
+    except (ImportError, ValueError, StopIteration):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def env_values(environ: Any = None) -> dict[str, str | None]:
+    environ = os.environ if environ is None else environ
+    names = {*ENV_VARS, *(k for k in environ if k.startswith("PYVE_") and k != "PYVE_NO_FAST")}
+    return {name: environ.get(name) for name in sorted(names)}
+
+
+def matches(root: str, snapshot: dict[str, Any]) -> bool:
+    """Every recorded input is as it was when the last build left everything up to date."""
+    if (snapshot.get("format") != FORMAT or snapshot.get("root") != root
+            or snapshot.get("executable") != os.path.realpath(sys.executable)
+            or snapshot.get("python") != sys.version):
+        return False
+    from pyve import __version__
+
+    if snapshot.get("pyve") != __version__:
+        return False
+    if snapshot.get("env") != env_values():
+        return False
+    stats = snapshot.get("stats")
+    if not isinstance(stats, dict) or not stats:
+        return False
+    for path, recorded in stats.items():
+        if _stat(path if path.startswith("/") else f"{root}/{path}") != recorded:
+            return False
+    return True
+
+
+def _parse(argv: list[str]) -> tuple[str, str, list[str], bool] | None:
+    """(command, root, rest, quiet) for the forms the fast path answers, else None."""
+    quiet = False
+    directory = None
+    i = 0
+    while i < len(argv) and argv[i].startswith("-"):
+        arg = argv[i]
+        if arg in _QUIET:
+            quiet = True
+        elif arg == "-C" and i + 1 < len(argv):
+            i += 1
+            directory = argv[i]
+        elif arg not in _HARMLESS:
+            return None
+        i += 1
+    if i >= len(argv) or argv[i] not in ("build", "run"):
+        return None
+    root = os.path.abspath(directory or ".")
+    return argv[i], root, argv[i + 1:], quiet
+
+
+def check(argv: list[str]) -> int | None:
+    """Answer `pyve build` / `pyve run CMD` from the snapshot, or None for the full path."""
+    if os.environ.get("PYVE_NO_FAST"):
+        return None
+    parsed = _parse(argv)
+    if parsed is None:
+        return None
+    command, root, rest, quiet = parsed
+    if command == "build" and any(a not in _BUILD_FLAGS for a in rest):
+        return None  # --force, --frozen, decision options: the full path decides
+    if command == "run" and (not rest or rest[0].startswith("-")):
+        return None  # --frozen (no check at all), --help, or no command: the full path
+    snapshot = _load(f"{root}/{SNAPSHOT}")
+    if snapshot is None or not matches(root, snapshot):
+        return None
+    if command == "run":
+        return _exec(root, snapshot, rest)
+    return _report(snapshot, rest, quiet)
+
+
+def _report(snapshot: dict[str, Any], flags: list[str], quiet: bool) -> int:
+    if "--json" in flags:
+        from pyve import report
+
+        mode = "check" if "--check" in flags else "dry-run" if "--dry-run" in flags else "build"
+        prints = snapshot.get("fingerprints", {})
+        stages = [report.stage_record(name, "up to date", (), prints.get(name))
+                  for name in snapshot["stages"]]
+        report.emit("build", stages, fingerprint=snapshot.get("fingerprint"), mode=mode,
+                    **snapshot.get("extra", {}))
+        return 0
+    if quiet:
+        return 0
+    write = sys.stdout.write
+    if "--check" in flags:
+        write("Up to date: every stage.\n")
+        return 0
+    write(snapshot["header"] + "\n")
+    for name in snapshot["stages"]:
+        write(f"  {name:<11} up to date\n")
+    write("Nothing to do: every stage is up to date.\n")
+    if "--dry-run" not in flags:
+        write(f"Environment: {snapshot['env_dir']}\n")
+    return 0
+
+
+def which(name: str, path: str) -> str | None:
+    """shutil.which without importing shutil (it imports fnmatch, and so `re`)."""
+    if "/" in name:
+        return name if os.access(name, os.X_OK) else None
+    for directory in path.split(os.pathsep):
+        candidate = os.path.join(directory or ".", name)
+        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def run_environ(run_env: dict[str, str]) -> dict[str, str]:
+    """The process environment for a command in the env (what `pyve run` execs with)."""
+    env = dict(os.environ)
+    for key, value in run_env.items():
+        env[key] = value + env.get("PATH", "") if key == "PATH" else value
+    env.pop("PYTHONHOME", None)
+    return env
+
+
+def _exec(root: str, snapshot: dict[str, Any], command: list[str]) -> int | None:
+    env = run_environ(snapshot.get("run_env", {}))
+    exe = which(command[0], env.get("PATH", ""))
+    if exe is None:
+        return None  # the full path says "command not found" in its own words
+    os.chdir(root)
+    sys.stdout.flush()
+    os.execve(exe, command, env)
+    return 0  # pragma: no cover
+
+
+# --- writing the snapshot (full path only: heavy imports are fine here) ------------------
+
+def clear(root: Any) -> None:
+    """Forget the snapshot before anything changes (a build, a lock, a purge)."""
+    try:
+        os.unlink(os.path.join(str(root), SNAPSHOT))
+    except OSError:
+        pass
+
+
+def input_paths(project: Project, stages: list[Stage]) -> list[str] | None:
+    """Every path whose stat the answer depends on; None when a stage's checks cannot be
+    reduced to stats (no Stage.watch): then there is no fast path for this project."""
+    from pathlib import Path
+
+    from pyve.graph import STATE_FILE, stamp_path
+
+    paths: list[str] = [*DECISION_FILES, STATE_FILE, ".pyve/decision.json"]
+    for stage in stages:
+        if stage.checks and stage.watch is None:
+            return None
+        paths += [*stage.file_dep, *stage.targets, *(stage.watch or []), stamp_path(stage.name)]
+    # where interpreters are discovered: a new install changes the directory's mtime
+    home = os.environ.get("HOME", "")
+    paths.append(f"{os.environ.get('PYENV_ROOT') or home + '/.pyenv'}/versions")
+    paths.append(f"{os.environ.get('ASDF_DATA_DIR') or home + '/.asdf'}/installs/python")
+    paths += [d for d in os.environ.get("PATH", "").split(os.pathsep) if d.startswith("/")]
+    # the interpreter running pyve (the default Python) and its base installation
+    paths.append(os.path.realpath(sys.executable))
+    minor = "python{}.{}".format(*sys.version_info[:2])
+    paths.append(os.path.realpath(os.path.join(sys.base_prefix, "bin", minor)))
+    # pyve's own code: another pyve may build other stages
+    package = Path(__file__).resolve().parent
+    paths += [str(package), *(str(p) for p in sorted(package.rglob("*.py")))]
+    paths += [str(p) for p in package.iterdir() if p.is_dir()]
+    return list(dict.fromkeys(paths))
+
+
+def user_inputs(stages: list[Stage]) -> list[str]:
+    """The inputs no stage produces: a change to one during a build must void the snapshot."""
+    produced = {t for s in stages for t in s.targets}
+    deps = [d for s in stages for d in s.file_dep if d not in produced]
+    return list(dict.fromkeys([*DECISION_FILES, *deps]))
+
+
+def stat_all(root: Any, paths: list[str]) -> dict[str, list[int] | None]:
+    return {p: _stat(p if p.startswith("/") else os.path.join(str(root), p)) for p in paths}
+
+
+def save(project: Project, decision: Decision, stages: list[Stage],
+         results: list[StageResult], *, header: str, env_dir: str, run_env: dict[str, str],
+         before: dict[str, list[int] | None]) -> bool:
+    """Write the snapshot after a successful build; False when it would not be safe."""
+    import json
+    from pathlib import Path
+
+    from pyve import __version__
+    from pyve.fingerprint import data_digest
+    from pyve.fsutil import atomic_write_text
+    from pyve.graph import env_fingerprint, fingerprints
+
+    if any(r.status not in ("ran", "up to date") for r in results):
+        return False
+    paths = input_paths(project, stages)
+    if paths is None:
+        return False
+    stats = stat_all(project.root, paths)
+    if any(stats.get(p) != before.get(p) for p in before):
+        return False  # an input changed while we built: doit may have stored the old one
+    prints = fingerprints(project, stages)
+    snapshot = {
+        "format": FORMAT,
+        "pyve": __version__,
+        "root": str(project.root),
+        "executable": os.path.realpath(sys.executable),  # `pyve` script or `python -m pyve`
+        "python": sys.version,
+        "env": env_values(),
+        "configs": data_digest([s.config for s in stages]),
+        "stats": stats,
+        "header": header,
+        "stages": [s.name for s in stages],
+        "env_dir": env_dir,
+        "run_env": run_env,
+        "fingerprints": prints,
+        "fingerprint": env_fingerprint(prints),
+        "extra": {**decision.as_dict(), "env": env_dir},
+    }
+    atomic_write_text(Path(project.root) / SNAPSHOT, json.dumps(snapshot, indent=1) + "\n")
+    return True

@@ -1,0 +1,290 @@
+"""The checks behind `pyve doctor`. Each returns a Check (data only); doctor.py prints them.
+
+Severity contract (tested, documented in docs/troubleshooting.md):
+- error: the environment is missing or broken, or differs from what the lock says; the
+  next `pyve run` may not do what the lock promises. Any error -> exit 1.
+- warn: something to tidy or refresh (a stale lock, unused envs, a readable .env); exit 0.
+- ok: fine; info lines (disk use) are ok too.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import stat
+import subprocess
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+OK, WARN, ERROR = "ok", "warn", "error"
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    status: str  # ok | warn | error
+    message: str
+    hint: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _canonical(name: str) -> str:
+    import re
+
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+# --- the interpreter ------------------------------------------------------------------------
+
+def interpreter(env_dir: Path, venv: bool) -> Check:
+    """The env's python runs, and (venv) is the Python pyvenv.cfg says it is."""
+    python = env_dir / "bin" / "python"
+    if not python.exists() and not python.is_symlink():
+        if venv:
+            return Check("interpreter", ERROR, f"{python} is missing",
+                         "run `pyve build --force` to recreate the environment")
+        return Check("interpreter", OK, "no python in this conda environment")
+    failure = ""
+    try:
+        done: subprocess.CompletedProcess[str] | None = subprocess.run(
+            [str(python), "-c", "import platform; print(platform.python_version())"],
+            capture_output=True, text=True, timeout=60, env=_clean_env(), check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        done, failure = None, str(exc)
+    if done is None or done.returncode != 0:
+        why = failure if done is None else (done.stderr.strip().splitlines() or ["failed"])[-1]
+        return Check("interpreter", ERROR, f"{python} does not run: {why}",
+                     "its base interpreter was probably removed or upgraded; "
+                     "run `pyve build --force`")
+    version = done.stdout.strip()
+    if venv:
+        from pyve.backends.venv import read_pyvenv_cfg
+
+        cfg = read_pyvenv_cfg(env_dir)
+        recorded = cfg.get("version") or cfg.get("version_info", "")
+        if recorded and recorded != version:
+            return Check("interpreter", ERROR,
+                         f"pyvenv.cfg says python {recorded}, the interpreter is {version}",
+                         "run `pyve build --force` to rebuild on the current interpreter")
+        home = cfg.get("home")
+        if home and not Path(home).is_dir():
+            return Check("interpreter", ERROR, f"pyvenv.cfg home {home} is gone",
+                         "run `pyve build --force`")
+    return Check("interpreter", OK, f"python {version} runs")
+
+
+def _clean_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k not in ("PYTHONHOME", "PYTHONPATH")}
+
+
+# --- the env against its lock ---------------------------------------------------------------
+
+def venv_matches_lock(root: Path, env_dir: Path, lock_name: str) -> Check:
+    """requirements.lock.txt's pins == what is installed (read in-process, as pip freeze)."""
+    from pyve.backends import pip
+
+    lock = root / lock_name
+    if not lock.is_file():
+        return Check("lock", WARN, f"{lock_name} is missing", "run `pyve lock`")
+    pins: dict[str, tuple[str, str]] = {}
+    for line in lock.read_text(encoding="utf-8").splitlines():
+        if "==" in line and not line.startswith(("#", " ")):
+            name, _, version = line.split(" ")[0].partition("==")
+            pins[_canonical(name)] = (name, version)
+    found = {_canonical(n): (n, v) for n, v in pip.installed_distributions(env_dir / "bin"
+                                                                              / "python")}
+    return _compare("lock", lock_name, pins, found, extra_matters=True)
+
+
+def _compare(name: str, lock_name: str, pins: dict[str, tuple[str, str]],
+             found: dict[str, tuple[str, str]], extra_matters: bool) -> Check:
+    diffs = []
+    for key, (shown, version) in sorted(pins.items()):
+        if key not in found:
+            diffs.append(f"{shown} {version} not installed")
+        elif found[key][1] != version:
+            diffs.append(f"{shown} {found[key][1]} installed, {version} locked")
+    if extra_matters:
+        diffs += [f"{shown} {v} installed, not locked"
+                  for key, (shown, v) in sorted(found.items()) if key not in pins]
+    if diffs:
+        more = f" (+{len(diffs) - 3} more)" if len(diffs) > 3 else ""
+        return Check(name, ERROR, f"environment differs from {lock_name}: "
+                     + "; ".join(diffs[:3]) + more,
+                     "`pyve build --force` reinstalls from the files; `pyve lock` records "
+                     "the environment as it is")
+    return Check(name, OK, f"environment matches {lock_name} ({len(pins)} packages)")
+
+
+def conda_matches_lock(lock: dict[str, Any], lock_name: str, prefix: Path,
+                       platform: str) -> Check:
+    """The lock's conda packages for this platform are exactly the installed ones, and
+    its pip packages are installed at the locked versions."""
+    from pyve.backends import pip
+    from pyve.conda.lockfile import lock_packages
+
+    locked = {e["url"] for e in lock_packages(lock, platform, "conda")}
+    installed = set()
+    for meta in (prefix / "conda-meta").glob("*.json"):
+        data = _load_json(meta)
+        if isinstance(data, dict) and data.get("url"):
+            installed.add(str(data["url"]))
+    diffs = [f"{_pkg(u)} not installed" for u in sorted(locked - installed)]
+    diffs += [f"{_pkg(u)} installed, not locked" for u in sorted(installed - locked)]
+    pins = {_canonical(e["name"]): (e["name"], str(e["version"]))
+            for e in lock_packages(lock, platform, "pip")}
+    found = {_canonical(n): (n, v) for n, v in pip.installed_distributions(prefix / "bin"
+                                                                              / "python")}
+    pip_check = _compare("lock", lock_name, pins, found, extra_matters=False)
+    if diffs:
+        more = f" (+{len(diffs) - 3} more)" if len(diffs) > 3 else ""
+        return Check("lock", ERROR, f"environment differs from {lock_name}: "
+                     + "; ".join(diffs[:3]) + more,
+                     "`pyve build --force` reinstalls from the lock")
+    if pip_check.status != OK:
+        return pip_check
+    return Check("lock", OK, f"environment matches {lock_name} for {platform} "
+                 f"({len(locked)} conda + {len(pins)} pip packages)")
+
+
+def _pkg(url: str) -> str:
+    return url.rsplit("/", 1)[-1].removesuffix(".tar.bz2").removesuffix(".conda")
+
+
+def _load_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+# --- pip over conda -------------------------------------------------------------------------
+
+def conda_files(prefix: Path) -> dict[str, tuple[str | None, str]]:
+    """Every file a conda package installed: path (relative to the prefix) -> (sha256 as
+    installed, package name)."""
+    owned: dict[str, tuple[str | None, str]] = {}
+    for meta in sorted((prefix / "conda-meta").glob("*.json")):
+        data = _load_json(meta)
+        if not isinstance(data, dict) or "files" not in data:
+            continue
+        shas: dict[str, str | None] = {}
+        for entry in (data.get("paths_data") or {}).get("paths") or []:
+            # a file whose prefix placeholder was rewritten differs from the package's sha256
+            if entry.get("sha256_in_prefix"):
+                shas[entry["_path"]] = entry["sha256_in_prefix"]
+            elif entry.get("prefix_placeholder") or entry.get("path_type") == "softlink":
+                shas[entry["_path"]] = None
+            else:
+                shas[entry["_path"]] = entry.get("sha256")
+        for name in data.get("files") or []:
+            owned[name] = (shas.get(name), str(data.get("name", meta.stem)))
+    return owned
+
+
+def pip_over_conda(prefix: Path) -> Check:
+    """Files of conda packages that a pip install (listed in a RECORD) changed or removed."""
+    owned = conda_files(prefix)
+    damaged: dict[str, set[str]] = {}
+    for record in sorted(prefix.glob("lib/python*/site-packages/*.dist-info/RECORD")):
+        site = record.parent.parent
+        try:
+            rows = list(csv.reader(record.read_text(encoding="utf-8").splitlines()))
+        except (OSError, UnicodeDecodeError, csv.Error):
+            continue
+        for row in rows:
+            if not row or not row[0]:
+                continue
+            rel = os.path.relpath(os.path.normpath(site / row[0]), prefix)
+            sha, package = owned.get(rel, (None, ""))
+            if sha is None:
+                continue  # not conda's, or nothing to compare with
+            path = prefix / rel
+            if not path.is_file() or _sha256(path) != sha:
+                damaged.setdefault(package, set()).add(rel)
+    if damaged:
+        parts = [f"{pkg} ({len(files)} file{'s' if len(files) > 1 else ''}, e.g. "
+                 f"{sorted(files)[0]})" for pkg, files in sorted(damaged.items())]
+        return Check("pip-vs-conda", ERROR,
+                     "pip overwrote files of conda packages: " + "; ".join(parts),
+                     "move those packages from the pip: list to the conda dependencies, "
+                     "then `pyve build --force`")
+    return Check("pip-vs-conda", OK, "pip left every conda package's files intact")
+
+
+# --- locks fresh ----------------------------------------------------------------------------
+
+def venv_lock_fresh(root: Path, sources: list[str], lock_name: str) -> Check:
+    from pyve.backends import pip
+
+    lock = root / lock_name
+    if not lock.is_file():
+        return Check("lock-fresh", WARN, f"{lock_name} is missing", "run `pyve lock`")
+    recorded = pip.lock_inputs(lock)
+    if recorded is None:
+        return Check("lock-fresh", WARN, f"{lock_name} does not say what it was locked from",
+                     "run `pyve lock`")
+    now = pip.inputs_text(root, sources)
+    if recorded != now:
+        old = dict(p.split(":", 1) for p in recorded.split() if ":" in p)
+        new = dict(p.split(":", 1) for p in now.split() if ":" in p)
+        changed = [s for s in sorted({*old, *new}) if old.get(s) != new.get(s)] or ["sources"]
+        return Check("lock-fresh", WARN, f"{lock_name} is stale: {', '.join(changed)} "
+                     "changed since it was written", "run `pyve build`")
+    return Check("lock-fresh", OK, f"{lock_name} is fresh")
+
+
+def conda_lock_fresh(status: dict[str, str | None], lock_name: str) -> Check:
+    stale = {p: why for p, why in status.items() if why}
+    if stale:
+        platform, why = next(iter(stale.items()))
+        more = f" (+{len(stale) - 1} more platforms)" if len(stale) > 1 else ""
+        return Check("lock-fresh", WARN, f"{lock_name} is stale for {platform}: {why}{more}",
+                     "run `pyve lock`")
+    return Check("lock-fresh", OK, f"{lock_name} is fresh for {', '.join(status)}")
+
+
+# --- housekeeping ---------------------------------------------------------------------------
+
+def unused(envs: list[str]) -> Check:
+    if envs:
+        return Check("unused-envs", WARN, f"{len(envs)} environment(s) under .pyve/envs/ "
+                     f"that nothing uses: {', '.join(envs[:3])}",
+                     "`pyve purge --unused` removes them")
+    return Check("unused-envs", OK, "no unused environments under .pyve/envs/")
+
+
+def disk(env_dir: Path | None, cache: Path) -> Check:
+    from pyve.commands.cache import disk_usage, human
+
+    parts = []
+    if env_dir is not None and env_dir.is_dir():
+        parts.append(f"environment {human(disk_usage(env_dir))}")
+    parts.append(f"package cache {human(disk_usage(cache))} ({cache})" if cache.is_dir()
+                 else "package cache empty")
+    return Check("disk", OK, "; ".join(parts))
+
+
+def dotenv(root: Path) -> Check:
+    path = root / ".env"
+    if not path.is_file():
+        return Check("dotenv", OK, "no .env file")
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        return Check("dotenv", WARN, f".env is readable by others (mode {mode:04o})",
+                     "it usually holds secrets: `chmod 600 .env`")
+    return Check("dotenv", OK, f".env is private (mode {mode:04o})")
+
