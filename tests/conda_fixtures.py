@@ -197,3 +197,17 @@ def copy_channel(src: Path, dst: Path) -> Path:
 
     shutil.copytree(src, dst)
     return dst
+
+
+def add_python_stubs(channel_dir: Path, subdirs: list[str] | tuple[str, ...]) -> Path:
+    """Add a stub ``python-<host X.Y.Z>-0_stub`` to each of ``subdirs`` (non-host platforms),
+    so that envs with ``python``/``pip`` solve for them in multi-platform locks; reindex.
+
+    The stubs hold one text file: they are for solving and locking, never for running.
+    """
+    channel_dir = Path(channel_dir)
+    version = host_python_version()
+    for subdir in subdirs:
+        build_package(channel_dir, subdir, "python", version, build="0_stub")
+    reindex(channel_dir)
+    return channel_dir

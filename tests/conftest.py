@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import conda_fixtures
 from tests.wheel_fixtures import build_wheelhouse
 
 REAL_PYENV_ROOT = os.environ.get("PYENV_ROOT") or str(Path.home() / ".pyenv")
@@ -20,6 +21,15 @@ REAL_PYENV_ROOT = os.environ.get("PYENV_ROOT") or str(Path.home() / ".pyenv")
 @pytest.fixture(scope="session")
 def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_wheelhouse(tmp_path_factory.mktemp("wheelhouse"))
+
+
+@pytest.fixture(scope="session")
+def local_channel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A synthetic multi-platform conda channel with the host python and pip (built once)."""
+    channel = conda_fixtures.build_channel(tmp_path_factory.mktemp("channel") / "chan")
+    if sys.platform.startswith("linux"):
+        conda_fixtures.add_host_python(channel)
+    return channel
 
 
 @pytest.fixture
@@ -80,3 +90,65 @@ def pyve(project: Path, sandbox_env: dict[str, str]) -> PyveRunner:
         return result
 
     return run
+
+
+# A PEP 517 build backend kept inside the test project (`backend-path`): `pip install -e .`
+# then needs no setuptools/wheel from an index, so it works offline on any machine.
+_TINY_BACKEND = '''\
+import base64, hashlib, os, zipfile
+
+NAME, VERSION = "tiny", "0.1"
+REQUIRES = {requires!r}
+
+
+def _line(path, data):
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+    return f"{{path}},sha256={{digest}},{{len(data)}}"
+
+
+def _wheel(directory, files):
+    dist = f"{{NAME}}-{{VERSION}}.dist-info"
+    meta = f"Metadata-Version: 2.1\\nName: {{NAME}}\\nVersion: {{VERSION}}\\n"
+    meta += "".join(f"Requires-Dist: {{r}}\\n" for r in REQUIRES)
+    files = {{**files, f"{{dist}}/METADATA": meta.encode(),
+             f"{{dist}}/WHEEL": b"Wheel-Version: 1.0\\nGenerator: tiny\\nRoot-Is-Purelib: true\\n"
+                                b"Tag: py3-none-any\\n"}}
+    record = [_line(p, d) for p, d in files.items()] + [f"{{dist}}/RECORD,,"]
+    files[f"{{dist}}/RECORD"] = ("\\n".join(record) + "\\n").encode()
+    name = f"{{NAME}}-{{VERSION}}-py3-none-any.whl"
+    with zipfile.ZipFile(os.path.join(directory, name), "w") as zf:
+        for path, data in files.items():
+            zf.writestr(path, data)
+    return name
+
+
+def build_editable(wheel_directory, config_settings=None, metadata_directory=None):
+    src = os.path.join(os.getcwd(), "src")
+    return _wheel(wheel_directory, {{"tiny_editable.pth": (src + "\\n").encode()}})
+
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    with open(os.path.join("src", "tiny.py"), "rb") as handle:
+        return _wheel(wheel_directory, {{"tiny.py": handle.read()}})
+
+
+def build_sdist(sdist_directory, config_settings=None):
+    raise NotImplementedError("not needed by these tests")
+'''
+
+
+def write_tiny_project(root: Path, requires: tuple[str, ...] = ("gamma",),
+                       requires_python: str | None = None) -> None:
+    """An installable pyproject.toml project `tiny` (module src/tiny.py) with an in-tree
+    build backend: `pip install -e .` works with no index and no setuptools."""
+    (root / "_backend").mkdir(parents=True, exist_ok=True)
+    (root / "_backend" / "tinybackend.py").write_text(_TINY_BACKEND.format(requires=requires))
+    (root / "src").mkdir(exist_ok=True)
+    (root / "src" / "tiny.py").write_text('VALUE = "tiny-editable"\n')
+    project = ['[project]', 'name = "tiny"', 'version = "0.1"',
+               f"dependencies = {list(requires)!r}".replace("'", '"')]
+    if requires_python:
+        project.append(f'requires-python = "{requires_python}"')
+    (root / "pyproject.toml").write_text("\n".join([
+        "[build-system]", "requires = []", 'build-backend = "tinybackend"',
+        'backend-path = ["_backend"]', "", *project, ""]))

@@ -2,32 +2,9 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
-
-# tests/ holds the plain fixture builders (conda_fixtures, wheel_fixtures).
-_TESTS = str(Path(__file__).resolve().parents[1])
-if _TESTS not in sys.path:
-    sys.path.insert(0, _TESTS)
-
-import conda_fixtures  # noqa: E402
-import wheel_fixtures  # noqa: E402
-
-
-@pytest.fixture(scope="session")
-def local_channel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A synthetic multi-platform channel with the host python and pip (built once)."""
-    channel = conda_fixtures.build_channel(tmp_path_factory.mktemp("channel") / "chan")
-    if sys.platform.startswith("linux"):
-        conda_fixtures.add_host_python(channel)
-    return channel
-
-
-@pytest.fixture(scope="session")
-def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return wheel_fixtures.build_wheelhouse(tmp_path_factory.mktemp("wheels"))
 
 
 @pytest.fixture(autouse=True)

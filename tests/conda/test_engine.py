@@ -7,11 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-import conda_fixtures
 import pytest
 
 from pyve.conda import engine
 from pyve.errors import PyveError
+from tests import conda_fixtures
 
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux") or
                                 engine.host_platform() != "linux-64",

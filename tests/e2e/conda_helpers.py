@@ -1,0 +1,115 @@
+"""Helpers shared by the conda (micromamba backend) end-to-end tests."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tests.conftest import Result
+
+
+def envfile_text(channel: Path, deps: list[str], pip: list[str] | None = None,
+                 platforms: list[str] | None = None, extra: str = "") -> str:
+    lines = [f"channels:\n  - {channel}", "dependencies:"]
+    lines += [f"  - {d}" for d in deps]
+    if pip is not None:
+        lines.append("  - pip:")
+        lines += [f"    - {p}" for p in pip]
+    if platforms:
+        lines.append("platforms: [" + ", ".join(platforms) + "]")
+    return "\n".join(lines) + "\n" + extra
+
+
+def write_envfile(project: Path, channel: Path, deps: list[str],
+                  pip: list[str] | None = None, platforms: list[str] | None = None,
+                  extra: str = "") -> Path:
+    path = project / "environment.yml"
+    path.write_text(envfile_text(channel, deps, pip, platforms, extra))
+    return path
+
+
+# The env with python, pip and a pip package: locked for linux-64 only (python is linux-only
+# in `local_channel`).
+def python_env(project: Path, channel: Path, pip: list[str] | None = None,
+               deps: tuple[str, ...] = ("bar",), extra: str = "") -> Path:
+    return write_envfile(project, channel, ["python", *deps, "pip"],
+                         pip=["beta"] if pip is None else pip, platforms=["linux-64"],
+                         extra=extra)
+
+
+def stage_line(output: str, stage: str) -> str:
+    for line in output.splitlines():
+        if line.strip().startswith(stage + " "):
+            return line
+    raise AssertionError(f"no line for {stage} in:\n{output}")
+
+
+def ran(output: str, stage: str) -> bool:
+    return " ran " in stage_line(output, stage)
+
+
+def up_to_date(output: str, stage: str) -> bool:
+    return "up to date" in stage_line(output, stage)
+
+
+def env_dirs(project: Path) -> list[Path]:
+    envs = project / ".pyve" / "envs"
+    return sorted(p for p in envs.iterdir() if p.is_dir()) if envs.is_dir() else []
+
+
+def only_env(project: Path) -> Path:
+    dirs = env_dirs(project)
+    assert len(dirs) == 1, dirs
+    return dirs[0]
+
+
+def read_lock(project: Path) -> dict[str, Any]:
+    return yaml.safe_load((project / "conda-lock.yml").read_text())
+
+
+def assert_valid_lock(path: Path) -> Any:
+    """conda-lock's own parser accepts the file (the oracle)."""
+    from conda_lock.lockfile import parse_conda_lock_file
+
+    return parse_conda_lock_file(Path(path))
+
+
+def installed_urls(prefix: Path) -> set[str]:
+    return {json.loads(p.read_text())["url"] for p in (prefix / "conda-meta").glob("*.json")}
+
+
+def lock_urls(lock: dict[str, Any], platform: str, manager: str = "conda") -> set[str]:
+    return {p["url"] for p in lock["package"]
+            if p["platform"] == platform and p["manager"] == manager}
+
+
+def snapshot(project: Path) -> dict[str, tuple[int, int]]:
+    """(size, mtime_ns) of every file outside .pyve/stamps, state and lock: "nothing changed"."""
+    result = {}
+    for root, dirs, files in os.walk(project):
+        dirs.sort()
+        for name in files:
+            path = Path(root) / name
+            rel = path.relative_to(project).as_posix()
+            if rel in (".pyve/lock", ".pyve/state.json") or rel.startswith(".pyve/stamps/"):
+                continue
+            if rel == "environment.yml":
+                continue  # the test edits it
+            st = path.lstat()
+            result[rel] = (st.st_size, st.st_mtime_ns)
+    return result
+
+
+def assert_one_error(result: Result, *needles: str) -> None:
+    """Non-zero exit, no traceback, and an `error:` line holding every needle."""
+    assert result.returncode != 0, result.output
+    assert "Traceback" not in result.output, result.output
+    assert "internal error" not in result.output, result.output
+    errors = [ln for ln in result.stderr.splitlines() if ln.startswith("error:")]
+    assert len(errors) == 1, result.output
+    for needle in needles:
+        assert needle in errors[0], (needle, result.output)

@@ -1,0 +1,240 @@
+"""conda-lock.yml through the real CLI: platforms, per-platform solves, pip entries, the
+content_hash conda-lock computes, `lock --check`, installing from the lock, --frozen."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from pyve.backends.conda import MARKER
+from pyve.conda.lockfile import write_document
+from tests import conda_fixtures
+from tests.conftest import PyveRunner
+from tests.e2e.conda_helpers import (
+    assert_one_error,
+    assert_valid_lock,
+    env_dirs,
+    installed_urls,
+    lock_urls,
+    only_env,
+    python_env,
+    read_lock,
+    snapshot,
+    write_envfile,
+)
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
+                                reason="the local channel's python is linux-64 only")
+DEFAULTS = ["linux-64", "osx-arm64", "osx-64", "win-64"]
+
+
+def conda_lock_hashes(project: Path, platforms: list[str]) -> dict[str, str]:
+    """The oracle: conda-lock's own environment.yml parser and content hash."""
+    from conda_lock.content_hash import compute_content_hashes
+    from conda_lock.src_parser.environment_yaml import parse_environment_file
+    from conda_lock.virtual_package import default_virtual_package_repodata
+
+    mapping = project.parent / "mapping.json"  # a local name map: conda-lock stays offline
+    mapping.write_text("{}")
+    spec = parse_environment_file(project / "environment.yml", platforms,
+                                  mapping_url=str(mapping))
+    return compute_content_hashes(spec, default_virtual_package_repodata())
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_default_platforms_each_solved_with_pip_entries(
+        project: Path, pyve: PyveRunner, multi_channel: Path, wheelhouse: Path) -> None:
+    write_envfile(project, multi_channel, ["python", "bar", "pip"], pip=["beta"])
+    pyve("init", check=True)
+    assert_valid_lock(project / "conda-lock.yml")
+    lock = read_lock(project)
+    assert lock["metadata"]["platforms"] == DEFAULTS
+    for platform in DEFAULTS:
+        urls = lock_urls(lock, platform)
+        # libfoo (and python) from the platform's own subdir, noarch shared
+        assert f"{multi_channel.as_uri()}/{platform}/libfoo-2.0-h0_0.tar.bz2" in urls
+        assert any(f"/{platform}/python-" in u for u in urls), urls
+        assert any("/noarch/bar-0.4-0.tar.bz2" in u for u in urls)
+        pips = {p["name"]: p for p in lock["package"]
+                if p["platform"] == platform and p["manager"] == "pip"}
+        assert set(pips) == {"alpha", "beta"}
+        for name, entry in pips.items():
+            wheel = next(wheelhouse.glob(f"{name}-{entry['version']}-*.whl"))
+            assert entry["url"].split("#")[0].endswith(wheel.name)
+            assert entry["hash"]["sha256"] == sha256(wheel)
+        assert pips["alpha"]["version"] == "2.0"
+    assert lock["metadata"]["content_hash"] == conda_lock_hashes(project, DEFAULTS)
+
+
+def test_platforms_from_envfile_and_flag(project: Path, pyve: PyveRunner,
+                                         local_channel: Path) -> None:
+    write_envfile(project, local_channel, ["bar=0.3"], platforms=["linux-64", "osx-arm64"])
+    pyve("init", check=True)
+    lock = read_lock(project)
+    assert lock["metadata"]["platforms"] == ["linux-64", "osx-arm64"]
+    assert {p["platform"] for p in lock["package"]} == {"linux-64", "osx-arm64"}
+    assert lock["metadata"]["content_hash"] == conda_lock_hashes(
+        project, ["linux-64", "osx-arm64"])
+    assert pyve("lock", "--check", check=True).returncode == 0
+
+    result = pyve("lock", "--platform", "win-64", "--platform", "osx-64", check=True)
+    assert result.returncode == 0
+    assert_valid_lock(project / "conda-lock.yml")
+    lock = read_lock(project)
+    assert lock["metadata"]["platforms"] == ["win-64", "osx-64"]
+    assert lock_urls(lock, "win-64") >= {
+        f"{local_channel.as_uri()}/win-64/libfoo-2.0-h0_0.tar.bz2"}
+    assert lock["metadata"]["content_hash"] == conda_lock_hashes(project, ["win-64", "osx-64"])
+
+
+def test_lock_without_platforms_uses_the_four_defaults(project: Path, pyve: PyveRunner,
+                                                       local_channel: Path) -> None:
+    write_envfile(project, local_channel, ["bar"])
+    pyve("init", check=True)
+    (project / "conda-lock.yml").unlink()
+    result = pyve("lock", check=True)
+    assert "Lock written" in result.output
+    assert_valid_lock(project / "conda-lock.yml")
+    lock = read_lock(project)
+    assert lock["metadata"]["platforms"] == DEFAULTS
+    for platform in DEFAULTS:
+        assert f"{local_channel.as_uri()}/{platform}/libfoo-2.0-h0_0.tar.bz2" in lock_urls(
+            lock, platform)
+    assert lock["metadata"]["content_hash"] == conda_lock_hashes(project, DEFAULTS)
+
+
+def test_lock_check_fresh_then_stale_changes_nothing(project: Path, pyve: PyveRunner,
+                                                     local_channel: Path) -> None:
+    write_envfile(project, local_channel, ["bar"], platforms=["linux-64", "win-64"])
+    pyve("init", check=True)
+    result = pyve("lock", "--check")
+    assert result.returncode == 0 and "fresh" in result.output
+    write_envfile(project, local_channel, ["bar=0.3"], platforms=["linux-64", "win-64"])
+    before = snapshot(project)
+    lock_bytes = (project / "conda-lock.yml").read_bytes()
+    result = pyve("lock", "--check")
+    assert result.returncode != 0
+    assert "Traceback" not in result.output
+    for platform in ("linux-64", "win-64"):
+        assert any(platform in ln and "environment.yml changed" in ln
+                   for ln in result.output.splitlines()), result.output
+    assert (project / "conda-lock.yml").read_bytes() == lock_bytes
+    assert snapshot(project) == before
+    data = json.loads(pyve("lock", "--check", "--json").stdout)
+    assert data["fresh"] is False
+    assert {p["platform"] for p in data["platforms"] if not p["fresh"]} == {"linux-64", "win-64"}
+    assert snapshot(project) == before
+
+
+def _hand_pick_libfoo_1(project: Path, channel: Path) -> None:
+    """Edit the lock to hold libfoo 1.0 for linux-64: valid, but never what a solve picks."""
+    lock = read_lock(project)
+    repodata = json.loads((channel / "linux-64" / "repodata.json").read_text())
+    record = repodata["packages"]["libfoo-1.0-h0_0.tar.bz2"]
+    for entry in lock["package"]:
+        if entry["name"] == "libfoo" and entry["platform"] == "linux-64":
+            entry["version"] = "1.0"
+            entry["url"] = f"{channel.as_uri()}/linux-64/libfoo-1.0-h0_0.tar.bz2"
+            entry["hash"] = {"md5": record["md5"], "sha256": record["sha256"]}
+    write_document(project / "conda-lock.yml", lock)
+
+
+def clone(project: Path, to: Path) -> Path:
+    to.mkdir()
+    for name in ("environment.yml", "conda-lock.yml", "pyve.toml"):
+        shutil.copy2(project / name, to / name)
+    return to
+
+
+def test_fresh_clone_installs_from_lock(project: Path, pyve: PyveRunner, local_channel: Path,
+                                        tmp_path: Path) -> None:
+    write_envfile(project, local_channel, ["bar=0.3"], platforms=["linux-64"])
+    pyve("init", check=True)
+    _hand_pick_libfoo_1(project, local_channel)
+    assert_valid_lock(project / "conda-lock.yml")
+    other = clone(project, tmp_path / "clone")
+    lock_bytes = (other / "conda-lock.yml").read_bytes()
+    result = pyve("build", cwd=other, check=True)
+    assert "solving" not in result.output
+    env = only_env(other)
+    assert installed_urls(env) == lock_urls(read_lock(other), "linux-64")
+    assert (env / "share" / "libfoo" / "1.0.txt").is_file()
+    assert (other / "conda-lock.yml").read_bytes() == lock_bytes
+    assert "Nothing to do" in pyve("build", cwd=other, check=True).stdout
+
+
+def test_tampered_package_is_refused(project: Path, pyve: PyveRunner, local_channel: Path,
+                                     tmp_path: Path) -> None:
+    channel = conda_fixtures.copy_channel(local_channel, tmp_path / "chan")
+    write_envfile(project, channel, ["bar=0.3"], platforms=["linux-64"])
+    pyve("init", check=True)
+    other = clone(project, tmp_path / "clone")
+    conda_fixtures.tamper(channel, "linux-64", "libfoo-2.0-h0_0.tar.bz2")
+    before = snapshot(other)
+    result = pyve("build", cwd=other)
+    assert_one_error(result, "libfoo-2.0-h0_0.tar.bz2")
+    after = snapshot(other)
+    for name in ("conda-lock.yml", "pyve.toml"):
+        assert after[name] == before[name]
+    assert env_dirs(other) == []  # nothing installed, no partial prefix
+    # the project's own env is left alone too: a rebuild of it is refused the same way
+    env = only_env(project)
+    shutil.rmtree(env)
+    lock_bytes = (project / "conda-lock.yml").read_bytes()
+    result = pyve("build")
+    assert_one_error(result, "libfoo-2.0-h0_0.tar.bz2")
+    assert not (env / MARKER).exists()
+    assert (project / "conda-lock.yml").read_bytes() == lock_bytes
+
+
+def _has_frozen_flag(pyve: PyveRunner) -> bool:
+    return "--frozen" in pyve("build", "--help").stdout
+
+
+def test_frozen_with_stale_lock_fails_clearly(project: Path, pyve: PyveRunner,
+                                              local_channel: Path) -> None:
+    if not _has_frozen_flag(pyve):
+        pytest.skip("`pyve build --frozen` is not implemented yet (flag missing)")
+    python_env(project, local_channel)
+    pyve("init", check=True)
+    env = only_env(project)
+    lock_bytes = (project / "conda-lock.yml").read_bytes()
+    # a conda change
+    python_env(project, local_channel, deps=("bar=0.3",))
+    result = pyve("build", "--frozen")
+    assert_one_error(result, "conda-lock.yml", "stale")
+    assert "pyve lock" in result.stderr
+    assert env_dirs(project) == [env]
+    assert (project / "conda-lock.yml").read_bytes() == lock_bytes
+    # a pip-only change makes the lock stale too
+    python_env(project, local_channel, pip=["beta", "gamma"])
+    result = pyve("build", "--frozen")
+    assert_one_error(result, "conda-lock.yml", "stale")
+    assert (project / "conda-lock.yml").read_bytes() == lock_bytes
+    site = next((env / "lib").glob("python3*/site-packages"))
+    assert not (site / "gamma").exists()
+
+
+def test_frozen_with_fresh_lock_installs_it(project: Path, pyve: PyveRunner,
+                                            local_channel: Path) -> None:
+    if not _has_frozen_flag(pyve):
+        pytest.skip("`pyve build --frozen` is not implemented yet (flag missing)")
+    python_env(project, local_channel)
+    pyve("init", check=True)
+    lock_bytes = (project / "conda-lock.yml").read_bytes()
+    shutil.rmtree(project / ".pyve")
+    result = pyve("build", "--frozen", check=True)
+    assert "solving" not in result.output
+    env = only_env(project)
+    assert installed_urls(env) == lock_urls(read_lock(project), "linux-64")
+    assert (project / "conda-lock.yml").read_bytes() == lock_bytes
+    site = next((env / "lib").glob("python3*/site-packages"))
+    assert (site / "beta").is_dir() and (site / "alpha").is_dir()  # pip part from the lock

@@ -1,0 +1,150 @@
+"""`pyve doctor`: each check's ✓ and ✗/⚠ case on real environments, and the exit-code
+contract (0: all good or warnings only; 1: any error)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import PyveRunner
+from tests.e2e.conda_helpers import only_env, python_env
+
+
+def doctor(pyve: PyveRunner, *args: str) -> tuple[int, dict[str, dict[str, Any]]]:
+    result = pyve("doctor", "--json", *args)
+    data = json.loads(result.stdout)
+    assert data["ok"] == (result.returncode == 0), result.output
+    return result.returncode, {c["name"]: c for c in data["checks"]}
+
+
+@pytest.fixture
+def venv_project(project: Path, pyve: PyveRunner) -> Path:
+    (project / "requirements.txt").write_text("alpha\n")
+    pyve("init", "--yes", check=True)
+    return project
+
+
+def test_healthy_venv(venv_project: Path, pyve: PyveRunner) -> None:
+    code, checks = doctor(pyve)
+    assert code == 0
+    assert {c["status"] for c in checks.values()} == {"ok"}, checks
+    assert set(checks) >= {"environment", "stages", "interpreter", "lock", "lock-fresh",
+                           "unused-envs", "disk", "dotenv"}
+    text = pyve("doctor")
+    assert text.returncode == 0
+    lines = text.stdout.splitlines()
+    assert all(line.startswith("✓ ") for line in lines[:-1]), text.stdout
+    assert "environment" in checks["disk"]["message"]
+
+
+def test_missing_env_is_an_error(project: Path, pyve: PyveRunner) -> None:
+    (project / "requirements.txt").write_text("alpha\n")
+    code, checks = doctor(pyve)
+    assert code == 1 and checks["environment"]["status"] == "error"
+    assert "pyve init" in checks["environment"]["hint"]
+    result = pyve("doctor")
+    assert result.returncode == 1 and "✗ environment" in result.stdout
+
+
+def test_broken_interpreter(venv_project: Path, pyve: PyveRunner) -> None:
+    cfg = venv_project / ".venv" / "pyvenv.cfg"
+    cfg.write_text(cfg.read_text().replace("version", "version = 3.1.0\n#", 1))
+    code, checks = doctor(pyve)
+    assert code == 1 and checks["interpreter"]["status"] == "error"
+    assert "3.1.0" in checks["interpreter"]["message"]
+    (venv_project / ".venv" / "bin" / "python").unlink()
+    code, checks = doctor(pyve)
+    assert code == 1 and checks["interpreter"]["status"] == "error"
+
+
+def _fake_dist(site: Path, name: str, version: str) -> None:
+    info = site / f"{name}-{version}.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+    (info / "RECORD").write_text("")
+
+
+def test_env_differs_from_lock(venv_project: Path, pyve: PyveRunner) -> None:
+    site = next((venv_project / ".venv" / "lib").glob("python*/site-packages"))
+    _fake_dist(site, "intruder", "9.9")  # as if someone ran `pip install intruder`
+    code, checks = doctor(pyve)
+    assert code == 1 and checks["lock"]["status"] == "error"
+    assert "intruder 9.9 installed, not locked" in checks["lock"]["message"]
+
+
+def test_stale_lock_and_missing_lock_warn(venv_project: Path, pyve: PyveRunner) -> None:
+    (venv_project / "requirements.txt").write_text("alpha\nbeta\n")
+    code, checks = doctor(pyve)
+    assert code == 0  # warnings only
+    assert checks["lock-fresh"]["status"] == "warn"
+    assert "requirements.txt" in checks["lock-fresh"]["message"]
+    assert checks["stages"]["status"] == "warn"
+    (venv_project / "requirements.lock.txt").unlink()
+    code, checks = doctor(pyve)
+    assert code == 0 and checks["lock"]["status"] == "warn"
+
+
+def test_dotenv_permissions(venv_project: Path, pyve: PyveRunner) -> None:
+    env = venv_project / ".env"
+    env.write_text("TOKEN=x\n")
+    env.chmod(0o644)
+    code, checks = doctor(pyve)
+    assert code == 0 and checks["dotenv"]["status"] == "warn"
+    assert "chmod 600" in checks["dotenv"]["hint"]
+    env.chmod(0o600)
+    _, checks = doctor(pyve)
+    assert checks["dotenv"]["status"] == "ok"
+
+
+def test_unused_envs_warn(venv_project: Path, pyve: PyveRunner) -> None:
+    (venv_project / ".pyve" / "envs" / "0123456789abcdef").mkdir(parents=True)
+    code, checks = doctor(pyve)
+    assert code == 0 and checks["unused-envs"]["status"] == "warn"
+    assert "pyve purge --unused" in checks["unused-envs"]["hint"]
+    result = pyve("doctor")
+    assert "⚠ unused-envs" in result.stdout and "pyve purge --unused" in result.stdout
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="conda python is linux-only")
+def test_conda_env_checks(project: Path, pyve: PyveRunner, local_channel: Path) -> None:
+    python_env(project, local_channel)
+    pyve("init", "--backend", "micromamba", "--yes", check=True)
+    code, checks = doctor(pyve)
+    assert code == 0, checks
+    assert checks["pip-vs-conda"]["status"] == "ok"
+    assert checks["lock"]["status"] == "ok" and checks["lock-fresh"]["status"] == "ok"
+    assert "package cache" in checks["disk"]["message"]
+
+    # pip rewrote a file of the conda package `pip` (listed in its RECORD)
+    prefix = only_env(project)
+    target = next(prefix.glob("lib/python*/site-packages/pip/__init__.py"))
+    target.write_text(target.read_text() + "# rewritten by pip\n")
+    code, checks = doctor(pyve)
+    assert code == 1 and checks["pip-vs-conda"]["status"] == "error"
+    assert "pip (1 file" in checks["pip-vs-conda"]["message"]
+
+    # a conda package not in the lock; the lock stale against environment.yml
+    meta = next((prefix / "conda-meta").glob("bar-*.json"))
+    data = json.loads(meta.read_text())
+    data["url"] = data["url"].replace("bar-", "bar-other-")
+    meta.write_text(json.dumps(data))
+    code, checks = doctor(pyve)
+    assert code == 1 and checks["lock"]["status"] == "error"
+    assert "bar-other-0.4-0 installed, not locked" in checks["lock"]["message"]
+
+    # a platform added to environment.yml: same env, the lock lacks that platform
+    text = (project / "environment.yml").read_text()
+    (project / "environment.yml").write_text(text.replace("[linux-64]", "[linux-64, osx-64]"))
+    _, checks = doctor(pyve)
+    assert checks["lock-fresh"]["status"] == "warn", checks["lock-fresh"]
+    assert "osx-64" in checks["lock-fresh"]["message"]
+
+    # another conda definition: a new env is due, the old one is now unused
+    python_env(project, local_channel, deps=("bar", "baz"))
+    code, checks = doctor(pyve)
+    assert code == 1 and checks["environment"]["status"] == "error"
+    assert checks["unused-envs"]["status"] == "warn"

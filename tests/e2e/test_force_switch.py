@@ -1,0 +1,99 @@
+"""`pyve init --force` and backend switches that would remove an environment (the basic
+switch recipes are in test_conda_switching.py). The rule: ask first, default no; --yes
+accepts; CI without --yes refuses; with no old environment on disk there is nothing to ask."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PyveRunner
+from tests.e2e.conda_helpers import env_dirs, python_env
+
+QUESTION = "Switch from venv to micromamba? The old environment will be removed. [y/N]:"
+linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"),
+                                reason="the test channel's python is linux-only")
+
+
+@pytest.fixture
+def venv_project(project: Path, pyve: PyveRunner) -> Path:
+    (project / "requirements.txt").write_text("alpha\n")
+    pyve("init", "--yes", check=True)
+    return project
+
+
+def test_init_force_rebuilds_and_says_what(venv_project: Path, pyve: PyveRunner) -> None:
+    marker = (venv_project / ".venv" / ".pyve-env.json").read_text()
+    result = pyve("init", "--force", check=True)
+    assert "Rebuilt .venv/ from scratch (python " in result.stdout
+    assert "requirements.txt)" in result.stdout
+    assert (venv_project / ".venv" / ".pyve-env.json").read_text() != marker  # really new
+    assert "up to date" not in result.stdout
+
+
+@linux_only
+def test_switch_refused_in_ci_without_yes(venv_project: Path, pyve: PyveRunner,
+                                          local_channel: Path) -> None:
+    python_env(venv_project, local_channel, pip=[])
+    result = pyve("init", "--backend", "micromamba", env={"CI": "1"})
+    assert result.returncode == 1
+    assert "pass --yes" in result.stderr
+    assert (venv_project / ".venv" / "pyvenv.cfg").is_file()
+    assert 'backend = "venv"' in (venv_project / "pyve.toml").read_text()
+    assert not env_dirs(venv_project)
+
+
+@linux_only
+@pytest.mark.parametrize("answer", ["\n", "n\n", ""])  # Enter, no, end of input
+def test_switch_prompt_defaults_to_no(venv_project: Path, pyve: PyveRunner,
+                                      local_channel: Path, answer: str) -> None:
+    python_env(venv_project, local_channel, pip=[])
+    result = pyve("init", "--backend", "micromamba", "--auto-install-deps", input=answer)
+    assert QUESTION in result.stdout
+    assert result.stdout.count("[y/N]") == 1  # asked once
+    assert result.returncode == 1 and "kept the venv backend" in result.stderr
+    assert (venv_project / ".venv" / "pyvenv.cfg").is_file()
+    assert 'backend = "venv"' in (venv_project / "pyve.toml").read_text()
+
+
+@linux_only
+def test_switch_yes_removes_old_env_both_ways(venv_project: Path, pyve: PyveRunner,
+                                              local_channel: Path) -> None:
+    python_env(venv_project, local_channel, pip=[])
+    result = pyve("init", "--backend", "micromamba", "--auto-install-deps", input="y\n",
+                  check=True)
+    assert QUESTION in result.stdout and "Removed the old environment: .venv/" in result.stdout
+    assert not (venv_project / ".venv").exists()
+    assert len(env_dirs(venv_project)) == 1
+    assert 'backend = "micromamba"' in (venv_project / "pyve.toml").read_text()
+
+    result = pyve("init", "--backend", "venv", "--yes", env={"CI": "1"}, check=True)
+    assert "Removed the old environment: .pyve/envs/" in result.stdout
+    assert not env_dirs(venv_project)
+    assert not list((venv_project / ".pyve" / "envs").glob("*"))  # solution files too
+    assert (venv_project / ".venv" / "pyvenv.cfg").is_file()
+
+
+@linux_only
+def test_no_question_after_purge(venv_project: Path, pyve: PyveRunner,
+                                 local_channel: Path) -> None:
+    """The Backends Guide's recipe: purge, then init with the other backend -- no prompt."""
+    pyve("--purge", check=True)
+    python_env(venv_project, local_channel, pip=[])
+    result = pyve("--init", "--backend", "micromamba", "--auto-install-deps", input="",
+                  check=True)
+    assert "[y/N]" not in result.stdout
+    assert len(env_dirs(venv_project)) == 1
+
+
+def test_venv_not_made_by_pyve_is_never_removed(project: Path) -> None:
+    """A .venv without pyve's marker is not pyve's: a switch never counts it as the old
+    environment, so never removes it."""
+    from pyve.project import Project
+    from pyve.switching import leftovers
+
+    (project / ".venv").mkdir()
+    (project / ".venv" / "pyvenv.cfg").write_text("home = /nowhere\n")
+    assert leftovers(Project.load(project), "venv") == []

@@ -1,0 +1,149 @@
+"""Interrupted builds, at every stage of both backends: Ctrl-C (SIGINT to the process group)
+says one line and exits 130; SIGKILL after a stage did its work but before pyve recorded it
+leaves nothing the next build takes as finished. The next `pyve build` repairs everything.
+
+The stop points are deterministic: graph.py's test-only PYVE_TEST_PAUSE_AT hook writes
+`.pyve/paused-<stage>` and waits; the test sends the signal when the file appears."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PyveRunner
+from tests.e2e.conda_helpers import ran, stage_line
+from tests.e2e.faults import (
+    CONDA_STAGES,
+    VENV_STAGES,
+    assert_whole,
+    setup,
+    start,
+    stop_at,
+    wait_for,
+)
+
+CASES = [("venv", s) for s in VENV_STAGES] + [("micromamba", s) for s in CONDA_STAGES]
+linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"),
+                                reason="the local conda channel's python is linux-64 only")
+
+
+def _check_interrupt_output(code: int, out: str, err: str) -> None:
+    assert code == 130, out + err
+    assert "Traceback" not in out + err, out + err
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert lines == ["interrupted; the next `pyve build` repairs what was left unfinished"], err
+
+
+@pytest.mark.parametrize(("backend", "stage"), CASES, ids=[f"{b}-{s}" for b, s in CASES])
+def test_interrupt_then_kill_then_build_repairs(
+    project: Path, pyve: PyveRunner, sandbox_env: dict[str, str], local_channel: Path,
+    backend: str, stage: str,
+) -> None:
+    if backend == "micromamba" and not sys.platform.startswith("linux"):
+        pytest.skip("the local conda channel's python is linux-64 only")
+    setup(project, backend, local_channel)
+
+    # 1. Ctrl-C just before the stage runs: one line, exit 130, no traceback.
+    _check_interrupt_output(*stop_at(project, sandbox_env, stage, signal.SIGINT))
+    assert not (project / ".pyve" / f"paused-{stage}").exists()
+    if stage != "detect":  # what finished before the interrupt was saved
+        assert (project / ".pyve" / "state.json").is_file()
+
+    # 2. SIGKILL after the stage's action finished, before its stamp and the state are written.
+    code, out, err = stop_at(project, sandbox_env, stage, signal.SIGKILL, when="after")
+    assert code == -signal.SIGKILL, out + err
+
+    # 3. The next build finishes, re-running the killed stage: it was never recorded.
+    result = pyve("build")
+    assert result.returncode == 0, result.output
+    assert ran(result.stdout, stage), result.stdout
+    assert_whole(project, backend)
+
+    # 4. ...and then everything is up to date.
+    again = pyve("build")
+    assert again.returncode == 0 and "Nothing to do" in again.stdout, again.output
+
+
+@pytest.mark.parametrize(("backend", "stage"), [("venv", "create-env"),
+                                                ("micromamba", "create-env")])
+def test_kill_before_stage_on_a_built_project(
+    project: Path, pyve: PyveRunner, sandbox_env: dict[str, str], local_channel: Path,
+    backend: str, stage: str,
+) -> None:
+    """A forced rebuild killed just before a stage: the old stamp must not vouch for an env
+    the killed build already began to replace."""
+    if backend == "micromamba" and not sys.platform.startswith("linux"):
+        pytest.skip("the local conda channel's python is linux-64 only")
+    setup(project, backend, local_channel)
+    assert pyve("build").returncode == 0
+    proc = start(project, sandbox_env, "build", "--force",
+                 extra={"PYVE_TEST_PAUSE_AT": f"{stage}:after"})
+    wait_for(project / ".pyve" / f"paused-{stage}", proc)
+    proc.kill()
+    proc.communicate(timeout=60)
+    result = pyve("build")
+    assert result.returncode == 0, result.output
+    assert ran(result.stdout, stage), stage_line(result.stdout, stage)
+    assert_whole(project, backend)
+
+
+@linux_only
+def test_ctrl_c_while_pip_runs_kills_pip_and_prints_no_pip_trace(
+    project: Path, pyve: PyveRunner, sandbox_env: dict[str, str],
+) -> None:
+    """pip blocks reading a requirements file that is a FIFO; Ctrl-C hits pyve and pip."""
+    import os
+
+    fifo = project / "more.txt"
+    os.mkfifo(fifo)
+    (project / "requirements.txt").write_text("-r more.txt\n")
+    (project / "pyve.toml").write_text('backend = "venv"\ninstall_deps = true\n')
+    proc = start(project, sandbox_env, "build")
+    pip = _wait_for_child_reading(proc, fifo)
+    os.killpg(proc.pid, signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    _check_interrupt_output(proc.returncode, out, err)
+    assert not Path(f"/proc/{pip}").exists() or _is_zombie(pip)
+    fifo.unlink()
+    (project / "more.txt").write_text("beta\n")
+    result = pyve("build")
+    assert result.returncode == 0, result.output
+    assert_whole(project, "venv")
+
+
+def _wait_for_child_reading(proc: subprocess.Popen[str], fifo: Path) -> int:
+    """The pid of the pip process (a child of pyve) once it has the FIFO open or waits on it."""
+    import time
+
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.communicate()
+        for child in _children(proc.pid):
+            try:
+                cmdline = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if b"pip" in cmdline and b"install" in cmdline:
+                return child
+        time.sleep(0.05)
+    raise AssertionError("pip never started")
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(p) for p in text.split()]
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
+    except OSError:
+        return True
+

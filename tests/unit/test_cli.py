@@ -1,0 +1,52 @@
+"""cli.normalize_argv (the Guide's --init/--purge) and one-line usage errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pyve import cli, ui
+
+
+@pytest.mark.parametrize(("argv", "expected"), [
+    (["--init"], ["init"]),
+    (["--init", "3.11"], ["init", "3.11"]),
+    (["--init", "3.11", "--backend", "venv"], ["init", "3.11", "--backend", "venv"]),
+    (["-v", "--init", "--yes"], ["-v", "init", "--yes"]),
+    (["-C", "dir", "-q", "--purge"], ["-C", "dir", "-q", "purge"]),
+    (["--purge", "--dry-run"], ["purge", "--dry-run"]),
+    (["init", "3.11"], ["init", "3.11"]),
+    (["run", "tool", "--init"], ["run", "tool", "--init"]),  # a command's own argument
+    (["build"], ["build"]),
+    ([], []),
+])
+def test_normalize_argv(argv: list[str], expected: list[str]) -> None:
+    assert cli.normalize_argv(argv) == expected
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["biuld"], "unknown command 'biuld'; did you mean 'build'?"),
+    (["--inti"], "unknown option '--inti'; did you mean '--init'?"),
+    (["init", "--auto-instal-deps"], "did you mean '--auto-install-deps'?"),
+    (["xyzzy"], "unknown command 'xyzzy'"),
+])
+def test_usage_error_is_one_line_exit_2(argv: list[str], message: str,
+                                        capsys: pytest.CaptureFixture[str],
+                                        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # should parsing ever succeed, nothing lands in the repo
+    ui.reset()
+    with pytest.raises(SystemExit) as info:
+        cli.main(argv)
+    ui.reset()
+    assert info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and message in err
+
+
+def test_every_command_has_a_parser() -> None:
+    parser = cli.build_parser()
+    for name in ("init", "build", "lock", "purge", "status", "run"):
+        assert parser.parse_args([name] + (["x"] if name == "run" else [])).command_name == name
+    args = parser.parse_args(cli.normalize_argv(["--init", "3.12", "--no-install-deps", "-y"]))
+    assert (args.version, args.no_install_deps, args.yes) == ("3.12", True, True)

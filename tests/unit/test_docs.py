@@ -1,0 +1,73 @@
+"""Docs and completion come from the one argparse definition: they cannot drift."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_commands_md_is_generated_and_current() -> None:
+    done = subprocess.run([sys.executable, str(ROOT / "tools" / "gen_docs.py"), "--check"],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, (
+        "docs/commands.md is out of date: run `python tools/gen_docs.py`\n" + done.stderr)
+
+
+def test_commands_md_names_every_subcommand_and_flag() -> None:
+    from pyve.cli import build_parser
+    from pyve.clidoc import describe
+
+    text = (ROOT / "docs" / "commands.md").read_text()
+    _, commands = describe(build_parser())
+    for command in commands:
+        assert f"## pyve {command.name}" in text
+        for option in command.options:
+            for flag in option.flags:
+                assert f"`{flag}`" in text
+
+
+def _completion(shell: str) -> str:
+    return subprocess.run([sys.executable, "-m", "pyve", "completion", shell],
+                          capture_output=True, text=True, check=True).stdout
+
+
+def test_bash_completion_valid_and_offers_subcommands(tmp_path: Path) -> None:
+    script = tmp_path / "pyve.bash"
+    script.write_text(_completion("bash"))
+    subprocess.run(["bash", "-n", str(script)], check=True)
+    probe = f"""
+source {script}
+comp() {{ COMP_WORDS=("$@"); COMP_CWORD=$(( ${{#COMP_WORDS[@]}} - 1 )); COMPREPLY=(); _pyve
+         echo "${{COMPREPLY[*]}}"; }}
+comp pyve ""
+comp pyve do
+comp pyve init --ba
+comp pyve init --backend ""
+comp pyve -C /tmp shell-h
+comp pyve shell-hook --shell ""
+comp pyve cache ""
+"""
+    out = subprocess.run(["bash", "-c", probe], capture_output=True, text=True,
+                         check=True).stdout.splitlines()
+    assert {"init", "build", "doctor", "shell-hook", "completion", "--init"} <= set(out[0].split())
+    assert out[1:] == ["doctor", "--backend", "venv micromamba auto", "shell-hook",
+                       "bash zsh fish", "-h --help clean info"]
+
+
+def test_zsh_completion_loads(tmp_path: Path) -> None:
+    if not shutil.which("zsh"):
+        pytest.skip("zsh is not installed")
+    script = tmp_path / "_pyve"
+    script.write_text(_completion("zsh"))
+    subprocess.run(["zsh", "-n", str(script)], check=True)
+    code = (f"autoload -U compinit; compinit -u -d {tmp_path}/zcd; source {script}; "
+            "print -r -- ${_comps[pyve]}")
+    done = subprocess.run(["zsh", "-f", "-c", code], capture_output=True, text=True,
+                          env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}, check=True)
+    assert done.stdout.strip() == "_pyve", done.stderr

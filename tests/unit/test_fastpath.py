@@ -1,0 +1,149 @@
+"""The fast path never calls an env up to date when doit would run a stage.
+
+One real build, then a series of mutations; after each, the fast answer (snapshot + stats)
+is compared with `plan()`'s (doit's content checks): fast "up to date" => plan "up to date".
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from argparse import Namespace
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from pyve import fastpath
+from pyve.commands.common import load_backend, make_decision
+from pyve.graph import plan
+from pyve.project import Project
+from tests.conftest import PyveRunner
+
+
+def fast_fresh(root: Path) -> bool:
+    snapshot = fastpath._load(str(root / fastpath.SNAPSHOT))
+    return snapshot is not None and fastpath.matches(str(root), snapshot)
+
+
+def plan_fresh(root: Path) -> bool:
+    project = Project.load(root)
+    decision = make_decision(project, Namespace(), interactive=False)
+    stages = load_backend(decision.backend).stages(project, decision)
+    return all(r.status == "up to date" for r in plan(project, stages))
+
+
+@pytest.fixture
+def same_env(monkeypatch: pytest.MonkeyPatch, sandbox_env: dict[str, str]) -> Iterator[None]:
+    """This process sees what the `pyve` subprocesses see (the decision reads the env)."""
+    for key in list(os.environ):
+        if key not in sandbox_env:
+            monkeypatch.delenv(key)
+    for key, value in sandbox_env.items():
+        monkeypatch.setenv(key, value)
+    yield
+
+
+def agree(root: Path) -> tuple[bool, bool]:
+    fast, full = fast_fresh(root), plan_fresh(root)
+    assert not fast or full, "fast path says up to date, doit would run a stage"
+    return fast, full
+
+
+def test_fast_answer_implies_plan_answer(project: Path, pyve: PyveRunner,
+                                         monkeypatch: pytest.MonkeyPatch,
+                                         same_env: None) -> None:
+    (project / "requirements.txt").write_text("gamma\n")
+    pyve("init", "--auto-install-deps", check=True)
+    assert agree(project) == (True, True)
+
+    def rebuild() -> None:
+        pyve("build", check=True)
+        assert agree(project) == (True, True)
+
+    mutations: list[tuple[str, Callable[[], None], tuple[bool, bool] | None]] = [
+        ("edit requirements", lambda: (project / "requirements.txt").write_text(
+            "gamma\nalpha==1.0\n"), (False, False)),
+        ("same bytes, new mtime", lambda: (project / "requirements.txt").write_text(
+            "gamma\n"), None),
+        ("touch", lambda: os.utime(project / "requirements.txt"), (False, True)),
+        ("delete lock", lambda: (project / "requirements.lock.txt").unlink(), (False, False)),
+        ("edit pyve.toml", lambda: (project / "pyve.toml").write_text(
+            'backend = "venv"\ninstall_deps = false\n'), (False, False)),
+        ("restore pyve.toml", lambda: (project / "pyve.toml").write_text(
+            'backend = "venv"\ninstall_deps = true\n'), None),
+        ("delete state", lambda: (project / ".pyve/state.json").unlink(), (False, False)),
+        ("delete .venv", lambda: shutil.rmtree(project / ".venv"), (False, False)),
+    ]
+    for name, mutate, expected in mutations:
+        mutate()
+        answer = agree(project)
+        if expected is not None:
+            assert answer == expected, name
+        rebuild()
+
+    monkeypatch.setenv("PYVE_INSTALLER", "uv")  # pip-deps config changes
+    assert agree(project) == (False, False)
+    monkeypatch.setenv("PYVE_BACKEND", "venv")  # same backend, other reason: still fast-miss
+    monkeypatch.delenv("PYVE_INSTALLER")
+    assert agree(project) == (False, True)
+
+
+def test_interpreter_upgrade_in_place(project: Path, pyve: PyveRunner, tmp_path: Path,
+                                      monkeypatch: pytest.MonkeyPatch,
+                                      sandbox_env: dict[str, str]) -> None:
+    """A copy of this interpreter stands in for one a package manager upgrades in place."""
+    bindir = tmp_path / "pybin"
+    bindir.mkdir()
+    minor = "python{}.{}".format(*sys.version_info[:2])
+    base = Path(sys.base_prefix) / "bin" / minor
+    interp = bindir / minor
+    shutil.copy2(os.path.realpath(base), interp)
+    probe = subprocess.run([interp, "-c", "import sys; print(sys.version)"],
+                           capture_output=True, text=True, check=False)
+    if probe.returncode != 0:
+        pytest.skip("this interpreter cannot run from a copy")
+    version = "{}.{}.{}".format(*sys.version_info[:3])
+    env = {**sandbox_env, "PATH": f"{bindir}{os.pathsep}{sandbox_env['PATH']}",
+           "PYENV_ROOT": str(tmp_path / "no-pyenv")}
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    for key in list(os.environ):
+        if key not in env:
+            monkeypatch.delenv(key)
+    (project / "pyve.toml").write_text(f'backend = "venv"\npython = "{version}"\n')
+    pyve("build", env=env, check=True)
+    if "pybin" not in (project / ".pyve/decision.json").read_text():
+        pytest.skip("another interpreter of the same version was preferred")
+    assert agree(project) == (True, True)
+    stat = interp.stat()
+    os.utime(interp, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))  # "upgraded"
+    assert agree(project) == (False, False)
+
+
+def test_no_snapshot_without_watch(tmp_path: Path) -> None:
+    """A stage whose checks cannot be reduced to stats: no fast path at all."""
+    from pyve.backends.base import Stage
+
+    stages = [Stage(name="x", action=lambda: None, checks=[lambda: None])]
+    assert fastpath.input_paths(Project(tmp_path), stages) is None
+
+
+def test_parse_only_plain_forms() -> None:
+    assert fastpath._parse(["build"])[0] == "build"  # type: ignore[index]
+    assert fastpath._parse(["-q", "-C", "/x", "build", "--json"])[1] == "/x"  # type: ignore[index]
+    assert fastpath._parse(["--backend", "venv", "build"]) is None
+    assert fastpath._parse(["status"]) is None
+    assert fastpath.check(["build", "--force"]) is None
+    assert fastpath.check(["run", "--frozen", "python"]) is None
+
+
+def test_loader_rejects_junk(tmp_path: Path) -> None:
+    path = tmp_path / "fast.json"
+    for text in ("", "{", "[1]", '{"a": 1} x', "\x00"):
+        path.write_text(text)
+        assert fastpath._load(str(path)) is None
+    path.write_text('{"a": [1, 2.5, null, true, "\\u00e9"]}')
+    assert fastpath._load(str(path)) == {"a": [1, 2.5, None, True, "é"]}
