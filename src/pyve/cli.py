@@ -179,6 +179,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("completion", help="print a shell completion script")
     p.add_argument("shell", choices=["bash", "zsh"], help="the shell to complete for")
+    for command in sub.choices.values():  # `pyve build -q` works as well as `pyve -q build`
+        command.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
+                             help=argparse.SUPPRESS)
+        command.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                             help=argparse.SUPPRESS)
+        command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                             help=argparse.SUPPRESS)
     return parser
 
 

@@ -14,7 +14,8 @@ def atomic_write_text(path: Path, text: str, mode: int | None = None) -> None:
         try:
             mode = path.stat().st_mode & 0o7777
         except FileNotFoundError:
-            mode = 0o666 & ~_umask()
+            # never world-writable, even under `umask 0`: state and locks decide what runs
+            mode = 0o666 & ~_umask() & ~0o002
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:

@@ -90,10 +90,17 @@ class CheckAdapter:
 class ReasonDependency(Dependency):  # type: ignore[misc]
     """Always collect doit's reasons, and keep them on the task for the reporter."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # doit forgets a stage that failed: only an empty state file means a first build.
+        self.first_build = not getattr(self.backend, "_db", None)
+
     def get_status(self, task: Any, tasks_dict: Any, get_log: bool = False) -> DependencyStatus:
         is_new = not self._in(task.name)
         status = super().get_status(task, tasks_dict, get_log=True)
         task.pyve_reasons = explain(task, status, is_new)
+        if is_new and not self.first_build and task.pyve_reasons[:1] == ["first build"]:
+            task.pyve_reasons[0] = "no successful run on record (new, failed or interrupted)"
         return status
 
 
@@ -248,7 +255,7 @@ def in_dir(path: Path) -> Iterator[None]:
 
 def _dependency(project: Project, create: bool = True) -> ReasonDependency:
     if create:  # `plan` (pyve status) only reads: it must not create .pyve/
-        project.state_dir.mkdir(exist_ok=True)
+        project.state_dir.mkdir(mode=0o755, exist_ok=True)
     return ReasonDependency(
         AtomicJsonDB, str(project.root / STATE_FILE), checker_cls=XxhashChecker,
         codec_cls=JSONCodec,

@@ -33,7 +33,7 @@ def project_lock(state_dir: Path) -> Iterator[None]:
 def _acquire(state_dir: Path, path: Path) -> int:
     """Lock `path`; retry if its holder removed it meanwhile (we would hold a stale inode)."""
     while True:
-        state_dir.mkdir(exist_ok=True)
+        state_dir.mkdir(mode=0o755, exist_ok=True)
         try:
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         except FileNotFoundError:

@@ -43,3 +43,20 @@ def test_atomic_write_modes(tmp_path: Path) -> None:
         assert stat.S_IMODE((tmp_path / "keep.txt").stat().st_mode) == 0o600
     finally:
         os.umask(old)
+
+
+def test_new_files_and_cache_are_not_world_writable_under_umask_0(tmp_path: Path) -> None:
+    import os
+
+    from pyve.conda import engine
+    from pyve.fsutil import atomic_write_text
+
+    old = os.umask(0)
+    try:
+        atomic_write_text(tmp_path / "pyve.toml", "backend = 'venv'\n")
+        assert not (tmp_path / "pyve.toml").stat().st_mode & stat.S_IWOTH
+        cache = tmp_path / "pkgs"
+        engine.install([], tmp_path / "env", cache)
+        assert _not_writable_by_others(cache)
+    finally:
+        os.umask(old)

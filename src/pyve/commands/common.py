@@ -141,6 +141,16 @@ def load_backend(name: str) -> Backend:
         ) from None
 
 
+def existing_env(project: Project, args: Namespace) -> tuple[Decision, Backend]:
+    """The decision and backend of an environment that must already exist (run, shell-hook)."""
+    decision = make_decision(project, args, interactive=False)
+    backend = load_backend(decision.backend)
+    env_dir = backend.env_dir(project, decision)
+    if not (env_dir / "bin").is_dir():
+        raise PyveError(f"no environment at {env_dir}", hint="run `pyve init` first")
+    return decision, backend
+
+
 def recorded_decision(project: Project) -> dict[str, object] | None:
     path = project.state_dir / "decision.json"
     try:

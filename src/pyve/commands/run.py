@@ -7,7 +7,7 @@ import shutil
 from argparse import Namespace
 
 from pyve import ui
-from pyve.commands.common import load_backend, make_decision
+from pyve.commands.common import existing_env, load_backend
 from pyve.decision import Decision
 from pyve.errors import PyveError, UsageError
 from pyve.fastpath import run_environ
@@ -37,11 +37,7 @@ def run(args: Namespace) -> int:
     if not args.command:
         raise UsageError("pyve run needs a command", hint="e.g. `pyve run python -m pytest`")
     project = Project.load()
-    decision = make_decision(project, args, interactive=False)
-    backend = load_backend(decision.backend)
-    env_dir = backend.env_dir(project, decision)
-    if not (env_dir / "bin").is_dir():
-        raise PyveError(f"no environment at {env_dir}", hint="run `pyve init` first")
+    decision, backend = existing_env(project, args)
     if not getattr(args, "frozen", False):
         # The fast path (cli.main) found something changed: bring the env up to date first,
         # printing to stderr, so the command's stdout stays the command's.

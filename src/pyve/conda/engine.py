@@ -158,6 +158,8 @@ def install(records: Sequence[RepoDataRecord], prefix: Path, cache_dir: Path | N
     inner_specs = [MatchSpec(s)._match_spec for s in requested_specs]
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(OSError):  # not world/group-writable: others must not plant files
+            os.chmod(cache_dir, os.stat(cache_dir).st_mode & ~0o022)
         _run(rattler.install(list(records), target_prefix=prefix, cache_dir=cache_dir,
                              show_progress=False, requested_specs=inner_specs))
         _fix_channel_urls(prefix, records)
