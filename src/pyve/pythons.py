@@ -9,11 +9,15 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.version import InvalidVersion, Version
+from typing import TYPE_CHECKING
 
 from pyve.errors import PyveError, UsageError
+
+if TYPE_CHECKING:
+    from packaging.specifiers import SpecifierSet
+
+# packaging is imported where versions are compared: a build that uses the running
+# interpreter never needs it, and it costs a third of a no-op build.
 
 _VERSION_DIR = re.compile(r"^\d+\.\d+\.\d+$")
 _REQUEST = re.compile(r"^(?:python|cpython)?-?(\d+)(?:\.(\d+))?(?:\.(\d+))?$")
@@ -94,11 +98,15 @@ def discover() -> list[Interpreter]:
         if key not in seen:
             seen.add(key)
             unique.append(interp)
+    from packaging.version import Version
+
     return sorted(unique, key=lambda i: Version(i.version), reverse=True)
 
 
 def parse_request(text: str) -> SpecifierSet:
     """'3.11' -> newest 3.11.x; '3.11.7' -> exactly; '>=3.10' -> a range (requires-python)."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
     text = text.strip()
     match = _REQUEST.match(text)
     if match:
@@ -116,6 +124,8 @@ def parse_request(text: str) -> SpecifierSet:
 
 
 def select(request: str, interpreters: list[Interpreter] | None = None) -> Interpreter:
+    from packaging.version import InvalidVersion, Version
+
     spec = parse_request(request)
     interpreters = discover() if interpreters is None else interpreters
     for interp in interpreters:  # newest first

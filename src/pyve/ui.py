@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
-from typing import TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from rich.console import Console
-from rich.markup import escape
+if TYPE_CHECKING:
+    from rich.console import Console
 
 # Bound once to the real streams: doit swaps sys.stdout while an action runs.
-_out: Console | None = None
-_err: Console | None = None
+_out: Console | PlainConsole | None = None
+_err: Console | PlainConsole | None = None
 quiet = False
 verbose = False
 asked = 0  # prompts answered in this process: a prompted decision gets no fast-path snapshot
@@ -21,22 +22,57 @@ def _plain() -> bool:
     return bool(os.environ.get("CI")) or bool(os.environ.get("NO_COLOR"))
 
 
-def _console(stream: TextIO) -> Console:
-    # CI / NO_COLOR: no escape codes at all (no bold or dim either), even where a terminal
-    # is forced (FORCE_COLOR) -- logs stay plain lines. rich itself drops them on a pipe.
-    plain = _plain()
-    return Console(file=stream, highlight=False, soft_wrap=True, no_color=plain,
-                   color_system=None if plain else "auto")
+def _styled() -> bool:
+    """rich only where it can show something: a terminal, colours allowed. Elsewhere plain
+    lines -- and no rich import, which costs more than a whole no-op build."""
+    if _plain():
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return sys.stdout.isatty() and sys.stderr.isatty()
 
 
-def out() -> Console:
+# The markup pyve itself writes: [bold], [red], [/red], ... (never user text: that is escaped).
+_TAG = re.compile(r"(?<!\\)\[/?(?:bold|dim|red|green|yellow|cyan|blue|magenta)\]")
+_ESCAPABLE = re.compile(r"\[(?=[a-z#/@])")
+
+
+def escape(text: str) -> str:
+    """Make user text print literally (rich's escape where rich prints)."""
+    if _styled():
+        from rich.markup import escape as rich_escape
+
+        return rich_escape(text)
+    return _ESCAPABLE.sub(r"\\[", text)
+
+
+class PlainConsole:
+    """The part of rich.Console pyve uses, for pipes, CI and NO_COLOR: markup dropped."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.file = stream
+
+    def print(self, text: str = "", *_args: Any, **_kwargs: Any) -> None:
+        self.file.write(_TAG.sub("", str(text)).replace("\\[", "[") + "\n")
+        self.file.flush()
+
+
+def _console(stream: TextIO) -> Console | PlainConsole:
+    if not _styled():
+        return PlainConsole(stream)
+    from rich.console import Console
+
+    return Console(file=stream, highlight=False, soft_wrap=True, color_system="auto")
+
+
+def out() -> Console | PlainConsole:
     global _out
     if _out is None:
         _out = _console(sys.stdout)
     return _out
 
 
-def err() -> Console:
+def err() -> Console | PlainConsole:
     global _err
     if _err is None:
         _err = _console(sys.stderr)

@@ -9,9 +9,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from packaging.requirements import Requirement
-from packaging.utils import canonicalize_name
-
 from pyve import proc
 from pyve.errors import PyveError
 from pyve.fsutil import atomic_write_text
@@ -105,6 +102,9 @@ def _hashes(python: Path, root: Path, pins: list[str]) -> dict[str, tuple[str, s
 def resolve(python: Path, args: list[str], cwd: Path) -> list[dict[str, Any]]:
     """What `pip install ARGS` would install into a fresh env: name, version, url, sha256,
     dependencies -- from pip's own resolver (`--dry-run --report`), nothing installed."""
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
     with tempfile.TemporaryDirectory(prefix="pyve-pip-") as tmp:
         report = Path(tmp) / "report.json"
         proc.run(

@@ -74,6 +74,7 @@ def run(args: Namespace) -> int:
         return 0
     removed: list[str] = []
     with project_lock(project.state_dir):
+        items = planned(project)  # again, under the lock: another purge may have run meanwhile
         venv = project.root / VENV_DIR
         if venv in items:
             shutil.rmtree(venv)
