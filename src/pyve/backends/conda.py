@@ -24,7 +24,7 @@ from pyve import ui
 from pyve.backends import pip
 from pyve.backends.base import Stage
 from pyve.backends.venv import damaged_json, detect_stage
-from pyve.conda import engine, lockfile
+from pyve.conda import engine, lockfile, micromamba
 from pyve.conda.envfile import EnvFile, conda_spec_name, env_hash, load_envfile, parse_envfile
 from pyve.decision import Decision
 from pyve.errors import PyveError
@@ -90,6 +90,7 @@ class CondaBackend:
     # --- the stages ---------------------------------------------------------------------
 
     def stages(self, project: Project, decision: Decision) -> list[Stage]:
+        conda_engine = micromamba.engine_name(project.config.get("conda_engine"))
         env = self.envfile(project, decision)
         key = self.key(env)
         prefix = f"{ENVS_DIR}/{key}"
@@ -115,6 +116,7 @@ class CondaBackend:
                 action=lambda: self.create(project, env, key, solution),
                 file_dep=[solution],
                 targets=[f"{prefix}/{MARKER}"],
+                config={"engine": conda_engine},
                 checks=[lambda: self.prefix_moved(project, key)],
                 watch=[f"{prefix}/{MARKER}"],
                 after=["conda-solve"],
@@ -215,7 +217,11 @@ class CondaBackend:
             # text files have the old prefix patched in; an install over them would keep them
             shutil.rmtree(prefix)
         (prefix / MARKER).unlink(missing_ok=True)  # from here on the env is unfinished
-        engine.install(records, prefix, engine.default_cache_dir(), env.conda_specs)
+        if micromamba.engine_name(project.config.get("conda_engine")) == "micromamba":
+            engine.verify_sha256(records)  # micromamba checks md5 only
+            micromamba.install(records, prefix)
+        else:
+            engine.install(records, prefix, engine.default_cache_dir(), env.conda_specs)
         marker = {"id": uuid.uuid4().hex, "key": key, "packages": data_digest(_urls(entries)),
                   "prefix": os.path.realpath(prefix)}
         atomic_write_text(prefix / MARKER, json.dumps(marker) + "\n")

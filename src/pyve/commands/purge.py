@@ -74,7 +74,9 @@ def run(args: Namespace) -> int:
         return 0
     removed: list[str] = []
     with project_lock(project.state_dir):
-        items = planned(project)  # again, under the lock: another purge may have run meanwhile
+        # Again under the lock (a concurrent purge may have removed some), but never what only
+        # taking the lock made (.pyve/ of a project pyve had not touched).
+        items = [item for item in planned(project) if item in items]
         venv = project.root / VENV_DIR
         if venv in items:
             shutil.rmtree(venv)
