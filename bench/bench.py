@@ -9,8 +9,11 @@ then times pairs of commands, interleaved, and prints medians and ratios:
   cold venv build (installer = uv)   vs `uv venv` + `uv pip install -r`     (target <= 1.5x)
   one-line requirements change       vs cold build
   no-op and one-change rebuild with 10 / 100 / 1000 requirement lines (and as large a lock)
+  activation, venv and micromamba: `eval "$(pyve shell-hook)"` and the direnv .envrc, in bash
+                                     (target < 50 ms, absolute)
 
-`--quick` uses fewer repetitions (what the test of this script runs).
+`--quick` uses fewer repetitions (what the test of this script runs); `--only activation`
+runs the activation rows alone.
 """
 
 from __future__ import annotations
@@ -145,10 +148,99 @@ def scale(work: Path, n: int, pyve: list[str], env: dict[str, str],
     row(f"one-line change rebuild, {n} reqs vs cold build", rebuild, cold)
 
 
+# The direnv stdlib functions the .envrc uses, as stand-ins (as tests/e2e/test_activation.py
+# does): sourcing the .envrc with these is what direnv's own evaluation of it costs.
+DIRENV_STUBS = """
+PATH_add() { export PATH="$1:$PATH"; }
+watch_file() { :; }
+has() { type "$1" >/dev/null 2>&1; }
+log_error() { echo "direnv-error: $*" >&2; }
+dotenv_if_exists() { if [[ -f "$1" ]]; then set -a; . "$1"; set +a; fi; }
+"""
+HOOK = 'eval "$(pyve shell-hook --shell bash)"'
+
+
+def bash(code: str) -> list[str]:
+    return ["bash", "--norc", "--noprofile", "-c", code]
+
+
+def conda_project(root: Path) -> Path | None:
+    """python + pip from a local channel (tests/conda_fixtures), or None off linux or
+    without py-rattler."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        from tests import conda_fixtures
+    except ImportError:
+        return None
+    channel = conda_fixtures.add_host_python(conda_fixtures.build_channel(root / "channel"))
+    proj = root / "act-conda"
+    proj.mkdir()
+    (proj / "environment.yml").write_text(
+        f"channels:\n  - {channel}\ndependencies:\n  - python\n  - pip\n"
+        "platforms: [linux-64]\n")
+    return proj
+
+
+def active_python(code: str, cwd: Path, env: dict[str, str]) -> str:
+    """The `python` bash finds after `code`: checks that what is timed really activates."""
+    return subprocess.run(bash(code + "; command -v python"), cwd=cwd, env=env, check=True,
+                          capture_output=True, text=True).stdout.strip()
+
+
+def activation(work: Path, env: dict[str, str], pyve: list[str], reps: int) -> None:
+    """Wall time of activating in a fresh bash: the shell-hook eval and the direnv .envrc
+    (target < 50 ms absolute, as the Backends Guide quotes ~50 ms for venv's activate)."""
+    bindir = work / "bin"  # `pyve` alone on PATH (no python next to it for discovery)
+    bindir.mkdir()
+    if len(pyve) == 1:
+        (bindir / "pyve").symlink_to(pyve[0])
+    else:
+        (bindir / "pyve").write_text(f'#!/bin/sh\nexec {" ".join(pyve)} "$@"\n')
+        (bindir / "pyve").chmod(0o755)
+    # the same PATH for the build and the activation: the fast path's snapshot records it
+    env = {**env, "PATH": f"{bindir}{os.pathsep}{env['PATH']}"}
+    slow_env = {**env, "PYVE_NO_FAST": "1"}
+    envrc = bash(DIRENV_STUBS + "source ./.envrc")
+    empty = bash(":")
+    venv = work / "act-venv"
+    venv.mkdir()
+    (venv / "requirements.txt").write_text(requirements(1))
+    (venv / "pyve.toml").write_text('backend = "venv"\ninstall_deps = true\n')
+    sh([*pyve, "init", "--yes"], venv, env)
+    sh([*pyve, "build"], venv, env)
+    activate = bash("source .venv/bin/activate")
+    for code in (HOOK, DIRENV_STUBS + "source ./.envrc"):
+        assert active_python(code, venv, env) == f"{venv}/.venv/bin/python", code
+    a, b = pair(lambda: sh(bash(HOOK), venv, env), lambda: sh(activate, venv, env), reps)
+    row("venv: eval \"$(pyve shell-hook)\" vs source .venv/bin/activate", a, b, "< 50 ms")
+    a, b = pair(lambda: sh(envrc, venv, env), lambda: sh(activate, venv, env), reps)
+    row("venv: direnv .envrc vs source .venv/bin/activate", a, b, "< 50 ms")
+    a, b = pair(lambda: sh(bash(HOOK), venv, slow_env), lambda: sh(activate, venv, env),
+                max(3, reps // 3))
+    row("venv: shell-hook without the fast path", a, b, "(for reference)")
+    proj = conda_project(work)
+    if proj is None:
+        print("  (micromamba activation skipped: needs linux and py-rattler)")
+        return
+    sh([*pyve, "init", "--backend", "micromamba", "--yes"], proj, env)
+    sh([*pyve, "build"], proj, env)
+    for code in (HOOK, DIRENV_STUBS + "source ./.envrc"):
+        assert active_python(code, proj, env).startswith(f"{proj}/.pyve/envs/"), code
+    a, b = pair(lambda: sh(bash(HOOK), proj, env), lambda: sh(empty, proj, env), reps)
+    row("micromamba: eval \"$(pyve shell-hook)\" vs bash -c :", a, b, "< 50 ms")
+    a, b = pair(lambda: sh(envrc, proj, env), lambda: sh(empty, proj, env), reps)
+    row("micromamba: direnv .envrc vs bash -c :", a, b, "< 50 ms")
+    a, b = pair(lambda: sh(bash(HOOK), proj, slow_env), lambda: sh(empty, proj, env),
+                max(3, reps // 3))
+    row("micromamba: shell-hook without the fast path", a, b, "(for reference)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
     parser.add_argument("--skip-1000", action="store_true", help="leave out the 1000 case")
+    parser.add_argument("--only", choices=["activation"], help="run only these rows")
     args = parser.parse_args()
     fast_reps, cold_reps = (5, 1) if args.quick else (21, 3)
     house = wheelhouse()
@@ -158,6 +250,9 @@ def main() -> int:
     print(f"python {sys.version.split()[0]} ({PYTHON}); {os.cpu_count()} cpus; work dir {work}")
     print(f"  {'measurement':<58} {'pyve':>12} {'baseline':>12} {'ratio':>7} target")
     try:
+        if args.only == "activation":
+            activation(work, env, pyve, fast_reps)
+            return 0
         # -- no-op build and run on a 10-line project --------------------------------
         proj = project(work / "p10", 10)
         sh([*pyve, "build"], proj, env)
@@ -230,6 +325,9 @@ def main() -> int:
         sizes = [10, 100] if args.skip_1000 else [10, 100, 1000]
         for n in sizes:
             scale(work, n, pyve, env, slow_env, fast_reps)
+
+        # -- activation --------------------------------------------------------------------
+        activation(work, env, pyve, fast_reps)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0

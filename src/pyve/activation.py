@@ -8,14 +8,14 @@ ways into an environment cannot disagree.
 from __future__ import annotations
 
 import os
-import re
-import shlex
-from pathlib import Path
 
-from pyve.fsutil import atomic_write_text
+TYPE_CHECKING = False  # the fast path renders hooks: no typing, re, shlex or pathlib here
+if TYPE_CHECKING:
+    from pathlib import Path
 
 SHELLS = ("bash", "zsh", "fish")
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+_SAFE = _ALNUM | frozenset("@%+=:,./-")  # what shlex.quote leaves unquoted
 ENVRC = ".envrc"
 # First line of every .envrc pyve writes: purge removes a file only when it starts with this
 # AND still has exactly the text pyve wrote (so a user's edit makes the file theirs).
@@ -50,6 +50,18 @@ def default_shell() -> str:
     return name if name in SHELLS else "bash"
 
 
+def is_name(key: str) -> bool:
+    """A shell variable name: [A-Za-z_][A-Za-z0-9_]*."""
+    return bool(key) and not key[0].isdigit() and all(c in _ALNUM for c in key)
+
+
+def sh_quote(value: str) -> str:
+    """shlex.quote without importing shlex (and so `re`): the fast path renders hooks."""
+    if value and all(c in _SAFE for c in value):
+        return value
+    return "'" + value.replace("'", "'\"'\"'") + "'"
+
+
 def fish_quote(value: str) -> str:
     """fish's single quotes: only backslash and the quote itself are special inside them."""
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
@@ -60,19 +72,19 @@ def render_hook(variables: dict[str, str], shell: str) -> str:
     (backends give it with a trailing separator, as `pyve run` uses it)."""
     lines: list[str] = []
     for key, value in variables.items():
-        if not _NAME.match(key):
+        if not is_name(key):
             continue  # not a shell variable name: never paste it into code that is eval'd
         if key == "PATH":
             entries = [p for p in value.split(os.pathsep) if p]
             if shell == "fish":
                 lines.append("set -gx PATH " + " ".join(map(fish_quote, entries)) + " $PATH")
             else:
-                joined = shlex.quote(os.pathsep.join(entries))
+                joined = sh_quote(os.pathsep.join(entries))
                 lines.append(f'export PATH={joined}"${{PATH:+:$PATH}}"')
         elif shell == "fish":
             lines.append(f"set -gx {key} {fish_quote(value)}")
         else:
-            lines.append(f"export {key}={shlex.quote(value)}")
+            lines.append(f"export {key}={sh_quote(value)}")
     # a PYTHONHOME from elsewhere would point the env's interpreter at another stdlib
     lines.append("set -e PYTHONHOME 2>/dev/null; true" if shell == "fish" else "unset PYTHONHOME")
     if shell in ("bash", "zsh"):
@@ -82,6 +94,8 @@ def render_hook(variables: dict[str, str], shell: str) -> str:
 
 def write_envrc(root: Path) -> bool:
     """Write .envrc unless one exists (never overwrite a user's). True if written."""
+    from pyve.fsutil import atomic_write_text
+
     path = root / ENVRC
     if path.exists() or path.is_symlink():
         return False

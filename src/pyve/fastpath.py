@@ -124,14 +124,15 @@ def _parse(argv: list[str]) -> tuple[str, str, list[str], bool] | None:
         elif arg not in _HARMLESS:
             return None
         i += 1
-    if i >= len(argv) or argv[i] not in ("build", "run"):
+    if i >= len(argv) or argv[i] not in ("build", "run", "shell-hook"):
         return None
     root = os.path.abspath(directory or ".")
     return argv[i], root, argv[i + 1:], quiet
 
 
 def check(argv: list[str]) -> int | None:
-    """Answer `pyve build` / `pyve run CMD` from the snapshot, or None for the full path."""
+    """Answer `pyve build` / `pyve run CMD` / `pyve shell-hook` from the snapshot, or None
+    for the full path."""
     if os.environ.get("PYVE_NO_FAST"):
         return None
     parsed = _parse(argv)
@@ -142,12 +143,38 @@ def check(argv: list[str]) -> int | None:
         return None  # --force, --frozen, decision options: the full path decides
     if command == "run" and (not rest or rest[0].startswith("-")):
         return None  # --frozen (no check at all), --help, or no command: the full path
+    shell = _hook_shell(rest) if command == "shell-hook" else None
+    if command == "shell-hook" and shell is None:
+        return None  # --backend, --help, an unknown shell: the full path
     snapshot = _load(f"{root}/{SNAPSHOT}")
     if snapshot is None or not matches(root, snapshot):
         return None
     if command == "run":
         return _exec(root, snapshot, rest)
+    if command == "shell-hook":
+        from pyve.activation import render_hook  # import-light, like this module
+
+        run_env = snapshot.get("run_env")
+        if not isinstance(run_env, dict) or not run_env:
+            return None  # never print an activation that activates nothing
+        sys.stdout.write(render_hook(run_env, shell or "bash"))
+        return 0
     return _report(snapshot, rest, quiet)
+
+
+def _hook_shell(rest: list[str]) -> str | None:
+    """The shell of `shell-hook [--shell S]` (default as the full path picks it), or None."""
+    from pyve.activation import SHELLS, default_shell
+
+    if not rest:
+        return default_shell()
+    if len(rest) == 2 and rest[0] == "--shell":
+        shell = rest[1]
+    elif len(rest) == 1 and rest[0].startswith("--shell="):
+        shell = rest[0][len("--shell="):]
+    else:
+        return None
+    return shell if shell in SHELLS else None
 
 
 def _report(snapshot: dict[str, Any], flags: list[str], quiet: bool) -> int:

@@ -147,3 +147,36 @@ def test_loader_rejects_junk(tmp_path: Path) -> None:
         assert fastpath._load(str(path)) is None
     path.write_text('{"a": [1, 2.5, null, true, "\\u00e9"]}')
     assert fastpath._load(str(path)) == {"a": [1, 2.5, None, True, "é"]}
+
+
+def test_shell_hook_fast_and_slow_agree(project: Path, pyve: PyveRunner,
+                                        capsys: pytest.CaptureFixture[str],
+                                        same_env: None) -> None:
+    """`pyve shell-hook` answered from the snapshot prints exactly the full path's hook."""
+    (project / "requirements.txt").write_text("gamma\n")
+    pyve("init", "--auto-install-deps", check=True)
+    assert fast_fresh(project)
+    for form in (["--shell", "bash"], ["--shell=zsh"], ["--shell", "fish"], []):
+        slow = pyve("shell-hook", *form, env={"PYVE_NO_FAST": "1"}, check=True).stdout
+        assert fastpath.check(["-q", "-C", str(project), "shell-hook", *form]) == 0
+        fast = capsys.readouterr().out
+        assert fast == slow and "VIRTUAL_ENV" in fast, form
+        assert pyve("shell-hook", *form, check=True).stdout == slow  # the real CLI, fast
+    # forms the fast path leaves to the full path
+    for form in (["--backend", "venv"], ["--shell", "tcsh"], ["--help"], ["--shell"]):
+        assert fastpath.check(["-C", str(project), "shell-hook", *form]) is None, form
+    os.utime(project / "requirements.txt")  # stale snapshot: the full path answers
+    assert fastpath.check(["-C", str(project), "shell-hook"]) is None
+
+
+def test_sh_quote_is_shlex_quote() -> None:
+    import shlex
+
+    from pyve.activation import is_name, sh_quote
+
+    samples = ["", "a", "/a b/bin", "it's", "$HOME", "a=b:c,d.e/f-g@h%i+j", "é", "x\ny",
+               "'", "\"", "`x`", "\\", "tab\t", "~", "*", "!"]
+    for value in samples:
+        assert sh_quote(value) == shlex.quote(value), value
+    assert [is_name(k) for k in ("A", "_a1", "1a", "", "A-B", "É", "A B")] == \
+        [True, True, False, False, False, False, False]
