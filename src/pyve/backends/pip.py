@@ -315,16 +315,20 @@ def _find_links_hashes(pins: list[tuple[str, str]]) -> dict[str, list[str]]:
     for var in ("PIP_FIND_LINKS", "UV_FIND_LINKS"):
         for entry in os.environ.get(var, "").replace(",", " ").split():
             path = Path(entry.removeprefix("file://"))
-            if path.is_dir():
+            if path.is_dir() and path not in dirs:  # pip's and uv's variables often agree
                 dirs.append(path)
     if not dirs:
         return {}
     import hashlib
 
     wanted = {(_canonical(n), v): n for n, v in pins}
+    # A wheelhouse can hold thousands of files: look closely only at the wanted names.
+    prefixes = tuple({name.replace("-", sep) for name, _ in wanted for sep in "-_."})
     found: dict[str, list[str]] = {}
     for directory in dirs:
         for file in directory.iterdir():
+            if not file.name.lower().startswith(prefixes):
+                continue
             key = _archive_key(file.name)
             if key in wanted:
                 digest = hashlib.sha256(file.read_bytes()).hexdigest()
