@@ -7,7 +7,7 @@ Only the "both kinds of files" case needs the user; `choose_backend` says so and
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from pyve.errors import UsageError
 
@@ -85,7 +85,6 @@ class Decision:
     skipped_sources: tuple[str, ...] = ()  # found, but the user said no
     installer: str = "pip"
     frozen: bool = False  # install from the existing locks only; never re-solve
-    extra: dict[str, str] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, object]:
         return {

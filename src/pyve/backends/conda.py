@@ -23,7 +23,7 @@ from typing import Any
 from pyve import ui
 from pyve.backends import pip
 from pyve.backends.base import Stage
-from pyve.backends.venv import damaged_json, detect_stage
+from pyve.backends.detect import damaged_json, detect_stage
 from pyve.conda import engine, lockfile, micromamba
 from pyve.conda.envfile import EnvFile, conda_spec_name, env_hash, load_envfile, parse_envfile
 from pyve.decision import Decision
