@@ -32,6 +32,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from tests.direnv_stubs import DIRENV_STUBS  # noqa: E402
 from tests.wheel_fixtures import build_wheel, build_wheelhouse  # noqa: E402
 
 CACHE = Path(tempfile.gettempdir()) / "pyve-bench-cache"
@@ -148,15 +149,6 @@ def scale(work: Path, n: int, pyve: list[str], env: dict[str, str],
     row(f"one-line change rebuild, {n} reqs vs cold build", rebuild, cold)
 
 
-# The direnv stdlib functions the .envrc uses, as stand-ins (as tests/e2e/test_activation.py
-# does): sourcing the .envrc with these is what direnv's own evaluation of it costs.
-DIRENV_STUBS = """
-PATH_add() { export PATH="$1:$PATH"; }
-watch_file() { :; }
-has() { type "$1" >/dev/null 2>&1; }
-log_error() { echo "direnv-error: $*" >&2; }
-dotenv_if_exists() { if [[ -f "$1" ]]; then set -a; . "$1"; set +a; fi; }
-"""
 HOOK = 'eval "$(pyve shell-hook --shell bash)"'
 
 

@@ -12,17 +12,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PyveRunner
+from tests.direnv_stubs import DIRENV_STUBS
 from tests.e2e.conda_helpers import python_env
 
-# The direnv stdlib functions the .envrc uses, as small stand-ins (direnv itself is not
-# installed here): enough to check that the file finds its paths from anywhere.
-DIRENV_STUBS = """
-PATH_add() { export PATH="$1:$PATH"; }
-watch_file() { :; }
-has() { type "$1" >/dev/null 2>&1; }
-log_error() { echo "direnv-error: $*" >&2; }
-dotenv_if_exists() { if [[ -f "$1" ]]; then set -a; . "$1"; set +a; fi; }
-"""
 PROBE = 'echo "VENV=$VIRTUAL_ENV"; echo "PY=$(command -v python)"; echo "SECRET=$SECRET"'
 
 
