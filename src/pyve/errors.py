@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 EXIT_OK = 0
 EXIT_FAILURE = 1  # a build, check or command failed
 EXIT_USAGE = 2  # the command line or a setting was invalid
@@ -18,6 +20,7 @@ class PyveError(Exception):
         self.message = message
         self.hint = hint
         self.exit_code = exit_code
+        self.results: list[Any] = []  # a failed build's per-stage results (build --json)
 
 
 class UsageError(PyveError):

@@ -278,7 +278,7 @@ def run_stages(
     if reporter.errors:
         error = next(iter(reporter.errors.values()))
         # what did run, for `build --json` to report next to the error
-        error.results = [reporter.results.get(s.name, StageResult(s.name, "not run"))  # type: ignore[attr-defined]
+        error.results = [reporter.results.get(s.name, StageResult(s.name, "not run"))
                          for s in stages]
         raise error
     return [reporter.results.get(s.name, StageResult(s.name, "not run")) for s in stages]

@@ -37,7 +37,7 @@ def build(project: Project, decision: Decision, force: bool = False,
                              force=force)
     except PyveError as exc:
         if json_out:  # the document still says which stage failed; the error goes to stderr
-            _emit(project, decision, stages, getattr(exc, "results", []), "build", env_dir,
+            _emit(project, decision, stages, exc.results, "build", env_dir,
                   ok=False, error=exc.message)
         raise
     for name in state.damaged_files:
