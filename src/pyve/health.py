@@ -41,12 +41,6 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _canonical(name: str) -> str:
-    import re
-
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
 # --- the interpreter ------------------------------------------------------------------------
 
 def interpreter(env_dir: Path, venv: bool) -> Check:
@@ -103,9 +97,9 @@ def venv_matches_lock(root: Path, env_dir: Path, lock_name: str) -> Check:
     for line in lock.read_text(encoding="utf-8").splitlines():
         if "==" in line and not line.startswith(("#", " ")):
             name, _, version = line.split(" ")[0].partition("==")
-            pins[_canonical(name)] = (name, version)
-    found = {_canonical(n): (n, v) for n, v in pip.installed_distributions(env_dir / "bin"
-                                                                              / "python")}
+            pins[pip.canonical_name(name)] = (name, version)
+    installed = pip.installed_distributions(env_dir / "bin" / "python")
+    found = {pip.canonical_name(n): (n, v) for n, v in installed}
     return _compare("lock", lock_name, pins, found, extra_matters=True)
 
 
@@ -144,10 +138,10 @@ def conda_matches_lock(lock: dict[str, Any], lock_name: str, prefix: Path,
             installed.add(str(data["url"]))
     diffs = [f"{_pkg(u)} not installed" for u in sorted(locked - installed)]
     diffs += [f"{_pkg(u)} installed, not locked" for u in sorted(installed - locked)]
-    pins = {_canonical(e["name"]): (e["name"], str(e["version"]))
+    pins = {pip.canonical_name(e["name"]): (e["name"], str(e["version"]))
             for e in lock_packages(lock, platform, "pip")}
-    found = {_canonical(n): (n, v) for n, v in pip.installed_distributions(prefix / "bin"
-                                                                              / "python")}
+    in_env = pip.installed_distributions(prefix / "bin" / "python")
+    found = {pip.canonical_name(n): (n, v) for n, v in in_env}
     pip_check = _compare("lock", lock_name, pins, found, extra_matters=False)
     if diffs:
         more = f" (+{len(diffs) - 3} more)" if len(diffs) > 3 else ""

@@ -217,9 +217,9 @@ def installed_distributions(python: Path) -> list[tuple[str, str]]:
         skip = _OLD_DEV_PACKAGES if old_python else _DEV_PACKAGES
         for dist in distributions(path=[str(site)]):
             name, version = dist.metadata["Name"], dist.version
-            if not name or _canonical(name) in skip or _is_editable(dist):
+            if not name or canonical_name(name) in skip or _is_editable(dist):
                 continue
-            found.setdefault(_canonical(name), (name, version))
+            found.setdefault(canonical_name(name), (name, version))
     return list(found.values())
 
 
@@ -233,7 +233,9 @@ def _is_editable(dist: Any) -> bool:
         return False
 
 
-def _canonical(name: str) -> str:
+def canonical_name(name: str) -> str:
+    """PEP 503 normalisation (packaging's canonicalize_name, without importing packaging on
+    the cold-build path)."""
     import re
 
     return re.sub(r"[-_.]+", "-", name).lower()
@@ -248,7 +250,7 @@ def remember_hashes(python: Path, report: dict[str, Any]) -> None:
         info = item.get("download_info", {}).get("archive_info", {})
         sha256 = info.get("hashes", {}).get("sha256") or _split_hash(info.get("hash", ""))
         if sha256 and meta.get("name") and meta.get("version"):
-            known[f"{_canonical(meta['name'])}=={meta['version']}"] = sha256
+            known[f"{canonical_name(meta['name'])}=={meta['version']}"] = sha256
     atomic_write_text(path, json.dumps(known, indent=0, sort_keys=True) + "\n")
 
 
@@ -268,7 +270,7 @@ def locked_hashes(python: Path, root: Path, installed: list[tuple[str, str]],
     entries: dict[str, tuple[str, list[str]]] = {}
     missing: list[tuple[str, str]] = []
     for name, version in installed:
-        sha256 = known.get(f"{_canonical(name)}=={version}")
+        sha256 = known.get(f"{canonical_name(name)}=={version}")
         if sha256:
             entries[name] = (version, [sha256])
         else:
@@ -287,9 +289,9 @@ def locked_hashes(python: Path, root: Path, installed: list[tuple[str, str]],
             resolved = _uv_hashes(python, root, pins)
         else:
             resolved = {}
-        by_name = {_canonical(n): value for n, value in resolved.items()}
+        by_name = {canonical_name(n): value for n, value in resolved.items()}
         for name, version in missing:
-            found = by_name.get(_canonical(name))
+            found = by_name.get(canonical_name(name))
             if not found:
                 raise PyveError(f"no sha256 known for {name}=={version}",
                                 hint="install it from an index or a wheel file")
@@ -321,7 +323,7 @@ def _find_links_hashes(pins: list[tuple[str, str]]) -> dict[str, list[str]]:
         return {}
     import hashlib
 
-    wanted = {(_canonical(n), v): n for n, v in pins}
+    wanted = {(canonical_name(n), v): n for n, v in pins}
     # A wheelhouse can hold thousands of files: look closely only at the wanted names.
     prefixes = tuple({name.replace("-", sep) for name, _ in wanted for sep in "-_."})
     found: dict[str, list[str]] = {}
@@ -339,11 +341,11 @@ def _find_links_hashes(pins: list[tuple[str, str]]) -> dict[str, list[str]]:
 def _archive_key(filename: str) -> tuple[str, str] | None:
     if filename.endswith(".whl"):
         parts = filename[:-4].split("-")
-        return (_canonical(parts[0]), parts[1]) if len(parts) >= 5 else None
+        return (canonical_name(parts[0]), parts[1]) if len(parts) >= 5 else None
     for ext in (".tar.gz", ".zip"):
         if filename.endswith(ext):
             name, _, version = filename[: -len(ext)].rpartition("-")
-            return (_canonical(name), version) if name else None
+            return (canonical_name(name), version) if name else None
     return None
 
 

@@ -32,6 +32,7 @@ from rattler.exceptions import GatewayError, InvalidMatchSpecError, SolverError
 
 from pyve.conda.lockspec import default_virtual_packages
 from pyve.errors import PyveError
+from pyve.fsutil import atomic_write_text
 
 
 def default_cache_dir() -> Path:
@@ -189,7 +190,7 @@ def _fix_channel_urls(prefix: Path, records: Sequence[RepoDataRecord]) -> None:
         record = by_file.get(data.get("fn", ""))
         url = data.get("url") or (record.url if record else "")
         data["channel"] = _channel_of(record) if record else url.rsplit("/", 2)[0] + "/"
-        _atomic_write(meta, json.dumps(data, indent=2))
+        atomic_write_text(meta, json.dumps(data, indent=2))
 
 
 def _append_history(prefix: Path, requested_specs: Sequence[str]) -> None:
@@ -201,12 +202,6 @@ def _append_history(prefix: Path, requested_specs: Sequence[str]) -> None:
     history.parent.mkdir(parents=True, exist_ok=True)
     with history.open("a", encoding="utf-8") as handle:
         handle.write(entry)
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 # --- from a lock -------------------------------------------------------------------------

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ import yaml
 from pyve.conda.envfile import EnvFile
 from pyve.conda.lockspec import content_hash
 from pyve.errors import PyveError
+from pyve.fsutil import atomic_write_text
 
 DEFAULT_PLATFORMS = ["linux-64", "osx-arm64", "osx-64", "win-64"]
 LOCK_NAME = "conda-lock.yml"
@@ -111,15 +111,7 @@ def write_document(path: Path, document: Mapping[str, Any]) -> Path:
               "# `conda-lock install`. Re-lock with `pyve lock`.\n")
     # safe_dump quotes versions like 1.10 and all-digit hashes, so they stay strings.
     text = header + yaml.safe_dump(dict(document), sort_keys=False, default_flow_style=False)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_text(path, text, mode=0o644)
     return path
 
 
