@@ -180,6 +180,20 @@ def active_python(code: str, cwd: Path, env: dict[str, str]) -> str:
                           capture_output=True, text=True).stdout.strip()
 
 
+def activation_rows(label: str, root: Path, baseline: tuple[list[str], str],
+                    env: dict[str, str], slow_env: dict[str, str], reps: int) -> None:
+    """The three activation rows of one backend against `baseline` (command, its name)."""
+    base, name = baseline
+    envrc = bash(DIRENV_STUBS + "source ./.envrc")
+    a, b = pair(lambda: sh(bash(HOOK), root, env), lambda: sh(base, root, env), reps)
+    row(f'{label}: eval "$(pyve shell-hook)" vs {name}', a, b, "< 50 ms")
+    a, b = pair(lambda: sh(envrc, root, env), lambda: sh(base, root, env), reps)
+    row(f"{label}: direnv .envrc vs {name}", a, b, "< 50 ms")
+    a, b = pair(lambda: sh(bash(HOOK), root, slow_env), lambda: sh(base, root, env),
+                max(3, reps // 3))
+    row(f"{label}: shell-hook without the fast path", a, b, "(for reference)")
+
+
 def activation(work: Path, env: dict[str, str], pyve: list[str], reps: int) -> None:
     """Wall time of activating in a fresh bash: the shell-hook eval and the direnv .envrc
     (target < 50 ms absolute, as the Backends Guide quotes ~50 ms for venv's activate)."""
@@ -193,8 +207,6 @@ def activation(work: Path, env: dict[str, str], pyve: list[str], reps: int) -> N
     # the same PATH for the build and the activation: the fast path's snapshot records it
     env = {**env, "PATH": f"{bindir}{os.pathsep}{env['PATH']}"}
     slow_env = {**env, "PYVE_NO_FAST": "1"}
-    envrc = bash(DIRENV_STUBS + "source ./.envrc")
-    empty = bash(":")
     venv = work / "act-venv"
     venv.mkdir()
     (venv / "requirements.txt").write_text(requirements(1))
@@ -204,13 +216,7 @@ def activation(work: Path, env: dict[str, str], pyve: list[str], reps: int) -> N
     activate = bash("source .venv/bin/activate")
     for code in (HOOK, DIRENV_STUBS + "source ./.envrc"):
         assert active_python(code, venv, env) == f"{venv}/.venv/bin/python", code
-    a, b = pair(lambda: sh(bash(HOOK), venv, env), lambda: sh(activate, venv, env), reps)
-    row("venv: eval \"$(pyve shell-hook)\" vs source .venv/bin/activate", a, b, "< 50 ms")
-    a, b = pair(lambda: sh(envrc, venv, env), lambda: sh(activate, venv, env), reps)
-    row("venv: direnv .envrc vs source .venv/bin/activate", a, b, "< 50 ms")
-    a, b = pair(lambda: sh(bash(HOOK), venv, slow_env), lambda: sh(activate, venv, env),
-                max(3, reps // 3))
-    row("venv: shell-hook without the fast path", a, b, "(for reference)")
+    activation_rows("venv", venv, (activate, "source .venv/bin/activate"), env, slow_env, reps)
     proj = conda_project(work)
     if proj is None:
         print("  (micromamba activation skipped: needs linux and py-rattler)")
@@ -219,13 +225,7 @@ def activation(work: Path, env: dict[str, str], pyve: list[str], reps: int) -> N
     sh([*pyve, "build"], proj, env)
     for code in (HOOK, DIRENV_STUBS + "source ./.envrc"):
         assert active_python(code, proj, env).startswith(f"{proj}/.pyve/envs/"), code
-    a, b = pair(lambda: sh(bash(HOOK), proj, env), lambda: sh(empty, proj, env), reps)
-    row("micromamba: eval \"$(pyve shell-hook)\" vs bash -c :", a, b, "< 50 ms")
-    a, b = pair(lambda: sh(envrc, proj, env), lambda: sh(empty, proj, env), reps)
-    row("micromamba: direnv .envrc vs bash -c :", a, b, "< 50 ms")
-    a, b = pair(lambda: sh(bash(HOOK), proj, slow_env), lambda: sh(empty, proj, env),
-                max(3, reps // 3))
-    row("micromamba: shell-hook without the fast path", a, b, "(for reference)")
+    activation_rows("micromamba", proj, (bash(":"), "bash -c :"), env, slow_env, reps)
 
 
 def main() -> int:

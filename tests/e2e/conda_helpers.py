@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from tests.conftest import Result
+from tests.e2e.helpers import stage_line  # noqa: F401 - re-exported for conda tests
 
 
 def envfile_text(channel: Path, deps: list[str], pip: list[str] | None = None,
@@ -39,13 +40,6 @@ def python_env(project: Path, channel: Path, pip: list[str] | None = None,
     return write_envfile(project, channel, ["python", *deps, "pip"],
                          pip=["beta"] if pip is None else pip, platforms=["linux-64"],
                          extra=extra)
-
-
-def stage_line(output: str, stage: str) -> str:
-    for line in output.splitlines():
-        if line.strip().startswith(stage + " "):
-            return line
-    raise AssertionError(f"no line for {stage} in:\n{output}")
 
 
 def ran(output: str, stage: str) -> bool:

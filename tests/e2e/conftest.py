@@ -1,4 +1,4 @@
-"""Fixtures for the conda (micromamba backend) end-to-end tests."""
+"""Fixtures shared by the end-to-end tests: a multi-platform conda channel, a built venv project."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests import conda_fixtures
+from tests.conftest import PyveRunner
 
 
 @pytest.fixture(scope="session")
@@ -17,3 +18,11 @@ def multi_channel(local_channel: Path, tmp_path_factory: pytest.TempPathFactory)
     channel = tmp_path_factory.mktemp("multi") / "chan"
     shutil.copytree(local_channel, channel, symlinks=True)
     return conda_fixtures.add_python_stubs(channel, ["osx-64", "osx-arm64", "win-64"])
+
+
+@pytest.fixture
+def venv_project(project: Path, pyve: PyveRunner) -> Path:
+    """A built venv project (alpha from the test wheelhouse)."""
+    (project / "requirements.txt").write_text("alpha\n")
+    pyve("init", "--yes", check=True)
+    return project

@@ -41,13 +41,6 @@ def _run(shell: str, code: str, cwd: Path, env: dict[str, str]) -> dict[str, str
     return dict(line.split("=", 1) for line in done.stdout.splitlines() if "=" in line)
 
 
-@pytest.fixture
-def venv_project(project: Path, pyve: PyveRunner) -> Path:
-    (project / "requirements.txt").write_text("alpha\n")
-    pyve("init", "--yes", check=True)
-    return project
-
-
 @pytest.mark.parametrize("shell", ["bash", "zsh"])
 def test_eval_shell_hook_activates_venv(venv_project: Path, pyve_bin: Path, shell: str,
                                         sandbox_env: dict[str, str]) -> None:

@@ -21,13 +21,6 @@ def doctor(pyve: PyveRunner, *args: str) -> tuple[int, dict[str, dict[str, Any]]
     return result.returncode, {c["name"]: c for c in data["checks"]}
 
 
-@pytest.fixture
-def venv_project(project: Path, pyve: PyveRunner) -> Path:
-    (project / "requirements.txt").write_text("alpha\n")
-    pyve("init", "--yes", check=True)
-    return project
-
-
 def test_healthy_venv(venv_project: Path, pyve: PyveRunner) -> None:
     code, checks = doctor(pyve)
     assert code == 0

@@ -17,13 +17,6 @@ linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="the test channel's python is linux-only")
 
 
-@pytest.fixture
-def venv_project(project: Path, pyve: PyveRunner) -> Path:
-    (project / "requirements.txt").write_text("alpha\n")
-    pyve("init", "--yes", check=True)
-    return project
-
-
 def test_init_force_rebuilds_and_says_what(venv_project: Path, pyve: PyveRunner) -> None:
     marker = (venv_project / ".venv" / ".pyve-env.json").read_text()
     result = pyve("init", "--force", check=True)

@@ -7,13 +7,7 @@ import subprocess
 from pathlib import Path
 
 from tests.conftest import PyveRunner
-
-
-def stage_line(output: str, stage: str) -> str:
-    for line in output.splitlines():
-        if line.strip().startswith(stage + " "):
-            return line
-    raise AssertionError(f"no line for {stage} in:\n{output}")
+from tests.e2e.helpers import stage_line
 
 
 def test_init_builds_venv_with_requirements(project: Path, pyve: PyveRunner) -> None:
