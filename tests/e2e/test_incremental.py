@@ -121,7 +121,11 @@ def test_uv_installer_builds_a_lock_pip_accepts(project: Path, pyve: PyveRunner,
 
         pytest.skip("uv is not installed")
     (project / "requirements.txt").write_text("beta\n")
-    result = pyve("init", "--auto-install-deps", env={"PYVE_INSTALLER": "uv"}, check=True)
+    # uv ignores PIP_NO_INDEX/UV_NO_INDEX: pyve must pass --no-index, or uv would ask this
+    # unreachable index (and PyPI) and fail.
+    dead_index = {"UV_INDEX_URL": "http://127.0.0.1:9/simple", "UV_HTTP_RETRIES": "0"}
+    result = pyve("init", "--auto-install-deps", env={"PYVE_INSTALLER": "uv", **dead_index},
+                  check=True)
     assert " ran " in stage_line(result.stdout, "pip-deps")
     lock = project / "requirements.lock.txt"
     assert "alpha==2.0" in lock.read_text() and "beta==1.0" in lock.read_text()

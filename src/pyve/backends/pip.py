@@ -45,8 +45,8 @@ def install(python: Path, args: list[str], cwd: Path, what: str, *, installer: s
     hint = ("fix the requirement or the index settings (PIP_INDEX_URL, PIP_FIND_LINKS), "
             "then run `pyve build`")
     if installer == "uv":
-        proc.run([uv_bin(), "pip", "install", "--python", python, *args], cwd=cwd,
-                 env=uv_env(), what=what.replace("pip", "uv pip", 1), hint=hint)
+        proc.run([uv_bin(), "pip", "install", *uv_index_flags(), "--python", python, *args],
+                 cwd=cwd, env=uv_env(), what=what.replace("pip", "uv pip", 1), hint=hint)
         return
     if not record_hashes:
         proc.run([python, "-m", "pip", "install", "--no-input", *args], cwd=cwd, env=pip_env(),
@@ -354,8 +354,9 @@ def _uv_hashes(python: Path, root: Path, pins: list[str]) -> dict[str, tuple[str
     with tempfile.TemporaryDirectory(prefix="pyve-lock-") as tmp:
         pin_file = Path(tmp) / "pins.txt"
         pin_file.write_text("\n".join(pins) + "\n", encoding="utf-8")
-        out = proc.run([uv_bin(), "pip", "compile", "--quiet", "--no-deps", "--generate-hashes",
-                        "--no-header", "--no-annotate", "--python", python, pin_file],
+        out = proc.run([uv_bin(), "pip", "compile", *uv_index_flags(), "--quiet", "--no-deps",
+                        "--generate-hashes", "--no-header", "--no-annotate",
+                        "--python", python, pin_file],
                        cwd=root, env=uv_env(), what="uv pip compile (hashes for the lock)")
     entries: dict[str, tuple[str, str]] = {}
     current: tuple[str, str] | None = None
@@ -395,7 +396,12 @@ def uv_env() -> dict[str, str]:
                             ("PIP_FIND_LINKS", "UV_FIND_LINKS")):
         if env.get(pip_var) and not env.get(uv_var):
             env[uv_var] = env[pip_var]
-    if _truthy(env.get("PIP_NO_INDEX")) and not env.get("UV_NO_INDEX"):
-        env["UV_NO_INDEX"] = "1"
     env.setdefault("UV_PYTHON_DOWNLOADS", "never")
     return env
+
+
+def uv_index_flags() -> list[str]:
+    """uv has no variable for --no-index (it ignores UV_NO_INDEX and PIP_NO_INDEX and would
+    query PyPI): pass the flag when either variable asks for it."""
+    no_index = _truthy(os.environ.get("PIP_NO_INDEX")) or _truthy(os.environ.get("UV_NO_INDEX"))
+    return ["--no-index"] if no_index else []
