@@ -180,3 +180,18 @@ def test_sh_quote_is_shlex_quote() -> None:
         assert sh_quote(value) == shlex.quote(value), value
     assert [is_name(k) for k in ("A", "_a1", "1a", "", "A-B", "É", "A B")] == \
         [True, True, False, False, False, False, False]
+
+
+def test_fast_answer_imports_almost_nothing(project: Path, pyve: PyveRunner,
+                                            sandbox_env: dict[str, str]) -> None:
+    """The fast answer costs one interpreter start-up because it imports next to nothing;
+    any of these would add milliseconds to every no-op build, `pyve run` and shell hook."""
+    (project / "requirements.txt").write_text("gamma\n")
+    pyve("init", "--auto-install-deps", check=True)
+    heavy = ["argparse", "doit", "packaging", "pathlib", "re", "rich", "subprocess", "typing"]
+    code = ("import sys\nfrom pyve import cli\nstatus = cli.main(['build'])\n"
+            f"print(status, sorted(set({heavy!r}) & set(sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=project, env=sandbox_env,
+                         capture_output=True, text=True, check=True).stdout
+    assert "up to date" in out
+    assert out.splitlines()[-1] == "0 []"
