@@ -61,3 +61,23 @@ def build_wheelhouse(dir: Path) -> Path:
     for name, version, requires in DEFAULT_SET:
         build_wheel(dir, name, version, requires)
     return dir
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def build_simple_index(house: Path, dest: Path) -> str:
+    """A PEP 503 "simple" index over the wheels in `house`, as plain files (pip and uv read
+    file:// indexes): dest/<name>/index.html links each wheel with its sha256. Returns the
+    index URL."""
+    by_name: dict[str, list[Path]] = {}
+    for wheel in sorted(Path(house).glob("*.whl")):
+        by_name.setdefault(canonicalize_name(wheel.name.split("-")[0]), []).append(wheel)
+    for name, wheels in by_name.items():
+        links = "".join(f'<a href="{w.as_uri()}#sha256={_sha256(w)}">{w.name}</a>\n'
+                        for w in wheels)
+        (dest / name).mkdir(parents=True, exist_ok=True)
+        (dest / name / "index.html").write_text(f"<html><body>\n{links}</body></html>\n")
+    (dest / "index.html").write_text("".join(f'<a href="{n}/">{n}</a>\n' for n in by_name))
+    return Path(dest).as_uri()
