@@ -63,7 +63,7 @@ def build_wheelhouse(dir: Path) -> Path:
     return dir
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
@@ -75,7 +75,7 @@ def build_simple_index(house: Path, dest: Path) -> str:
     for wheel in sorted(Path(house).glob("*.whl")):
         by_name.setdefault(canonicalize_name(wheel.name.split("-")[0]), []).append(wheel)
     for name, wheels in by_name.items():
-        links = "".join(f'<a href="{w.as_uri()}#sha256={_sha256(w)}">{w.name}</a>\n'
+        links = "".join(f'<a href="{w.as_uri()}#sha256={file_sha256(w)}">{w.name}</a>\n'
                         for w in wheels)
         (dest / name).mkdir(parents=True, exist_ok=True)
         (dest / name / "index.html").write_text(f"<html><body>\n{links}</body></html>\n")

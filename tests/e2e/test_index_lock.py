@@ -3,7 +3,6 @@ every online project takes. The index is a local file:// PEP 503 index (offline)
 
 from __future__ import annotations
 
-import hashlib
 import os
 import subprocess
 import sys
@@ -13,7 +12,7 @@ import pytest
 
 from tests.conftest import PyveRunner
 from tests.e2e.helpers import stage_line
-from tests.wheel_fixtures import build_simple_index
+from tests.wheel_fixtures import build_simple_index, file_sha256
 
 
 @pytest.fixture(scope="module")
@@ -22,10 +21,6 @@ def index_env(wheelhouse: Path, tmp_path_factory: pytest.TempPathFactory) -> dic
     # the index on, no wheel directory: hashes cannot come from find-links
     return {"PIP_NO_INDEX": "false", "PIP_FIND_LINKS": "", "PIP_INDEX_URL": url,
             "PIP_CONFIG_FILE": os.devnull}
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 @pytest.mark.parametrize("installer", ["pip", "uv"])
@@ -49,7 +44,7 @@ def test_lock_hashes_come_from_the_index(installer: str, project: Path, pyve: Py
     lock = (project / "requirements.lock.txt").read_text()
     for pin, wheel in (("alpha==2.0", "alpha-2.0-py3-none-any.whl"),
                        ("beta==1.0", "beta-1.0-py3-none-any.whl")):
-        assert f"{pin} \\\n    --hash=sha256:{sha256(wheelhouse / wheel)}\n" in lock, lock
+        assert f"{pin} \\\n    --hash=sha256:{file_sha256(wheelhouse / wheel)}\n" in lock, lock
     target = tmp_path / "check"
     subprocess.run(["python3", "-m", "venv", "--without-pip", target], check=True)
     subprocess.run([sys.executable, "-m", "pip", "--python",
