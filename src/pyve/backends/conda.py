@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from pyve import ui
-from pyve.backends import pip
+from pyve.backends import pip, prune
 from pyve.backends.base import Stage
 from pyve.backends.detect import damaged_json, detect_stage
 from pyve.conda import engine, lockfile, micromamba
@@ -263,6 +263,11 @@ class CondaBackend:
         if decision.pip_sources:
             pip.install(python, pip.install_args(list(decision.pip_sources)), project.root,
                         "pip install")
+        if not decision.frozen:  # pip only adds: take out what a removed line left behind
+            from_files = prune.requirement_names(project.root, list(decision.pip_sources))
+            from_env = prune.names_in_lines(env.pip_specs, env.path.parent)
+            roots = None if from_files is None or from_env is None else from_files | from_env
+            prune.sync(python, project.root, roots)
 
     # --- conda-lock -------------------------------------------------------------------------
 

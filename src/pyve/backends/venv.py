@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from pyve import proc
-from pyve.backends import pip
+from pyve.backends import pip, prune
 from pyve.backends.base import Stage
 from pyve.backends.detect import detect_stage
 from pyve.decision import Decision
@@ -123,6 +123,10 @@ class VenvBackend:
         pip.install(self.python(project), pip.install_args(list(decision.pip_sources)),
                     project.root, "pip install", installer=decision.installer,
                     record_hashes=True)
+        # pip only adds: take out what a removed requirement left behind
+        prune.sync(self.python(project), project.root,
+                   prune.requirement_names(project.root, list(decision.pip_sources)),
+                   decision.installer)
         return json.dumps({"id": uuid.uuid4().hex, "inputs": inputs})
 
     def install_frozen(self, project: Project, decision: Decision) -> None:

@@ -1,0 +1,179 @@
+"""Remove what a requirements edit left behind.
+
+`pip install -r` only ever adds: a line taken out of requirements.txt leaves its package (and
+the dependencies only it pulled in) in the env, and the lock, written from the env, would go
+on pinning them. So after every install pyve records which packages the sources need (their
+dependency closure, read from the env's own metadata), and the next install removes those
+that were needed then and are not now. A package installed by hand was never needed, so it
+stays; so does anything pip or uv did not install (conda's packages) and pip's own tools.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pyve import proc, ui
+from pyve.backends import pip
+from pyve.fsutil import atomic_write_text
+
+NEEDED_FILE = ".pyve-needed.json"  # in the env, like pip's hashes: it dies with the env
+KEEP = {"pip", "setuptools", "wheel", "distribute"}  # never removed, even if once required
+INSTALLERS = {"pip", "uv"}  # what pip or uv installed; conda's packages are not ours to remove
+
+
+def sync(python: Path, root: Path, roots: set[str] | None, installer: str = "pip"
+         ) -> list[str]:
+    """After installing what asks for `roots` (requirement_names): uninstall what was needed
+    before and no longer is; remember what is needed now. Returns the names removed."""
+    env = Path(python).parent.parent
+    record = env / NEEDED_FILE
+    before = _load(record)
+    if roots is None:  # a source we cannot name (a path, a URL): remove nothing, ever
+        record.unlink(missing_ok=True)
+        return []
+    dists = _distributions(env)
+    needed = _closure(roots, dists)
+    gone = sorted(name for name in before - needed
+                  if name in dists and dists[name][0] in INSTALLERS and name not in KEEP)
+    if gone:
+        if installer == "uv":
+            proc.run([pip.uv_bin(), "pip", "uninstall", "--python", python, *gone], cwd=root,
+                     env=pip.uv_env(), what="uv pip uninstall")
+        else:
+            proc.run([python, "-m", "pip", "uninstall", "--yes", *gone], cwd=root,
+                     env=pip.pip_env(), what="pip uninstall")
+        ui.info(f"  removed {', '.join(gone)}: no longer required")
+    atomic_write_text(record, json.dumps(sorted(needed & set(dists))) + "\n")
+    return gone
+
+
+def requirement_names(root: Path, sources: list[str]) -> set[str] | None:
+    """The names the source files ask for directly (canonical), or None if one cannot be
+    named."""
+    names: set[str] = set()
+    for source in sources:
+        found = (_project_name(root / source) if source == "pyproject.toml"
+                 else _requirements_file(root / source, set()))
+        if found is None:
+            return None
+        names |= found
+    return names
+
+
+def names_in_lines(lines: list[str], base: Path) -> set[str] | None:
+    """The same for requirement lines (environment.yml's pip: section), read from `base`."""
+    return _lines(lines, base, set())
+
+
+def _project_name(pyproject: Path) -> set[str] | None:
+    from pyve.project import tomllib
+
+    try:
+        table = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project")
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+    name = table.get("name") if isinstance(table, dict) else None
+    return {pip.canonical_name(name)} if isinstance(name, str) else None
+
+
+def _requirements_file(path: Path, seen: set[Path]) -> set[str] | None:
+    """Names in a pip requirements file, following -r includes; -c constraints add none."""
+    path = path.resolve()
+    if path in seen:
+        return set()
+    seen.add(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    return _lines(text.replace("\\\n", " ").splitlines(), path.parent, seen)
+
+
+def _lines(lines: list[str], base: Path, seen: set[Path]) -> set[str] | None:
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    names: set[str] = set()
+    for line in lines:
+        line = line.split(" #", 1)[0].strip()
+        if not line or line.startswith("#"):
+            continue
+        option, _, value = line.partition(" ")
+        if option.startswith(("-r", "--requirement")):
+            included = (value or option.removeprefix("--requirement").removeprefix("-r")
+                        ).lstrip("=").strip()
+            found = _requirements_file(base / included, seen)
+            if found is None:
+                return None
+            names |= found
+            continue
+        if option.startswith(("-e", "--editable")):
+            return None  # a path or URL: its name is only known after the install
+        if option.startswith("-"):
+            continue  # -c, --index-url, -f ...: no requirement
+        try:  # "name[extra]>=1 ; marker --hash=..." -> the part before the options
+            names.add(pip.canonical_name(Requirement(line.split(" --", 1)[0].strip()).name))
+        except InvalidRequirement:
+            return None  # a bare path or URL
+    return names
+
+
+def _distributions(env: Path) -> dict[str, tuple[str, list[str]]]:
+    """canonical name -> (installer, names it requires) for every package in the env.
+    Markers and extras are ignored on purpose: keeping a package some marker might need is
+    safe, removing one is not. A package a conda record owns counts as installed by conda,
+    whatever its INSTALLER file says."""
+    from importlib.metadata import PathDistribution
+
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    conda_owned = _conda_owned(env)
+    found: dict[str, tuple[str, list[str]]] = {}
+    for info in sorted(env.glob("lib/python*/site-packages/*.dist-info")):
+        dist = PathDistribution(info)
+        name = dist.metadata["Name"]
+        if not name:
+            continue
+        requires = []
+        for text in dist.requires or []:
+            try:
+                requires.append(pip.canonical_name(Requirement(text).name))
+            except InvalidRequirement:
+                continue
+        installer = (dist.read_text("INSTALLER") or "").strip().lower()
+        if info.relative_to(env).as_posix() in conda_owned:
+            installer = "conda"
+        found.setdefault(pip.canonical_name(name), (installer, requires))
+    return found
+
+
+def _conda_owned(env: Path) -> set[str]:
+    """The dist-info folders (relative to the env) that conda packages installed."""
+    owned: set[str] = set()
+    for record in env.glob("conda-meta/*.json"):
+        try:
+            files = json.loads(record.read_text(encoding="utf-8")).get("files", [])
+        except (OSError, ValueError, AttributeError):
+            continue
+        for file in files if isinstance(files, list) else []:
+            if isinstance(file, str) and ".dist-info/" in file:
+                owned.add(file.split(".dist-info/", 1)[0] + ".dist-info")
+    return owned
+
+
+def _closure(roots: set[str], dists: dict[str, tuple[str, list[str]]]) -> set[str]:
+    needed, todo = set(), list(roots)
+    while todo:
+        name = todo.pop()
+        if name not in needed:
+            needed.add(name)
+            todo.extend(dists.get(name, ("", []))[1])
+    return needed
+
+
+def _load(record: Path) -> set[str]:
+    try:
+        data = json.loads(record.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return set()
+    return {n for n in data if isinstance(n, str)} if isinstance(data, list) else set()

@@ -1,0 +1,85 @@
+"""A requirement taken out is taken out of the env (and so of the lock); packages installed
+by hand, and conda's own, stay."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PyveRunner
+from tests.e2e.conda_helpers import only_env, python_env
+from tests.e2e.helpers import stage_line
+
+
+def installed(env: Path) -> set[str]:
+    site = next(env.glob("lib/python3*/site-packages"))
+    return {p.name.split("-")[0].lower() for p in site.glob("*.dist-info")}
+
+
+def locked(project: Path) -> set[str]:
+    lock = (project / "requirements.lock.txt").read_text()
+    return {line.split("==")[0] for line in lock.splitlines() if "==" in line}
+
+
+def test_removed_requirement_leaves_env_and_lock(project: Path, pyve: PyveRunner,
+                                                  sandbox_env: dict[str, str]) -> None:
+    (project / "requirements.txt").write_text("beta\n")  # beta requires alpha
+    pyve("init", "--auto-install-deps", check=True)
+    venv = project / ".venv"
+    subprocess.run([venv / "bin" / "python", "-m", "pip", "install", "-q", "gamma"],
+                   check=True, env=sandbox_env)
+    (project / "requirements.txt").write_text("alpha\n")
+    result = pyve("build", check=True)
+    assert "removed beta: no longer required" in result.stdout
+    assert " ran " in stage_line(result.stdout, "pip-deps")
+    assert {"alpha", "gamma"} <= installed(venv) and "beta" not in installed(venv)
+    assert locked(project) == {"alpha", "gamma"}  # gamma: by hand, so still in the env
+    assert "no longer required" not in pyve("build", "--force", check=True).stdout
+
+
+def test_uv_installer_removes_too(project: Path, pyve: PyveRunner) -> None:
+    from pyve.backends.pip import uv_bin
+    from pyve.errors import PyveError
+
+    try:
+        uv_bin()
+    except PyveError:
+        pytest.skip("uv is not installed")
+    (project / "requirements.txt").write_text("beta\n")
+    pyve("init", "--auto-install-deps", env={"PYVE_INSTALLER": "uv"}, check=True)
+    (project / "requirements.txt").write_text("gamma\n")
+    result = pyve("build", env={"PYVE_INSTALLER": "uv"}, check=True)
+    assert "removed alpha, beta: no longer required" in result.stdout
+    assert installed(project / ".venv") == {"gamma"}
+    assert locked(project) == {"gamma"}
+
+
+def test_a_requirement_without_a_name_removes_nothing(project: Path, pyve: PyveRunner,
+                                                      wheelhouse: Path) -> None:
+    (project / "requirements.txt").write_text("beta\n")
+    pyve("init", "--auto-install-deps", check=True)
+    # a bare wheel path: its name is known only to pip, so pyve cannot tell what is needed
+    (project / "requirements.txt").write_text(f"{wheelhouse / 'gamma-0.1-py3-none-any.whl'}\n")
+    result = pyve("build", check=True)
+    assert "no longer required" not in result.stdout
+    assert {"alpha", "beta", "gamma"} <= installed(project / ".venv")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"),
+                    reason="the local channel's python is linux-64 only")
+def test_conda_pip_section_removed_line(project: Path, pyve: PyveRunner,
+                                        local_channel: Path) -> None:
+    python_env(project, local_channel, pip=["beta"])
+    pyve("init", check=True)
+    env = only_env(project)
+    assert {"alpha", "beta", "pip"} <= installed(env)
+    python_env(project, local_channel, pip=["gamma"])
+    result = pyve("build", check=True)
+    assert "removed alpha, beta: no longer required" in result.stdout
+    assert only_env(project) == env
+    assert "gamma" in installed(env) and not {"alpha", "beta"} & installed(env)
+    assert "pip" in installed(env)  # conda's pip stays
+    assert "beta" not in (project / "conda-lock.yml").read_text()

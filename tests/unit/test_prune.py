@@ -1,0 +1,71 @@
+"""pyve.backends.prune: which names the sources ask for, and what is never removed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pyve.backends import prune
+
+
+def names(tmp_path: Path, text: str, **files: str) -> set[str] | None:
+    (tmp_path / "requirements.txt").write_text(text)
+    for name, content in files.items():
+        (tmp_path / name.replace("__", ".")).write_text(content)
+    return prune.requirement_names(tmp_path, ["requirements.txt"])
+
+
+def test_requirement_lines(tmp_path: Path) -> None:
+    text = ("# comment\n"
+            "Foo_Bar[extra]>=1.0 ; python_version >= '3.8'  # why\n"
+            "baz==2 --hash=sha256:abc \\\n    --hash=sha256:def\n"
+            "--index-url https://example.invalid/simple\n"
+            "-c constraints.txt\n"
+            "-r more.txt\n"
+            "--requirement=other.txt\n")
+    found = names(tmp_path, text, more__txt="qux\n-r requirements.txt\n", other__txt="zed\n",
+                  constraints__txt="notinstalled==1\n")
+    assert found == {"foo-bar", "baz", "qux", "zed"}
+
+
+def test_unnamed_requirements_give_none(tmp_path: Path) -> None:
+    assert names(tmp_path, "-e ./src/lib\n") is None
+    assert names(tmp_path, "./dist/thing-1.0-py3-none-any.whl\n") is None
+    assert names(tmp_path, "-r missing.txt\n") is None
+    assert names(tmp_path, "foo @ https://example.invalid/foo.whl\n") == {"foo"}
+
+
+def test_pyproject_names_the_project(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "My.Project"\n')
+    assert prune.requirement_names(tmp_path, ["pyproject.toml"]) == {"my-project"}
+    (tmp_path / "pyproject.toml").write_text('[project]\ndynamic = ["name"]\n')
+    assert prune.requirement_names(tmp_path, ["pyproject.toml"]) is None
+
+
+def fake_dist(env: Path, name: str, installer: str, requires: tuple[str, ...] = ()) -> str:
+    info = env / "lib/python3.11/site-packages" / f"{name}-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n"
+                                   + "".join(f"Requires-Dist: {r}\n" for r in requires))
+    (info / "INSTALLER").write_text(installer + "\n")
+    return info.relative_to(env).as_posix()
+
+
+def test_only_what_pip_or_uv_installed_is_removed(tmp_path: Path) -> None:
+    """Removal candidates that pip did not install, pip's tools and conda-owned packages
+    (even with INSTALLER=pip) survive; what is still needed is recorded."""
+    env = tmp_path / "env"
+    fake_dist(env, "keepme", "pip", ("dep; python_version < '3'",))
+    fake_dist(env, "dep", "pip")
+    fake_dist(env, "setuptools", "pip")
+    fake_dist(env, "handmade", "conda")
+    owned = fake_dist(env, "condapkg", "pip")
+    (env / "conda-meta").mkdir()
+    (env / "conda-meta/condapkg-1.0-0.json").write_text(
+        json.dumps({"name": "condapkg", "files": [owned + "/METADATA"]}))
+    (env / prune.NEEDED_FILE).write_text(json.dumps(["setuptools", "handmade", "condapkg"]))
+    python = env / "bin" / "python"
+    assert prune.sync(python, tmp_path, {"keepme"}) == []  # nothing removable: no pip run
+    assert json.loads((env / prune.NEEDED_FILE).read_text()) == ["dep", "keepme"]
+    assert prune.sync(python, tmp_path, None) == []
+    assert not (env / prune.NEEDED_FILE).exists()  # unknown roots: never remove later
