@@ -113,3 +113,18 @@ def test_normalize_argv(argv: list[str]) -> None:
     result = cli.normalize_argv(list(argv))
     assert isinstance(result, list) and all(isinstance(a, str) for a in result)
     assert sorted(result) == sorted(argv) or set(result) - {"init", "purge"} <= set(argv)
+
+
+@FAST
+@given(st.one_of(TEXTISH.map(lambda t: t.encode("utf-8", "surrogatepass")),
+                 TEXTISH.map(lambda t: ("-r " + t).encode("utf-8", "surrogatepass")),
+                 st.binary(max_size=100)))
+def test_requirement_names(tmp_path_factory: pytest.TempPathFactory, data: bytes) -> None:
+    """What the prune step reads from requirements.txt: a set of names or None, nothing
+    else (it runs after a successful pip install, so it must never fail the build)."""
+    from pyve.backends import prune
+
+    root = tmp_path_factory.mktemp("req")
+    (root / "requirements.txt").write_bytes(data)
+    found = prune.requirement_names(root, ["requirements.txt"])
+    assert found is None or all(isinstance(name, str) and name for name in found)

@@ -79,13 +79,13 @@ def _project_name(pyproject: Path) -> set[str] | None:
 
 def _requirements_file(path: Path, seen: set[Path]) -> set[str] | None:
     """Names in a pip requirements file, following -r includes; -c constraints add none."""
-    path = path.resolve()
-    if path in seen:
-        return set()
-    seen.add(path)
     try:
+        path = path.resolve()
+        if path in seen:
+            return set()
+        seen.add(path)
         text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+    except (OSError, ValueError):  # unreadable, not UTF-8, a NUL in the name: cannot say
         return None
     return _lines(text.replace("\\\n", " ").splitlines(), path.parent, seen)
 
