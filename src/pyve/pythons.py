@@ -56,12 +56,18 @@ def _probe(exe: str) -> str | None:
     return out if result.returncode == 0 and _VERSION_DIR.match(out) else None
 
 
+def _searchable(directory: str) -> bool:
+    """pyenv shims re-dispatch through pyenv: the pyenv source already lists those, and a
+    shim first on PATH must not hide a python3.X further on (e.g. /usr/bin/python3.11).
+    An activated venv's bin is skipped too: a venv built on another venv's python breaks
+    when that one is removed (its base interpreter is found on its own)."""
+    return bool(directory) and "shims" not in Path(directory).parts and not (
+        Path(directory).parent / "pyvenv.cfg").is_file()
+
+
 def _on_path() -> list[Interpreter]:
     found = []
-    # pyenv shims re-dispatch through pyenv: the pyenv source already lists those, and a
-    # shim first on PATH must not hide a python3.X further on (e.g. /usr/bin/python3.11).
-    dirs = [d for d in os.environ.get("PATH", "").split(os.pathsep)
-            if d and "shims" not in Path(d).parts]
+    dirs = [d for d in os.environ.get("PATH", "").split(os.pathsep) if _searchable(d)]
     for minor in range(8, 15):
         exe = shutil.which(f"python3.{minor}", path=os.pathsep.join(dirs))
         if exe:

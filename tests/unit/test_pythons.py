@@ -52,9 +52,15 @@ def test_discover_pyenv_asdf_path_and_skip_shims(tmp_path: Path,
                  "3.10.2")
     _fake_python(tmp_path / "shims" / "python3.9", "3.9.99")  # a shim first on PATH ...
     _fake_python(tmp_path / "bin" / "python3.9", "3.9.1")  # ... must not hide this one
+    _fake_python(tmp_path / "venv" / "bin" / "python3.9", "3.9.1")  # an activated venv
+    (tmp_path / "venv" / "pyvenv.cfg").write_text("home = /usr/bin\n")
     monkeypatch.setenv("PYENV_ROOT", str(tmp_path / "pyenv"))
     monkeypatch.setenv("ASDF_DATA_DIR", str(tmp_path / "asdf"))
-    monkeypatch.setenv("PATH", os.pathsep.join([str(tmp_path / "shims"), str(tmp_path / "bin")]))
+    monkeypatch.setenv("PATH", os.pathsep.join([str(tmp_path / d) for d in ("venv/bin", "shims",
+                                                                            "bin")]))
+    found = {(i.version, i.source, i.path) for i in pythons.discover() if i.source != "running"}
+    assert (("3.9.1", "PATH", str(tmp_path / "bin" / "python3.9")) in found
+            and not any("venv" in path for *_, path in found))
     found = {(i.version, i.source) for i in pythons.discover()}
     running = "{}.{}.{}".format(*sys.version_info[:3])
     assert found == {("3.12.4", "pyenv"), ("3.10.2", "asdf"), ("3.9.1", "PATH"),

@@ -29,7 +29,8 @@ def sync(python: Path, root: Path, roots: set[str] | None, installer: str = "pip
     env = Path(python).parent.parent
     record = env / NEEDED_FILE
     before = _load(record)
-    if roots is None:  # a source we cannot name (a path, a URL): remove nothing, ever
+    if roots is None:  # a source we cannot name (a path, a URL): remove nothing, and
+        # forget the old record, which no longer describes these sources
         record.unlink(missing_ok=True)
         return []
     dists = _distributions(env)
