@@ -21,6 +21,8 @@ from __future__ import annotations
 import os
 import sys
 
+from pyve.envbins import without_env_bins
+
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: `import typing` alone costs ~2 ms
 if TYPE_CHECKING:  # only for the type checker: the fast path must not import these
     from typing import Any
@@ -85,7 +87,10 @@ def _load(path: str) -> dict[str, Any] | None:
 def env_values(environ: Any = None) -> dict[str, str | None]:
     environ = os.environ if environ is None else environ
     names = {*ENV_VARS, *(k for k in environ if k.startswith("PYVE_") and k != "PYVE_NO_FAST")}
-    return {name: environ.get(name) for name in sorted(names)}
+    values = {name: environ.get(name) for name in sorted(names)}
+    if values["PATH"]:  # an activated env's bin changes nothing a build decides
+        values["PATH"] = without_env_bins(values["PATH"])
+    return values
 
 
 def matches(root: str, snapshot: dict[str, Any]) -> bool:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pyve.envbins import is_env_bin
 from pyve.errors import PyveError, UsageError
 
 if TYPE_CHECKING:
@@ -59,10 +60,8 @@ def _probe(exe: str) -> str | None:
 def _searchable(directory: str) -> bool:
     """pyenv shims re-dispatch through pyenv: the pyenv source already lists those, and a
     shim first on PATH must not hide a python3.X further on (e.g. /usr/bin/python3.11).
-    An activated venv's bin is skipped too: a venv built on another venv's python breaks
-    when that one is removed (its base interpreter is found on its own)."""
-    return bool(directory) and "shims" not in Path(directory).parts and not (
-        Path(directory).parent / "pyvenv.cfg").is_file()
+    An activated env's bin is skipped too (see pyve.envbins)."""
+    return bool(directory) and "shims" not in Path(directory).parts and not is_env_bin(directory)
 
 
 def _on_path() -> list[Interpreter]:

@@ -195,3 +195,22 @@ def test_fast_answer_imports_almost_nothing(project: Path, pyve: PyveRunner,
                          capture_output=True, text=True, check=True).stdout
     assert "up to date" in out
     assert out.splitlines()[-1] == "0 []"
+
+
+def test_activated_env_on_path_keeps_the_fast_answer(project: Path, pyve: PyveRunner,
+                                                     monkeypatch: pytest.MonkeyPatch,
+                                                     same_env: None, tmp_path: Path) -> None:
+    """A build in a shell where the env is activated, a check in one where it is not (and
+    the other way round): both see the same decision, so the fast answer stands."""
+    (project / "requirements.txt").write_text("gamma\n")
+    pyve("init", "--auto-install-deps", check=True)
+    plain = os.environ["PATH"]
+    monkeypatch.setenv("PATH", f"{project / '.venv' / 'bin'}{os.pathsep}{plain}")
+    assert agree(project) == (True, True)
+    pyve("build", env={"PATH": os.environ["PATH"]}, check=True)  # saved while activated
+    monkeypatch.setenv("PATH", plain)
+    assert agree(project) == (True, True)
+    other = tmp_path / "tools"
+    other.mkdir()
+    monkeypatch.setenv("PATH", f"{other}{os.pathsep}{plain}")  # a real change: no fast answer
+    assert agree(project) == (False, True)
