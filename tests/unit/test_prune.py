@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from pyve.backends import prune
 
 
@@ -69,3 +71,12 @@ def test_only_what_pip_or_uv_installed_is_removed(tmp_path: Path) -> None:
     assert json.loads((env / prune.NEEDED_FILE).read_text()) == ["dep", "keepme"]
     assert prune.sync(python, tmp_path, None) == []
     assert not (env / prune.NEEDED_FILE).exists()  # unknown roots: never remove later
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("foo", "foo"), ("Foo_Bar[x]>=1", "foo-bar"), ("zope.interface >= 5", "zope-interface"),
+    ("foo (>=1.0)", "foo"), ('foo;python_version<"3"', "foo"), ("foo @ https://x/y.whl", "foo"),
+    ("./x.whl", None), ("dist/x.whl", None), ("https://x/y.whl", None), ("C:\\x.whl", None),
+])
+def test_requirement_name(text: str, name: str | None) -> None:
+    assert prune.requirement_name(text) == name
