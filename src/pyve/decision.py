@@ -49,11 +49,18 @@ def choose_backend(
     recorded: str | None,
     conda_files: list[str],
     pip_files: list[str],
+    reinit: bool = False,
 ) -> BackendChoice:
+    """reinit (`pyve init`): a recorded micromamba whose conda files are all gone no longer
+    holds -- removing environment.yml is how the Backends Guide says to go back to venv."""
     files = (tuple(conda_files), tuple(pip_files))
+    void = ""
     for value, where in ((cli, "--backend"), (env, "PYVE_BACKEND"), (recorded, "pyve.toml")):
         if value:
             backend = normalize_backend(value, where)
+            if backend == "micromamba" and where == "pyve.toml" and reinit and not conda_files:
+                void = "pyve.toml said micromamba, but no conda file is left; "
+                break
             if backend:
                 return BackendChoice(backend, f"{where} says {backend}", *files)
             break  # "auto": decide from the files, whatever lower levels say
@@ -62,8 +69,8 @@ def choose_backend(
     if conda_files:
         return BackendChoice("micromamba", f"{conda_files[0]} found", *files)
     if pip_files:
-        return BackendChoice("venv", f"{pip_files[0]} found", *files)
-    return BackendChoice("venv", "no project files found (default)", *files)
+        return BackendChoice("venv", f"{void}{pip_files[0]} found", *files)
+    return BackendChoice("venv", f"{void}no project files found (default)", *files)
 
 
 def resolve_ambiguous(choice: BackendChoice, use_micromamba: bool, how: str) -> BackendChoice:

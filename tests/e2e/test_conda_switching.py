@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import PyveRunner
+from tests.conftest import PyveRunner, write_tiny_project
 from tests.e2e.conda_helpers import assert_valid_lock, env_dirs, only_env, write_envfile
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
@@ -74,3 +74,25 @@ def test_init_micromamba_without_envfile_writes_default(project: Path, pyve: Pyv
 
 def only_env_with_bar(project: Path) -> Path:
     return next(d for d in env_dirs(project) if (d / "share" / "bar").is_dir())
+
+
+def test_removing_the_conda_files_goes_back_to_venv(project: Path, pyve: PyveRunner,
+                                                    local_channel: Path) -> None:
+    """The Guide's "Option 4: Remove unused file": with environment.yml (and the lock pyve
+    wrote) gone, `pyve --init` uses venv, though pyve.toml recorded micromamba. The old env
+    goes only when the user says so."""
+    write_tiny_project(project)
+    write_envfile(project, local_channel, ["python", "bar", "pip"], platforms=["linux-64"])
+    pyve("--init", input="\n\n", check=True)  # the prompt's default: micromamba
+    assert 'backend = "micromamba"' in (project / "pyve.toml").read_text()
+    (project / "environment.yml").unlink()
+    (project / "conda-lock.yml").unlink()
+    kept = pyve("--init", input="\n")  # "Switch ...? [y/N]": Enter keeps micromamba
+    assert kept.returncode == 1 and "kept the micromamba backend" in kept.output
+    assert not (project / "environment.yml").exists() and len(env_dirs(project)) == 1
+    result = pyve("--init", input="y\n", check=True)
+    assert ("venv backend (pyve.toml said micromamba, but no conda file is left; "
+            "pyproject.toml found)") in result.stdout
+    assert env_dirs(project) == [] and (project / ".venv" / "bin" / "python").exists()
+    assert not (project / "environment.yml").exists()
+    assert 'backend = "venv"' in (project / "pyve.toml").read_text()

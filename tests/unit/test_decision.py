@@ -31,6 +31,24 @@ def test_choose_backend(args: tuple, backend: str | None, reason: str) -> None: 
     assert choice.ambiguous == (backend is None)
 
 
+@pytest.mark.parametrize(("args", "backend", "reason"), [
+    # `pyve init`: a recorded micromamba with every conda file gone no longer holds ...
+    ((None, None, "micromamba", [], P), "venv",
+     "pyve.toml said micromamba, but no conda file is left; requirements.txt found"),
+    ((None, None, "micromamba", [], []), "venv",
+     "pyve.toml said micromamba, but no conda file is left; no project files found (default)"),
+    # ... but one conda file, or an explicit choice, still does
+    ((None, None, "micromamba", ["conda-lock.yml"], P), "micromamba", "pyve.toml says micromamba"),
+    (("micromamba", None, None, [], P), "micromamba", "--backend says micromamba"),
+    ((None, "micromamba", None, [], []), "micromamba", "PYVE_BACKEND says micromamba"),
+    ((None, None, "venv", C, P), "venv", "pyve.toml says venv"),
+])
+def test_choose_backend_at_init(args: tuple, backend: str, reason: str) -> None:  # type: ignore[type-arg]
+    choice = choose_backend(*args, reinit=True)
+    assert (choice.backend, choice.reason) == (backend, reason)
+    assert choose_backend(*args).backend == ("micromamba" if "micromamba" in args else backend)
+
+
 @pytest.mark.parametrize(("cli", "env", "toml", "where"), [
     ("cnoda", None, None, "--backend"), (None, "pip", None, "PYVE_BACKEND"),
     (None, None, "uv", "pyve.toml"),

@@ -24,6 +24,7 @@ def backend_choice(project: Project, args: Namespace, interactive: bool = True) 
         project.config.get("backend"),
         project.conda_files,
         project.pip_files,
+        reinit=getattr(args, "command_name", None) == "init",
     )
     if not choice.ambiguous:
         return choice
