@@ -224,6 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     ui.quiet, ui.verbose = args.quiet, args.verbose
+    ui.json_output = bool(getattr(args, "json", False))
     if not args.command_name:
         parser.print_help()
         return EXIT_USAGE

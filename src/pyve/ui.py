@@ -15,6 +15,7 @@ _out: Console | PlainConsole | None = None
 _err: Console | PlainConsole | None = None
 quiet = False
 verbose = False
+json_output = False  # --json: stdout is the one JSON document; what is said for people -> stderr
 asked = 0  # prompts answered in this process: a prompted decision gets no fast-path snapshot
 
 
@@ -68,7 +69,7 @@ def _console(stream: TextIO) -> Console | PlainConsole:
 def out() -> Console | PlainConsole:
     global _out
     if _out is None:
-        _out = _console(sys.stdout)
+        _out = _console(sys.stderr if json_output else sys.stdout)
     return _out
 
 

@@ -3,6 +3,7 @@ by hand, and conda's own, stay."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -83,3 +84,27 @@ def test_conda_pip_section_removed_line(project: Path, pyve: PyveRunner,
     assert "gamma" in installed(env) and not {"alpha", "beta"} & installed(env)
     assert "pip" in installed(env)  # conda's pip stays
     assert "beta" not in (project / "conda-lock.yml").read_text()
+
+
+def test_without_uv_pip_uninstalls(project: Path, pyve: PyveRunner,
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """uv is only an accelerator here: without it, pip removes the same packages."""
+    from pyve.backends import pip, prune
+
+    (project / "requirements.txt").write_text("beta\n")
+    pyve("init", "--auto-install-deps", check=True)
+    monkeypatch.setattr(pip, "find_uv", lambda: None)
+    python = project / ".venv" / "bin" / "python"
+    assert prune.sync(python, project, {"alpha"}) == ["beta"]
+    assert "beta" not in installed(project / ".venv") and "alpha" in installed(project / ".venv")
+
+
+def test_json_output_stays_one_document(project: Path, pyve: PyveRunner) -> None:
+    """What pyve says for people during `build --json` (here: the removal) goes to stderr."""
+    (project / "requirements.txt").write_text("beta\n")
+    pyve("init", "--auto-install-deps", check=True)
+    (project / "requirements.txt").write_text("alpha\n")
+    result = pyve("build", "--json", check=True)
+    doc = json.loads(result.stdout)
+    assert [s["name"] for s in doc["stages"] if s["status"] == "ran"] == ["pip-deps", "freeze"]
+    assert "removed beta: no longer required" in result.stderr

@@ -372,6 +372,14 @@ def _uv_hashes(python: Path, root: Path, pins: list[str]) -> dict[str, tuple[str
 
 def uv_bin() -> str:
     """The uv executable: on PATH, next to pyve's Python, or from the `uv` package."""
+    found = find_uv()
+    if found is None:
+        raise PyveError("installer is uv, but uv is not installed",
+                        hint='install it (pip install uv), or set installer = "pip"')
+    return found
+
+
+def find_uv() -> str | None:
     import shutil
     import sys
 
@@ -383,8 +391,7 @@ def uv_bin() -> str:
 
         return str(find_uv_bin())
     except (ImportError, FileNotFoundError):
-        raise PyveError("installer is uv, but uv is not installed",
-                        hint='install it (pip install uv), or set installer = "pip"') from None
+        return None
 
 
 def uv_env() -> dict[str, str]:

@@ -39,8 +39,11 @@ def sync(python: Path, root: Path, roots: set[str] | None, installer: str = "pip
     gone = sorted(name for name in before - needed
                   if name in dists and dists[name][0] in INSTALLERS and name not in KEEP)
     if gone:
-        if installer == "uv":
-            proc.run([pip.uv_bin(), "pip", "uninstall", "--python", python, *gone], cwd=root,
+        # uv where it is installed, whatever the installer: it removes the same RECORDed
+        # files in ~10 ms, where a pip process needs ~0.8 s to start
+        uv = pip.uv_bin() if installer == "uv" else pip.find_uv()
+        if uv:
+            proc.run([uv, "pip", "uninstall", "--python", python, *gone], cwd=root,
                      env=pip.uv_env(), what="uv pip uninstall")
         else:
             proc.run([python, "-m", "pip", "uninstall", "--yes", *gone], cwd=root,
