@@ -228,11 +228,20 @@ def run_environ(run_env: dict[str, str]) -> dict[str, str]:
     return env
 
 
+def foreign_pip(name: str, exe: str, run_env: dict[str, str]) -> bool:
+    """`pip` found outside the env (a uv-made venv has none): it would install into another
+    Python, not the env -- refuse rather than run it."""
+    if not (name == "pip" or name.startswith("pip3")):
+        return False
+    env_bin = run_env.get("PATH", "").split(os.pathsep)[0]
+    return os.path.dirname(exe) != env_bin.rstrip("/")
+
+
 def _exec(root: str, snapshot: dict[str, Any], command: list[str]) -> int | None:
     env = run_environ(snapshot.get("run_env", {}))
     exe = which(command[0], env.get("PATH", ""))
-    if exe is None:
-        return None  # the full path says "command not found" in its own words
+    if exe is None or foreign_pip(command[0], exe, snapshot.get("run_env", {})):
+        return None  # the full path says what is wrong in its own words
     os.chdir(root)
     sys.stdout.flush()
     os.execve(exe, command, env)

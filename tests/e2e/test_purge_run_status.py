@@ -120,3 +120,27 @@ def test_status_before_any_build_writes_nothing(project: Path, pyve: PyveRunner)
     text = pyve("status", check=True).stdout
     assert "not created yet" in text and "first build" in text
     assert sorted(tree(project)) == ["requirements.txt"]
+
+
+def test_run_refuses_a_pip_from_outside_the_env(project: Path, pyve: PyveRunner,
+                                                sandbox_env: dict[str, str],
+                                                tmp_path: Path) -> None:
+    """A venv made by uv has no pip: the next pip on PATH would install into another Python."""
+    from pyve.backends.pip import find_uv
+
+    if find_uv() is None:
+        pytest.skip("uv is not installed")
+    (project / "requirements.txt").write_text("gamma\n")
+    uv = {"PYVE_INSTALLER": "uv"}
+    pyve("init", "--auto-install-deps", env=uv, check=True)
+    host = tmp_path / "host-bin"
+    host.mkdir()
+    (host / "pip").write_text(f"#!/bin/sh\ntouch {tmp_path / 'host-pip-ran'}\n")
+    (host / "pip").chmod(0o755)
+    path = {"PATH": f"{host}:{sandbox_env['PATH']}"}
+    for env in ({**uv, **path}, {**uv, **path, "PYVE_NO_FAST": "1"}):  # fast and full path
+        result = pyve("run", "pip", "install", "alpha", env=env)
+        assert result.returncode == 1, result.output
+        assert "the environment has no pip" in result.stderr
+        assert "uv pip install --python" in result.stderr
+    assert not (tmp_path / "host-pip-ran").exists()

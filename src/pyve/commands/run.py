@@ -10,7 +10,7 @@ from pyve import ui
 from pyve.commands.common import existing_env, load_backend
 from pyve.decision import Decision
 from pyve.errors import PyveError, UsageError
-from pyve.fastpath import run_environ
+from pyve.fastpath import foreign_pip, run_environ
 from pyve.project import Project
 
 
@@ -42,10 +42,17 @@ def run(args: Namespace) -> int:
         # The fast path (cli.main) found something changed: bring the env up to date first,
         # printing to stderr, so the command's stdout stays the command's.
         bring_up_to_date(project, decision)
-    env = run_environ(backend.run_env(project, decision))
+    run_env = backend.run_env(project, decision)
+    env = run_environ(run_env)
     exe = shutil.which(args.command[0], path=env["PATH"])
     if exe is None:
         raise PyveError(f"command not found in the environment: {args.command[0]}",
                         hint="install it into the environment, or check the spelling")
+    if foreign_pip(args.command[0], exe, run_env):
+        raise PyveError(f"the environment has no {args.command[0]}; {exe} would install into "
+                        "another Python",
+                        hint="install with `uv pip install --python "
+                             f"{env['PATH'].split(os.pathsep)[0]}/python ...`, or set "
+                             'installer = "pip" in pyve.toml and run `pyve build`')
     os.execve(exe, args.command, env)  # the command's exit code is ours
     return 0  # pragma: no cover
