@@ -228,13 +228,17 @@ def run_environ(run_env: dict[str, str]) -> dict[str, str]:
     return env
 
 
+def env_bin(run_env: dict[str, str]) -> str:
+    """The env's own bin: what run_env puts first on PATH."""
+    return run_env.get("PATH", "").split(os.pathsep)[0].rstrip("/")
+
+
 def foreign_pip(name: str, exe: str, run_env: dict[str, str]) -> bool:
     """`pip` found outside the env (a uv-made venv has none): it would install into another
     Python, not the env -- refuse rather than run it."""
     if not (name == "pip" or name.startswith("pip3")):
         return False
-    env_bin = run_env.get("PATH", "").split(os.pathsep)[0]
-    return os.path.dirname(exe) != env_bin.rstrip("/")
+    return os.path.dirname(exe) != env_bin(run_env)
 
 
 def _exec(root: str, snapshot: dict[str, Any], command: list[str]) -> int | None:

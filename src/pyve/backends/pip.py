@@ -308,10 +308,15 @@ def _truthy(value: str | None) -> bool:
     return (value or "").strip().lower() in ("1", "true", "yes", "on")
 
 
+def index_off() -> bool:
+    """PIP_NO_INDEX or UV_NO_INDEX asks for no index: only find-links directories count."""
+    return _truthy(os.environ.get("PIP_NO_INDEX")) or _truthy(os.environ.get("UV_NO_INDEX"))
+
+
 def _find_links_hashes(pins: list[tuple[str, str]]) -> dict[str, list[str]]:
     """With the index off, pip and uv can only pick files from the find-links directories:
     the sha256 of every file there for name==version covers whichever one was picked."""
-    if not (_truthy(os.environ.get("PIP_NO_INDEX")) or _truthy(os.environ.get("UV_NO_INDEX"))):
+    if not index_off():
         return {}
     dirs = []
     for var in ("PIP_FIND_LINKS", "UV_FIND_LINKS"):
@@ -410,5 +415,4 @@ def uv_env() -> dict[str, str]:
 def uv_index_flags() -> list[str]:
     """uv has no variable for --no-index (it ignores UV_NO_INDEX and PIP_NO_INDEX and would
     query PyPI): pass the flag when either variable asks for it."""
-    no_index = _truthy(os.environ.get("PIP_NO_INDEX")) or _truthy(os.environ.get("UV_NO_INDEX"))
-    return ["--no-index"] if no_index else []
+    return ["--no-index"] if index_off() else []

@@ -10,7 +10,7 @@ from pyve import ui
 from pyve.commands.common import existing_env, load_backend
 from pyve.decision import Decision
 from pyve.errors import PyveError, UsageError
-from pyve.fastpath import foreign_pip, run_environ
+from pyve.fastpath import env_bin, foreign_pip, run_environ
 from pyve.project import Project
 
 
@@ -51,8 +51,8 @@ def run(args: Namespace) -> int:
     if foreign_pip(args.command[0], exe, run_env):
         raise PyveError(f"the environment has no {args.command[0]}; {exe} would install into "
                         "another Python",
-                        hint="install with `uv pip install --python "
-                             f"{env['PATH'].split(os.pathsep)[0]}/python ...`, or set "
+                        hint=f"install with `uv pip install --python {env_bin(run_env)}/python "
+                             "...`, or set "
                              'installer = "pip" in pyve.toml and run `pyve build`')
     os.execve(exe, args.command, env)  # the command's exit code is ours
     return 0  # pragma: no cover
