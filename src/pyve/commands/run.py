@@ -51,8 +51,7 @@ def run(args: Namespace) -> int:
     if foreign_pip(args.command[0], exe, run_env):
         raise PyveError(f"the environment has no {args.command[0]}; {exe} would install into "
                         "another Python",
-                        hint=f"install with `uv pip install --python {env_bin(run_env)}/python "
-                             "...`, or set "
-                             'installer = "pip" in pyve.toml and run `pyve build`')
+                        hint=f"install with `uv pip install --python {env_bin(run_env)}/python"
+                             ' ...`, or set installer = "pip" in pyve.toml and run `pyve build`')
     os.execve(exe, args.command, env)  # the command's exit code is ours
     return 0  # pragma: no cover
