@@ -195,14 +195,8 @@ def test_tampered_package_is_refused(project: Path, pyve: PyveRunner, local_chan
     assert (project / "conda-lock.yml").read_bytes() == lock_bytes
 
 
-def _has_frozen_flag(pyve: PyveRunner) -> bool:
-    return "--frozen" in pyve("build", "--help").stdout
-
-
 def test_frozen_with_stale_lock_fails_clearly(project: Path, pyve: PyveRunner,
                                               local_channel: Path) -> None:
-    if not _has_frozen_flag(pyve):
-        pytest.skip("`pyve build --frozen` is not implemented yet (flag missing)")
     python_env(project, local_channel)
     pyve("init", check=True)
     env = only_env(project)
@@ -225,8 +219,6 @@ def test_frozen_with_stale_lock_fails_clearly(project: Path, pyve: PyveRunner,
 
 def test_frozen_with_fresh_lock_installs_it(project: Path, pyve: PyveRunner,
                                             local_channel: Path) -> None:
-    if not _has_frozen_flag(pyve):
-        pytest.skip("`pyve build --frozen` is not implemented yet (flag missing)")
     python_env(project, local_channel)
     pyve("init", check=True)
     lock_bytes = (project / "conda-lock.yml").read_bytes()
