@@ -31,6 +31,7 @@ from pyve.errors import PyveError
 from pyve.fingerprint import data_digest
 from pyve.fsutil import atomic_write_text
 from pyve.project import Project
+from pyve.reqfiles import files_of_pip_section, requirement_files
 
 ENV_FILE = "environment.yml"
 LOCK_FILE = lockfile.LOCK_NAME
@@ -124,12 +125,17 @@ class CondaBackend:
             ),
         ]
         last = "create-env"
+        # what the pip: section pulls in (-r/-c includes, local projects): pip-deps installs
+        # it and conda-lock resolves it
+        section_files = files_of_pip_section(project.root, env.pip_specs, env.path.parent,
+                                             f"{ENV_FILE} pip: section")
         if env.pip_specs or decision.pip_sources:
             python = project.root / prefix / "bin" / "python"
             stages.append(Stage(
                 name="pip-deps",
                 action=lambda: self.pip_install(project, env, decision, python),
-                file_dep=list(decision.pip_sources),
+                file_dep=list(dict.fromkeys([
+                    *requirement_files(project.root, decision.pip_sources), *section_files])),
                 config={"pip": list(env.pip_specs), "sources": list(decision.pip_sources)},
                 after=["create-env"],
             ))
@@ -139,7 +145,7 @@ class CondaBackend:
             stages.append(Stage(
                 name="conda-lock",
                 action=lambda: self.write_lock(project, env, decision, None),
-                file_dep=[ENV_FILE],
+                file_dep=[ENV_FILE, *section_files],
                 targets=[LOCK_FILE],
                 config={"platforms": self.lock_platforms(project, env, None)},
                 after=[last],
@@ -303,7 +309,9 @@ class CondaBackend:
                 packages += [lockfile.conda_entry(r, platform, env.category) for r in records]
         packages += self._pip_entries(project, env, platforms)
         document = lockfile.lock_document(env, platforms, packages, project.root,
-                                          custom={DEFINITION_KEY: definition})
+                                          custom=_without_none({
+                                              DEFINITION_KEY: definition,
+                                              lockfile.PIP_INPUTS_KEY: lockfile.pip_inputs(env)}))
         lockfile.write_document(project.path(LOCK_FILE), document)
 
     def _host_solution(self, project: Project, env: EnvFile) -> list[dict[str, Any]]:
@@ -340,6 +348,10 @@ def _solve(env: EnvFile, platform: str) -> list[Any]:
     except PyveError as exc:
         raise PyveError(f"{env.path.name}: {exc.message}", hint=exc.hint,
                         exit_code=exc.exit_code) from exc
+
+
+def _without_none(values: dict[str, str | None]) -> dict[str, str]:
+    return {k: v for k, v in values.items() if v is not None}
 
 
 def _urls(entries: list[dict[str, Any]]) -> list[str]:

@@ -147,14 +147,16 @@ _OLD_DEV_PACKAGES = {"pip", "setuptools", "distribute", "wheel"}
 
 
 def inputs_text(root: Path, sources: list[str]) -> str:
-    """`requirements.txt:<digest> pyproject.toml:<digest>`: per source, so a stale lock can
-    name the file that changed."""
+    """`requirements.txt:<digest> requirements/test.in:<digest> ...`: per file the install
+    reads (the sources and what they include), so a stale lock can name the file that
+    changed."""
     from pyve.fingerprint import file_digest
+    from pyve.reqfiles import requirement_files
 
     parts = []
-    for source in sources:
-        path = root / source
-        parts.append(f"{source}:{file_digest(path) if path.is_file() else 'missing'}")
+    for name in requirement_files(root, sources):
+        path = root / name
+        parts.append(f"{name}:{file_digest(path) if path.is_file() else 'missing'}")
     return " ".join(parts) or "(none)"
 
 

@@ -17,6 +17,7 @@ from pyve.decision import Decision
 from pyve.errors import PyveError
 from pyve.fsutil import atomic_write_text
 from pyve.project import VENV_DIR, Project
+from pyve.reqfiles import requirement_files
 
 MARKER = f"{VENV_DIR}/.pyve-env.json"  # written last: a half-made venv has none
 
@@ -84,6 +85,7 @@ class VenvBackend:
             ),
         ]
         sources = list(decision.pip_sources)
+        inputs = requirement_files(project.root, sources)  # with their -r/-c includes
         if decision.frozen:
             # the lock is the input and is never rewritten; a stale or missing one fails
             # here, before anything is created
@@ -91,7 +93,7 @@ class VenvBackend:
             stages.append(Stage(
                 name="pip-deps",
                 action=lambda: self.install_frozen(project, decision),
-                file_dep=[pip.LOCK_FILE, *sources],
+                file_dep=[pip.LOCK_FILE, *inputs],
                 config={"sources": sources, "installer": decision.installer, "frozen": True},
                 after=["create-env"],
             ))
@@ -101,7 +103,7 @@ class VenvBackend:
             stages.append(Stage(
                 name="pip-deps",
                 action=lambda: self.install(project, decision),
-                file_dep=sources,
+                file_dep=inputs,
                 config={"sources": sources, "installer": decision.installer},
                 after=["create-env"],
             ))

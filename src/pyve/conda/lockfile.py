@@ -166,8 +166,34 @@ def check_fresh(lock_path: Path, envfile: EnvFile, platforms: Sequence[str] | No
         elif not lock_packages(lock, platform):
             result[platform] = "no packages locked for the platform"
         else:
-            result[platform] = None
+            result[platform] = pip_inputs_changed(lock, envfile)
     return result
+
+
+PIP_INPUTS_KEY = "pyve_pip_inputs"  # custom_metadata: digests of what the pip: section includes
+
+
+def pip_inputs(envfile: EnvFile) -> str | None:
+    """`requirements/dev.txt:<digest> ...` for the files the pip: section pulls in (-r/-c
+    includes, local projects): conda-lock's content_hash covers only environment.yml."""
+    from pyve.fingerprint import file_digest
+    from pyve.reqfiles import files_of_pip_section
+
+    base = envfile.path.parent
+    files = files_of_pip_section(base, envfile.pip_specs, base, f"{envfile.path.name} pip: section")
+    return " ".join(f"{name}:{file_digest(base / name)}" for name in files) or None
+
+
+def pip_inputs_changed(lock: Mapping[str, Any], envfile: EnvFile) -> str | None:
+    now = pip_inputs(envfile)
+    custom = (lock.get("metadata") or {}).get("custom_metadata") or {}
+    recorded = custom.get(PIP_INPUTS_KEY) if isinstance(custom, dict) else None
+    if now == recorded:
+        return None
+    old = dict(p.split(":", 1) for p in str(recorded or "").split() if ":" in p)
+    new = dict(p.split(":", 1) for p in (now or "").split() if ":" in p)
+    changed = [name for name in sorted({*old, *new}) if old.get(name) != new.get(name)]
+    return f"{', '.join(changed) or 'pip: includes'} changed since it was locked"
 
 
 def pip_requirements(lock: Mapping[str, Any], platform: str) -> list[str]:

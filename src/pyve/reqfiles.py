@@ -1,0 +1,181 @@
+"""Which files a pip install reads: a requirements file and everything it pulls in.
+
+`pip install -r requirements.txt` also reads the files named by `-r`/`--requirement` and
+`-c`/`--constraint` (recursively, each relative to the file that names it), and the metadata
+of local projects named by `-e <path>` or a bare path (`pyproject.toml`, `setup.cfg`,
+`setup.py`). Each of them decides the environment, so each is an input of the stage that
+installs it: an edit to any one makes that stage stale. This module is the one place that
+knows how to find them; the stages declare what it returns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from pyve.errors import PyveError
+
+# What pip reads of a local project to learn its name and dependencies.
+PROJECT_METADATA = ("pyproject.toml", "setup.cfg", "setup.py")
+_INCLUDE_OPTIONS = {"-r": "requirement", "--requirement": "requirement",
+                    "-c": "constraint", "--constraint": "constraint"}
+_EDITABLE_OPTIONS = ("-e", "--editable")
+
+
+@dataclass(frozen=True)
+class Line:
+    """One logical line of a requirements file (continuations joined, comment removed)."""
+
+    text: str
+    number: int  # 1-based, where the logical line starts
+
+
+def logical_lines(text: str) -> Iterator[Line]:
+    """pip's reading of a requirements file: `\\` joins lines, ` #` starts a comment."""
+    pending = ""
+    start = 0
+    for number, raw in enumerate(text.splitlines(), 1):
+        if not pending:
+            start = number
+        if raw.endswith("\\"):
+            pending += raw[:-1] + " "
+            continue
+        line = (pending + raw).strip()
+        pending = ""
+        if line.startswith("#"):
+            continue
+        line = line.split(" #", 1)[0].split("\t#", 1)[0].strip()
+        if line:
+            yield Line(line, start)
+    if pending.strip():
+        yield Line(pending.strip(), start)
+
+
+def option_value(line: str, options: Iterable[str]) -> tuple[str, str] | None:
+    """(option, value) when the line is `-r x`, `-rx`, `--requirement=x`, ... for one of
+    `options`; None otherwise."""
+    for option in options:
+        if line == option:
+            return None  # an option with no value: pip rejects it, and so will the install
+        if line.startswith(option + " ") or line.startswith(option + "="):
+            return option, line[len(option) + 1:].strip()
+        if len(option) == 2 and line.startswith(option) and not line.startswith("--"):
+            return option, line[2:].strip()  # -rfile
+    return None
+
+
+def _local_dir(value: str, base: Path) -> Path | None:
+    """The directory a requirement names, when it is a local path (not a name or a URL)."""
+    value = value.split(";", 1)[0].strip()
+    if value.startswith("file://"):
+        value = value[len("file://"):]
+    elif "://" in value or value.startswith(("git+", "hg+", "svn+", "bzr+")):
+        return None
+    elif not value.startswith((".", "/", "~")):
+        return None  # a project name (`requests>=2`), or `name @ url`
+    value = value.split("[", 1)[0].split("#", 1)[0]  # ./pkg[extra], #egg=
+    path = (base / Path(value).expanduser()).resolve()
+    return path if path.is_dir() else None
+
+
+@dataclass
+class Inputs:
+    """The files found so far, in order, and the include chain being followed."""
+
+    root: Path
+    files: list[str]
+    chain: list[Path]
+
+    def add(self, path: Path) -> None:
+        shown = relative(path, self.root)
+        if shown not in self.files:
+            self.files.append(shown)
+
+    def add_project(self, directory: Path) -> None:
+        for name in PROJECT_METADATA:
+            if (directory / name).is_file():
+                self.add(directory / name)
+
+
+def relative(path: Path, root: Path) -> str:
+    """A path as a stage declares it: relative to the project root when inside it."""
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def files_of_lines(inputs: Inputs, lines: Iterable[Line], base: Path, where: str) -> None:
+    """Follow the includes and local projects of `lines`, read from the folder `base`."""
+    for line in lines:
+        included = option_value(line.text, _INCLUDE_OPTIONS)
+        if included:
+            option, value = included
+            at = f"{where}, line {line.number}" if line.number else where
+            _follow(inputs, base / value, f"{at} ({option} {value})")
+            continue
+        editable = option_value(line.text, _EDITABLE_OPTIONS)
+        value = editable[1] if editable else line.text
+        if value.startswith("-"):
+            continue  # --index-url, -f, --hash ...: no file of the project's
+        directory = _local_dir(value, base)
+        if directory is not None:
+            inputs.add_project(directory)
+
+
+def _follow(inputs: Inputs, path: Path, named_at: str) -> None:
+    resolved = path.resolve()
+    if resolved in inputs.chain:
+        cycle = " -> ".join(relative(p, inputs.root) for p in
+                            [*inputs.chain[inputs.chain.index(resolved):], resolved])
+        raise PyveError(f"requirements include cycle: {cycle} ({named_at})",
+                        hint="remove one of the -r/-c lines that close the cycle")
+    if not resolved.is_file():
+        raise PyveError(f"{named_at}: included file {relative(resolved, inputs.root)} "
+                        "not found", hint="fix the path (it is relative to the file that "
+                        "names it), or create the file")
+    inputs.add(resolved)
+    text = read_text(resolved, inputs.root)
+    inputs.chain.append(resolved)
+    try:
+        files_of_lines(inputs, logical_lines(text), resolved.parent,
+                       relative(resolved, inputs.root))
+    finally:
+        inputs.chain.pop()
+
+
+def read_text(path: Path, root: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise PyveError(f"{relative(path, root)}: not UTF-8 text",
+                        hint="save it as UTF-8") from None
+    except OSError as exc:
+        raise PyveError(f"{relative(path, root)}: cannot read it ({exc.strerror})",
+                        hint="check the file's permissions") from None
+
+
+def requirement_files(root: Path, sources: Iterable[str]) -> list[str]:
+    """Every file a pip install of `sources` reads: the sources themselves, their -r/-c
+    includes, and local projects' metadata. `pyproject.toml` as a source means the project
+    itself (`pip install -e .`): its setup.cfg/setup.py count too."""
+    root = root.absolute()
+    inputs = Inputs(root, [], [])
+    for source in sources:
+        path = root / source
+        if source == "pyproject.toml":
+            inputs.add_project(root)
+            inputs.add(path)
+            continue
+        _follow(inputs, path, source)
+    return inputs.files
+
+
+def files_of_pip_section(root: Path, lines: Iterable[str], base: Path, where: str) -> list[str]:
+    """The files an environment.yml `pip:` section pulls in (conda runs it from `base`, the
+    env file's folder)."""
+    inputs = Inputs(root.absolute(), [], [])
+    files_of_lines(inputs, (Line(text.strip(), 0) for text in lines if text.strip()),
+                   base.absolute(), where)
+    return inputs.files
