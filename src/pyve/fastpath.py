@@ -1,8 +1,8 @@
 """The no-op fast path: answer "up to date" from a snapshot and a few `stat` calls.
 
 A no-op `pyve build` through doit imports doit, rich and packaging (~100 ms) to learn that
-nothing changed. After every successful build we save `.pyve/fast.json`: the stat
-(mtime_ns, size, inode) of everything the decision and the task graph read -- pyve.toml and
+nothing changed. After every successful build we save `.pyve/fast.json`: the stat (mtime_ns,
+size, inode, ctime_ns) of everything the decision and the task graph read -- pyve.toml and
 the other project files, each stage's file_dep, targets, stamps and the files its checks
 look at (Stage.watch), doit's state file, the interpreter, the directories Pythons are
 discovered in, pyve's own code -- and the environment variables the decision reads.
@@ -33,7 +33,7 @@ if TYPE_CHECKING:  # only for the type checker: the fast path must not import th
     from pyve.project import Project
 
 SNAPSHOT = ".pyve/fast.json"
-FORMAT = 1
+FORMAT = 2
 # Files the decision reads (backend and Python detection, pins, settings), and .gitignore,
 # which every build repairs.
 DECISION_FILES = ("pyve.toml", "environment.yml", "conda-lock.yml", "requirements.txt",
@@ -53,7 +53,10 @@ def _stat(path: str) -> list[int] | None:
         st = os.stat(path)
     except OSError:
         return None
-    return [st.st_mtime_ns, st.st_size, st.st_ino]
+    # ctime too: an edit followed by `touch -r old` (or any tool that restores the mtime)
+    # keeps mtime and size, but the kernel sets ctime on every change and nobody can set it
+    # back (git's index trusts the same four fields)
+    return [st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns]
 
 
 def _load(path: str) -> dict[str, Any] | None:

@@ -35,20 +35,31 @@ def platform_tag() -> str:
 
 
 class XxhashChecker(FileChangedChecker):
-    """doit's MD5Checker logic (mtime, size, digest) with xxh3_128: same mtime -> unchanged
-    without reading; other size -> changed; else compare content, so a `git checkout` or
-    `touch` that keeps the bytes is no change."""
+    """doit's file checker with xxh3_128, trusting content only: a file whose size is the
+    same is read and its digest compared, whatever its mtime says (an edit followed by
+    `touch -r old` keeps the mtime; a `git checkout` changes it and keeps the bytes).
+    Input files are small: hashing them costs microseconds.
+
+    `before_run`: the states of a stage's inputs taken just before its action ran. doit saves
+    the state after the action; an input edited while the stage ran must be saved as it was
+    when the stage read it, so the next build sees the edit and runs the stage again."""
+
+    def __init__(self) -> None:
+        self.before_run: dict[str, tuple[float, int, str]] = {}
 
     def check_modified(self, file_path: str, file_stat: os.stat_result, state: Any) -> bool:
-        mtime, size, digest = state
-        if file_stat.st_mtime == mtime:
-            return False
+        _mtime, size, digest = state
         if file_stat.st_size != size:
             return True
         return bool(digest != file_digest(file_path))
 
     def get_state(self, dep: str, current_state: Any) -> Any:
-        stat = os.stat(dep)
-        if current_state and current_state[0] == stat.st_mtime:
-            return None
-        return stat.st_mtime, stat.st_size, file_digest(dep)
+        if dep in self.before_run:
+            return self.before_run[dep]
+        return file_state(dep)
+
+
+def file_state(path: str) -> tuple[float, int, str]:
+    """(mtime, size, digest) as doit's state file stores it."""
+    stat = os.stat(path)
+    return stat.st_mtime, stat.st_size, file_digest(path)

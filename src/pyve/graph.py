@@ -25,7 +25,7 @@ from doit.task import Stream, dict_to_task
 
 from pyve.backends.base import Stage
 from pyve.errors import PyveError
-from pyve.fingerprint import XxhashChecker, data_digest
+from pyve.fingerprint import XxhashChecker, data_digest, file_state
 from pyve.fsutil import atomic_write_text
 from pyve.project import Project
 from pyve.state import AtomicJsonDB
@@ -189,8 +189,9 @@ def _test_pause(stage: str, when: str) -> None:
     """TEST-ONLY hook (tests/e2e/test_interrupts.py), inert unless PYVE_TEST_PAUSE_AT is set.
 
     PYVE_TEST_PAUSE_AT=<stage>[:after] writes `.pyve/paused-<stage>` before (or after) that
-    stage's action and then waits forever, so a test can send SIGKILL/SIGINT at a known point
-    instead of racing a sleep. Never set it outside tests.
+    stage's action and then waits until the test deletes that file, so a test can send
+    SIGKILL/SIGINT, or edit an input, at a known point instead of racing a sleep. Never set
+    it outside tests.
     """
     spec = os.environ.get("PYVE_TEST_PAUSE_AT")
     if not spec:
@@ -201,16 +202,28 @@ def _test_pause(stage: str, when: str) -> None:
     flag = Path(".pyve") / f"paused-{stage}"  # cwd is the project root (in_dir)
     flag.write_text(str(os.getpid()), encoding="utf-8")
     try:
-        while True:
+        while flag.exists():
             time.sleep(0.05)
     finally:  # SIGINT: leave no trace (SIGKILL leaves the flag: harmless, inside .pyve/)
         flag.unlink(missing_ok=True)
 
 
-def _to_task(stage: Stage, known: set[str], errors: dict[str, PyveError]) -> Any:
+def _to_task(stage: Stage, known: set[str], errors: dict[str, PyveError],
+             before_run: dict[str, Any] | None = None) -> Any:
     stamp = stamp_path(stage.name)
+    after = [name for name in stage.after if name in known]
+    # A stage run alone (`pyve lock`) still records its upstream stamps, so the next full
+    # build sees the same inputs and does not re-run it.
+    alone = [a for a in stage.after if a not in known and Path(stamp_path(a)).is_file()]
+    file_dep = [*stage.file_dep, *(stamp_path(a) for a in [*after, *alone])]
 
     def action() -> Any:
+        if before_run is not None:  # the inputs as this stage reads them (XxhashChecker)
+            for dep in file_dep:
+                try:
+                    before_run[dep] = file_state(dep)
+                except OSError:
+                    before_run.pop(dep, None)
         _test_pause(stage.name, "before")
         # Until the new stamp is written the stage's output is unfinished (a re-made venv has
         # lost its packages): drop the old stamp first, so a crash in between reads as "never
@@ -225,14 +238,10 @@ def _to_task(stage: Stage, known: set[str], errors: dict[str, PyveError]) -> Any
         atomic_write_text(Path(stamp), text if text is not None else uuid.uuid4().hex)
         return None
 
-    after = [name for name in stage.after if name in known]
-    # A stage run alone (`pyve lock`) still records its upstream stamps, so the next full
-    # build sees the same inputs and does not re-run it.
-    alone = [a for a in stage.after if a not in known and Path(stamp_path(a)).is_file()]
     task = dict_to_task({
         "name": stage.name,
         "actions": [action],
-        "file_dep": [*stage.file_dep, *(stamp_path(a) for a in [*after, *alone])],
+        "file_dep": file_dep,
         "targets": [*stage.targets, stamp],
         "task_dep": after,
         "uptodate": [ConfigCheck(stage.config), *(CheckAdapter(c) for c in stage.checks)],
@@ -268,9 +277,11 @@ def run_stages(
     """Run the stages (those up to date are skipped); raise PyveError on the first failure."""
     reporter = Reporter(on_line)
     known = {s.name for s in stages}
+    before_run: dict[str, Any] = {}
     with in_dir(project.root):
-        tasks = [_to_task(s, known, reporter.errors) for s in stages]
+        tasks = [_to_task(s, known, reporter.errors, before_run) for s in stages]
         dep = _dependency(project)
+        dep.checker.before_run = before_run
         control = TaskControl(tasks)
         control.process([s.name for s in stages])
         runner = Runner(dep, reporter, always_execute=force, stream=Stream(2))
