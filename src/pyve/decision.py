@@ -93,6 +93,11 @@ class Decision:
     installer: str = "pip"
     frozen: bool = False  # install from the existing locks only; never re-solve
 
+    @property
+    def python_minor(self) -> str:
+        """3.11 of 3.11.7: the name of the env's lib/pythonX.Y."""
+        return ".".join(self.python_version.split(".")[:2])
+
     def as_dict(self) -> dict[str, object]:
         return {
             "backend": self.backend,

@@ -270,13 +270,23 @@ def input_paths(project: Project, stages: list[Stage]) -> list[str] | None:
     reduced to stats (no Stage.watch): then there is no fast path for this project."""
     from pathlib import Path
 
+    from pyve.envstate import record_path
     from pyve.graph import STATE_FILE, stamp_path
+
+    def envstate_record(stage: str) -> str:
+        return str(record_path(Path("."), stage))
 
     paths: list[str] = [*DECISION_FILES, STATE_FILE, ".pyve/decision.json"]
     for stage in stages:
-        if stage.checks and stage.watch is None:
+        if (stage.checks or stage.contents) and stage.watch is None:
             return None
-        paths += [*stage.file_dep, *stage.targets, *(stage.watch or []), stamp_path(stage.name)]
+        paths += [*stage.file_dep, *stage.targets, stamp_path(stage.name)]
+        for watched in stage.watch or []:  # `lib/python*/site-packages`: known once built
+            found = sorted(str(p.relative_to(project.root)) for p in project.root.glob(watched)
+                           ) if "*" in watched else [watched]
+            paths += found or [watched]
+        if stage.contents:
+            paths.append(envstate_record(stage.name))
     # where interpreters are discovered: a new install changes the directory's mtime
     home = os.environ.get("HOME", "")
     paths.append(f"{os.environ.get('PYENV_ROOT') or home + '/.pyenv'}/versions")

@@ -23,6 +23,7 @@ from doit.exceptions import TaskFailed
 from doit.runner import Runner
 from doit.task import Stream, dict_to_task
 
+from pyve import envstate
 from pyve.backends.base import Stage
 from pyve.errors import PyveError
 from pyve.fingerprint import XxhashChecker, data_digest, file_state
@@ -234,6 +235,8 @@ def _to_task(stage: Stage, known: set[str], errors: dict[str, PyveError],
         except PyveError as exc:
             errors[stage.name] = exc
             return TaskFailed(exc.message)
+        if stage.contents is not None:
+            envstate.save(Path("."), stage.name, stage.contents())
         _test_pause(stage.name, "after")  # done, but neither stamp nor state says so yet
         atomic_write_text(Path(stamp), text if text is not None else uuid.uuid4().hex)
         return None
@@ -244,11 +247,29 @@ def _to_task(stage: Stage, known: set[str], errors: dict[str, PyveError],
         "file_dep": file_dep,
         "targets": [*stage.targets, stamp],
         "task_dep": after,
-        "uptodate": [ConfigCheck(stage.config), *(CheckAdapter(c) for c in stage.checks)],
+        "uptodate": [ConfigCheck(stage.config), *(CheckAdapter(c) for c in stage.checks),
+                     *([CheckAdapter(contents_check(stage))] if stage.contents else [])],
         "verbosity": 2,  # our actions capture their subprocesses' output themselves
     })
     task.pyve_missing_reason = stage.missing_reason
     return task
+
+
+def contents_check(stage: Stage) -> Any:
+    """The env still holds what this stage left in it (run from the project root)."""
+
+    def check() -> str | None:
+        assert stage.contents is not None
+        recorded = envstate.load(Path("."), stage.name)
+        if recorded is None:
+            # never recorded (a pyve before this check, or a damaged record): the stage runs
+            # once more to record it; a stage that never ran says so through its stamp
+            return ("no record of what the environment holds"
+                    if Path(stamp_path(stage.name)).is_file() else None)
+        now = stage.contents()
+        return None if now == recorded else envstate.describe(recorded, now)
+
+    return check
 
 
 @contextmanager

@@ -35,6 +35,10 @@ class Stage:
     # path (fastpath.py) trusts a stage with checks only when it may stat these instead.
     # None: the checks cannot be replaced by stats, so no fast no-op for this build.
     watch: list[str] | None = None
+    # What the env holds once this stage has installed into it (envstate.py), read back from
+    # the disk: recorded after the action, and a change made behind pyve's back makes the
+    # stage stale. The directories it lists belong in `watch`.
+    contents: Callable[[], dict[str, str]] | None = None
     # What the portable fingerprint hashes instead of `config` (None: `config` without the
     # keys ending in "_path", which name places on this machine, not content).
     fingerprint_config: dict[str, Any] | None = None

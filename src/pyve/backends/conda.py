@@ -20,7 +20,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from pyve import ui
+from pyve import envstate, ui
 from pyve.backends import pip, prune
 from pyve.backends.base import Stage
 from pyve.backends.detect import damaged_json, detect_stage
@@ -114,14 +114,15 @@ class CondaBackend:
             ),
             Stage(
                 name="create-env",
-                action=lambda: self.create(project, env, key, solution),
+                action=lambda: self.create(project, env, decision, key, solution),
                 file_dep=[solution],
                 targets=[f"{prefix}/{MARKER}"],
                 config={"engine": conda_engine},
                 checks=[lambda: self.prefix_moved(project, key)],
-                watch=[f"{prefix}/{MARKER}"],
+                watch=[f"{prefix}/{MARKER}", f"{prefix}/conda-meta"],
                 after=["conda-solve"],
                 missing_reason="environment missing",
+                contents=lambda: envstate.conda_packages(project.root / prefix),
             ),
         ]
         last = "create-env"
@@ -129,7 +130,7 @@ class CondaBackend:
         # it and conda-lock resolves it
         section_files = files_of_pip_section(project.root, env.pip_specs, env.path.parent,
                                              f"{ENV_FILE} pip: section")
-        if env.pip_specs or decision.pip_sources:
+        if self.has_pip_stage(env, decision):
             python = project.root / prefix / "bin" / "python"
             stages.append(Stage(
                 name="pip-deps",
@@ -138,8 +139,14 @@ class CondaBackend:
                     *requirement_files(project.root, decision.pip_sources), *section_files])),
                 config={"pip": list(env.pip_specs), "sources": list(decision.pip_sources)},
                 after=["create-env"],
+                watch=[f"{prefix}/lib/python*/site-packages"],
+                contents=lambda: envstate.distributions(project.root / prefix),
             ))
             last = "pip-deps"
+        else:  # no pip stage: create-env also answers for the env's Python distributions
+            stages[-1].contents = lambda: {**envstate.conda_packages(project.root / prefix),
+                                           **envstate.distributions(project.root / prefix)}
+            stages[-1].watch = [*(stages[-1].watch or []), f"{prefix}/lib/python*/site-packages"]
         # a lock-only project: the lock is the input, not an output; --frozen never rewrites it
         if project.has(ENV_FILE) and not decision.frozen:
             stages.append(Stage(
@@ -152,6 +159,10 @@ class CondaBackend:
                 missing_reason=f"{LOCK_FILE} missing",
             ))
         return stages
+
+    @staticmethod
+    def has_pip_stage(env: EnvFile, decision: Decision) -> bool:
+        return bool(env.pip_specs or decision.pip_sources)
 
     def check_frozen(self, project: Project, env: EnvFile) -> None:
         """--frozen: the lock must exist and be fresh for the host, pip part included."""
@@ -214,7 +225,8 @@ class CondaBackend:
 
     # --- create-env -------------------------------------------------------------------------
 
-    def create(self, project: Project, env: EnvFile, key: str, solution: str) -> None:
+    def create(self, project: Project, env: EnvFile, decision: Decision, key: str,
+               solution: str) -> None:
         prefix = project.root / ENVS_DIR / key
         entries = json.loads(project.path(solution).read_text(encoding="utf-8"))
         records = self._records.get(solution) or engine.records_from_lock(
@@ -223,6 +235,10 @@ class CondaBackend:
             # text files have the old prefix patched in; an install over them would keep them
             shutil.rmtree(prefix)
         (prefix / MARKER).unlink(missing_ok=True)  # from here on the env is unfinished
+        if not self.has_pip_stage(env, decision) and (prefix / "bin" / "python").exists():
+            # no pip stage owns the pip packages: rattler syncs conda's, and these go here
+            prune.restore(prefix / "bin" / "python", project.root, envstate.added_or_changed(
+                envstate.load(project.root, "create-env"), envstate.distributions(prefix)))
         if micromamba.engine_name(project.config.get("conda_engine")) == "micromamba":
             engine.verify_sha256(records)  # micromamba checks md5 only
             micromamba.install(records, prefix)
@@ -256,6 +272,8 @@ class CondaBackend:
         if not python.exists():
             raise PyveError(f"the environment has no python ({python})",
                             hint=f"add `python` to the dependencies in {ENV_FILE}")
+        prune.restore(python, project.root, envstate.added_or_changed(
+            envstate.load(project.root, "pip-deps"), envstate.distributions(python.parent.parent)))
         if env.pip_specs and decision.frozen:
             # the locked pip packages, by URL and sha256: no resolve
             locked = lockfile.pip_requirements(lockfile.read_lock(project.path(LOCK_FILE)),

@@ -4,8 +4,9 @@
 the dependencies only it pulled in) in the env, and the lock, written from the env, would go
 on pinning them. So after every install pyve records which packages the sources need (their
 dependency closure, read from the env's own metadata), and the next install removes those
-that were needed then and are not now. A package installed by hand was never needed, so it
-stays; so does anything pip or uv did not install (conda's packages) and pip's own tools.
+that were needed then and are not now. Anything pip or uv did not install (conda's packages)
+and pip's own tools stay. A package installed by hand is a change behind pyve's back
+(envstate.py): `restore` takes it out before the install, as `uv sync` would.
 """
 
 from __future__ import annotations
@@ -36,20 +37,40 @@ def sync(python: Path, root: Path, roots: set[str] | None, installer: str = "pip
         return []
     dists = _distributions(env)
     needed = _closure(roots, dists)
-    gone = sorted(name for name in before - needed
-                  if name in dists and dists[name][0] in INSTALLERS and name not in KEEP)
+    gone = uninstall(python, root, before - needed, installer, dists)
     if gone:
-        # uv where it is installed, whatever the installer: it removes the same RECORDed
-        # files in ~10 ms, where a pip process needs ~0.8 s to start
-        uv = pip.uv_bin() if installer == "uv" else pip.find_uv()
-        if uv:
-            proc.run([uv, "pip", "uninstall", "--python", python, *gone], cwd=root,
-                     env=pip.uv_env(), what="uv pip uninstall")
-        else:
-            proc.run([python, "-m", "pip", "uninstall", "--yes", *gone], cwd=root,
-                     env=pip.pip_env(), what="pip uninstall")
         ui.info(f"  removed {', '.join(gone)}: no longer required")
     atomic_write_text(record, json.dumps(sorted(needed & set(dists))) + "\n")
+    return gone
+
+
+def restore(python: Path, root: Path, names: list[str], installer: str = "pip") -> None:
+    """Before a re-install: take out what was installed or changed behind pyve's back
+    (envstate), so the install puts back exactly what the requirements ask for."""
+    gone = uninstall(python, root, set(names), installer)
+    if gone:
+        ui.info(f"  removed {', '.join(gone)}: installed outside pyve, not required "
+                "(add it to the requirements to keep it)")
+
+
+def uninstall(python: Path, root: Path, names: set[str], installer: str,
+              dists: dict[str, tuple[str, list[str]]] | None = None) -> list[str]:
+    """Uninstall those of `names` that pip or uv installed (never conda's packages, never
+    pip's own tools); returns the names removed."""
+    dists = _distributions(Path(python).parent.parent) if dists is None else dists
+    gone = sorted(name for name in names
+                  if name in dists and dists[name][0] in INSTALLERS and name not in KEEP)
+    if not gone:
+        return []
+    # uv where it is installed, whatever the installer: it removes the same RECORDed
+    # files in ~10 ms, where a pip process needs ~0.8 s to start
+    uv = pip.uv_bin() if installer == "uv" else pip.find_uv()
+    if uv:
+        proc.run([uv, "pip", "uninstall", "--python", python, *gone], cwd=root,
+                 env=pip.uv_env(), what="uv pip uninstall")
+    else:
+        proc.run([python, "-m", "pip", "uninstall", "--yes", *gone], cwd=root,
+                 env=pip.pip_env(), what="pip uninstall")
     return gone
 
 

@@ -9,7 +9,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from pyve import proc
+from pyve import envstate, proc
 from pyve.backends import pip, prune
 from pyve.backends.base import Stage
 from pyve.backends.detect import detect_stage
@@ -69,6 +69,10 @@ class VenvBackend:
         return {"VIRTUAL_ENV": env_dir, "PATH": f"{env_dir}/bin{os.pathsep}"}
 
     def stages(self, project: Project, decision: Decision) -> list[Stage]:
+        env = self.env_dir(project, decision)
+        site = f"{VENV_DIR}/lib/python{decision.python_minor}/site-packages"
+        # the last stage that installs owns what the env holds (envstate.py)
+        holds = {"contents": lambda: envstate.distributions(env)}
         stages = [
             detect_stage(project, decision),
             Stage(
@@ -96,6 +100,7 @@ class VenvBackend:
                 file_dep=[pip.LOCK_FILE, *inputs],
                 config={"sources": sources, "installer": decision.installer, "frozen": True},
                 after=["create-env"],
+                watch=[site], **holds,
             ))
             return stages
         last = "create-env"
@@ -106,8 +111,12 @@ class VenvBackend:
                 file_dep=inputs,
                 config={"sources": sources, "installer": decision.installer},
                 after=["create-env"],
+                watch=[site], **holds,
             ))
             last = "pip-deps"
+        else:  # nothing is installed into the env: it must stay as created
+            stages[-1].contents = holds["contents"]
+            stages[-1].watch = [*(stages[-1].watch or []), site]
         stages.append(Stage(
             name="freeze",
             action=lambda: self.freeze(project, decision),
@@ -122,6 +131,11 @@ class VenvBackend:
         """Install the sources; the stamp records their digests for the lock's inputs line."""
         inputs = pip.inputs_text(project.root, list(decision.pip_sources))
         self._ensure_pip(project, decision)
+        # what was installed or changed behind pyve's back goes; the install puts back
+        # what the requirements ask for
+        prune.restore(self.python(project), project.root, envstate.added_or_changed(
+            envstate.load(project.root, "pip-deps"), envstate.distributions(
+                self.env_dir(project, decision))), decision.installer)
         pip.install(self.python(project), pip.install_args(list(decision.pip_sources)),
                     project.root, "pip install", installer=decision.installer,
                     record_hashes=True)
@@ -133,6 +147,9 @@ class VenvBackend:
 
     def install_frozen(self, project: Project, decision: Decision) -> None:
         self._ensure_pip(project, decision)
+        prune.restore(self.python(project), project.root, envstate.added_or_changed(
+            envstate.load(project.root, "pip-deps"), envstate.distributions(
+                self.env_dir(project, decision))), decision.installer)
         pip.install_frozen(self.python(project), project.root, list(decision.pip_sources),
                            decision.installer)
 
@@ -149,7 +166,8 @@ class VenvBackend:
     def create(self, project: Project, decision: Decision) -> None:
         env = self.env_dir(project, decision)
         if env.exists() or env.is_symlink():
-            if env.is_symlink() or not (env / "pyvenv.cfg").is_file():
+            ours = (project.root / MARKER).is_file()  # a damaged venv pyve made is pyve's
+            if env.is_symlink() or not ((env / "pyvenv.cfg").is_file() or ours):
                 raise PyveError(
                     f"{VENV_DIR} exists but is not a virtual environment; pyve will not delete it",
                     hint=f"move {VENV_DIR} away, then run `pyve build`",
@@ -189,6 +207,8 @@ class VenvBackend:
         marker = read_marker(marker_path)
         if marker is None:
             return f"{MARKER} is damaged"
+        if not cfg:  # without it the interpreter is not the env's: imports fail
+            return f"{VENV_DIR}/pyvenv.cfg is missing: the environment is damaged"
         made_at = marker.get("env")
         here = os.path.realpath(self.env_dir(project, decision))
         if isinstance(made_at, str) and made_at != here:
