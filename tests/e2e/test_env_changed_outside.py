@@ -103,3 +103,14 @@ def test_conda_env_changed_outside(project: Path, pyve: PyveRunner, local_channe
     # damage: conda-meta gone (pyve's marker lives there too)
     os.rename(prefix / "conda-meta", prefix / "conda-meta.gone")
     assert "stale: create-env: env changed outside pyve" in pyve("build", "--check").stdout
+
+
+def test_guide_flow_pip_install_then_freeze_keeps_the_package(
+        venv_project: Path, pyve: PyveRunner, sandbox_env: dict[str, str]) -> None:
+    """The Backends Guide: `pip install x` then `pip freeze > requirements.txt`."""
+    _pip(venv_project / ".venv/bin/python", sandbox_env, "install", "gamma")
+    (venv_project / "requirements.txt").write_text("alpha==2.0\ngamma==0.1\n")
+    build = pyve("build", check=True)
+    assert "removed" not in build.output
+    assert py(venv_project, "import gamma").returncode == 0
+    assert pyve("build", "--check").returncode == 0

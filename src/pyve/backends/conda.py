@@ -238,7 +238,8 @@ class CondaBackend:
         if not self.has_pip_stage(env, decision) and (prefix / "bin" / "python").exists():
             # no pip stage owns the pip packages: rattler syncs conda's, and these go here
             prune.restore(prefix / "bin" / "python", project.root, envstate.added_or_changed(
-                envstate.load(project.root, "create-env"), envstate.distributions(prefix)))
+                envstate.load(project.root, "create-env"), envstate.distributions(prefix)),
+                roots=set())
         if micromamba.engine_name(project.config.get("conda_engine")) == "micromamba":
             engine.verify_sha256(records)  # micromamba checks md5 only
             micromamba.install(records, prefix)
@@ -272,8 +273,12 @@ class CondaBackend:
         if not python.exists():
             raise PyveError(f"the environment has no python ({python})",
                             hint=f"add `python` to the dependencies in {ENV_FILE}")
+        from_files = prune.requirement_names(project.root, list(decision.pip_sources))
+        from_env = prune.names_in_lines(env.pip_specs, env.path.parent)
+        roots = None if from_files is None or from_env is None else from_files | from_env
         prune.restore(python, project.root, envstate.added_or_changed(
-            envstate.load(project.root, "pip-deps"), envstate.distributions(python.parent.parent)))
+            envstate.load(project.root, "pip-deps"), envstate.distributions(python.parent.parent)),
+            roots)
         if env.pip_specs and decision.frozen:
             # the locked pip packages, by URL and sha256: no resolve
             locked = lockfile.pip_requirements(lockfile.read_lock(project.path(LOCK_FILE)),
@@ -288,9 +293,6 @@ class CondaBackend:
             pip.install(python, pip.install_args(list(decision.pip_sources)), project.root,
                         "pip install")
         if not decision.frozen:  # pip only adds: take out what a removed line left behind
-            from_files = prune.requirement_names(project.root, list(decision.pip_sources))
-            from_env = prune.names_in_lines(env.pip_specs, env.path.parent)
-            roots = None if from_files is None or from_env is None else from_files | from_env
             prune.sync(python, project.root, roots)
 
     # --- conda-lock -------------------------------------------------------------------------

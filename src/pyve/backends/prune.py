@@ -44,10 +44,17 @@ def sync(python: Path, root: Path, roots: set[str] | None, installer: str = "pip
     return gone
 
 
-def restore(python: Path, root: Path, names: list[str], installer: str = "pip") -> None:
+def restore(python: Path, root: Path, names: list[str], roots: set[str] | None,
+            installer: str = "pip") -> None:
     """Before a re-install: take out what was installed or changed behind pyve's back
-    (envstate), so the install puts back exactly what the requirements ask for."""
-    gone = uninstall(python, root, set(names), installer)
+    (envstate), so the install puts back exactly what the requirements ask for -- except
+    what the requirements (`roots`, requirement_names) now need: the Backends Guide's
+    `pip install x; pip freeze > requirements.txt` keeps x without a reinstall."""
+    if not names:
+        return
+    dists = _distributions(Path(python).parent.parent)
+    needed = _closure(roots, dists) if roots is not None else set()
+    gone = uninstall(python, root, set(names) - needed, installer, dists)
     if gone:
         ui.info(f"  removed {', '.join(gone)}: installed outside pyve, not required "
                 "(add it to the requirements to keep it)")

@@ -133,9 +133,7 @@ class VenvBackend:
         self._ensure_pip(project, decision)
         # what was installed or changed behind pyve's back goes; the install puts back
         # what the requirements ask for
-        prune.restore(self.python(project), project.root, envstate.added_or_changed(
-            envstate.load(project.root, "pip-deps"), envstate.distributions(
-                self.env_dir(project, decision))), decision.installer)
+        self._restore(project, decision)
         pip.install(self.python(project), pip.install_args(list(decision.pip_sources)),
                     project.root, "pip install", installer=decision.installer,
                     record_hashes=True)
@@ -147,11 +145,17 @@ class VenvBackend:
 
     def install_frozen(self, project: Project, decision: Decision) -> None:
         self._ensure_pip(project, decision)
-        prune.restore(self.python(project), project.root, envstate.added_or_changed(
-            envstate.load(project.root, "pip-deps"), envstate.distributions(
-                self.env_dir(project, decision))), decision.installer)
+        self._restore(project, decision)
         pip.install_frozen(self.python(project), project.root, list(decision.pip_sources),
                            decision.installer)
+
+    def _restore(self, project: Project, decision: Decision) -> None:
+        """Take out what was installed or changed behind pyve's back (envstate.py)."""
+        changed = envstate.added_or_changed(envstate.load(project.root, "pip-deps"),
+                                            envstate.distributions(self.env_dir(project,
+                                                                                decision)))
+        roots = prune.requirement_names(project.root, list(decision.pip_sources))
+        prune.restore(self.python(project), project.root, changed, roots, decision.installer)
 
     def _ensure_pip(self, project: Project, decision: Decision) -> None:
         """A venv made for uv has no pip; switching the installer to pip seeds it then."""
