@@ -92,6 +92,9 @@ class Decision:
     skipped_sources: tuple[str, ...] = ()  # found, but the user said no
     installer: str = "pip"
     frozen: bool = False  # install from the existing locks only; never re-solve
+    extras: tuple[str, ...] = ()  # pyve.toml: extras of the project itself
+    groups: tuple[str, ...] = ()  # pyve.toml: PEP 735 dependency groups
+    notes: tuple[str, ...] = ()  # project files pyve does not read, in words (sources.notes)
 
     @property
     def python_minor(self) -> str:
@@ -106,5 +109,7 @@ class Decision:
             "python_path": self.python_path,
             "python_reason": self.python_reason,
             "pip_sources": list(self.pip_sources),
+            "extras": list(self.extras),
+            "groups": list(self.groups),
             "installer": self.installer,
         }

@@ -34,10 +34,6 @@ if TYPE_CHECKING:  # only for the type checker: the fast path must not import th
 
 SNAPSHOT = ".pyve/fast.json"
 FORMAT = 2
-# Files the decision reads (backend and Python detection, pins, settings), and .gitignore,
-# which every build repairs.
-DECISION_FILES = ("pyve.toml", "environment.yml", "conda-lock.yml", "requirements.txt",
-                  "pyproject.toml", ".python-version", ".tool-versions", ".gitignore")
 # Environment variables the decision reads (every PYVE_* is added as well). PATH, HOME and
 # the pyenv/asdf roots decide which interpreters are found.
 ENV_VARS = ("CI", "PATH", "HOME", "PYENV_ROOT", "ASDF_DATA_DIR")
@@ -276,6 +272,8 @@ def input_paths(project: Project, stages: list[Stage]) -> list[str] | None:
     def envstate_record(stage: str) -> str:
         return str(record_path(Path("."), stage))
 
+    from pyve.project import DECISION_FILES
+
     paths: list[str] = [*DECISION_FILES, STATE_FILE, ".pyve/decision.json"]
     for stage in stages:
         if (stage.checks or stage.contents) and stage.watch is None:
@@ -305,6 +303,8 @@ def input_paths(project: Project, stages: list[Stage]) -> list[str] | None:
 
 def user_inputs(stages: list[Stage]) -> list[str]:
     """The inputs no stage produces: a change to one during a build must void the snapshot."""
+    from pyve.project import DECISION_FILES
+
     produced = {t for s in stages for t in s.targets}
     deps = [d for s in stages for d in s.file_dep if d not in produced]
     return list(dict.fromkeys([*DECISION_FILES, *deps]))

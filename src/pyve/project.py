@@ -17,20 +17,32 @@ else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
 CONDA_FILES = ("environment.yml", "conda-lock.yml")
-PIP_FILES = ("requirements.txt", "pyproject.toml")
+PIP_FILES = ("requirements.txt", "requirements.in", "pyproject.toml")
 CONFIG_FILE = "pyve.toml"
 STATE_DIR = ".pyve"
 VENV_DIR = ".venv"
 GITIGNORE_MARK = "# added by pyve (pyve purge removes these lines)"
 GITIGNORE_LINES = (".venv/", ".pyve/")
-CONFIG_KEYS = {"backend", "python", "install_deps", "installer", "conda_engine"}
+CONFIG_KEYS = {"backend", "python", "install_deps", "installer", "conda_engine", "extras",
+               "groups"}
+LIST_KEYS = {"extras", "groups"}  # lists of names; every other setting is a string or bool
 
 FILE_KINDS = {
     "environment.yml": "conda/micromamba",
     "conda-lock.yml": "conda/micromamba",
     "requirements.txt": "pip requirements",
+    "requirements.in": "pip-tools requirements",
     "pyproject.toml": "Python project",
 }
+
+
+PIN_FILES = (".python-version", ".tool-versions")
+# Files pyve reads only to say it does not read them (sources.notes).
+NOTED_FILES = ("uv.lock", "poetry.lock", "pdm.lock", "Pipfile.lock", "pylock.toml", "Pipfile",
+               "setup.py", "setup.cfg")
+# Every file of the project's that the decision reads (backend, Python, sources, notes), and
+# .gitignore, which every build repairs: the fast path's snapshot stats each one.
+DECISION_FILES = (CONFIG_FILE, *CONDA_FILES, *PIP_FILES, *PIN_FILES, *NOTED_FILES, ".gitignore")
 
 
 @dataclass
@@ -85,7 +97,11 @@ def read_config(path: Path) -> dict[str, Any]:
             hint="valid settings: " + ", ".join(sorted(CONFIG_KEYS)),
         )
     for key, value in section.items():
-        if key in CONFIG_KEYS and not isinstance(value, (str, bool)):
+        if key in LIST_KEYS:
+            if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+                raise UsageError(f"{path.name}: {key} must be a list of names, not {value!r}",
+                                 hint=f'e.g. {key} = ["dev"]')
+        elif key in CONFIG_KEYS and not isinstance(value, (str, bool)):
             raise UsageError(f"{path.name}: {key} must be a string, not {value!r}")
     return {k: v for k, v in section.items() if k in CONFIG_KEYS}
 

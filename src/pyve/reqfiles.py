@@ -168,6 +168,14 @@ def requirement_files(root: Path, sources: Iterable[str]) -> list[str]:
             inputs.add_project(root)
             inputs.add(path)
             continue
+        if source == "environment.yml":  # the venv backend installs its pip: section
+            from pyve.conda.envfile import load_envfile
+
+            inputs.add(path)
+            lines = load_envfile(path).pip_specs
+            files_of_lines(inputs, (Line(t.strip(), 0) for t in lines), root,
+                           "environment.yml pip: section")
+            continue
         _follow(inputs, path, source)
     return inputs.files
 

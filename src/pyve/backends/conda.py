@@ -32,6 +32,7 @@ from pyve.fingerprint import data_digest
 from pyve.fsutil import atomic_write_text
 from pyve.project import Project
 from pyve.reqfiles import files_of_pip_section, requirement_files
+from pyve.sources import group_requirements, install_args, selection
 
 ENV_FILE = "environment.yml"
 LOCK_FILE = lockfile.LOCK_NAME
@@ -137,7 +138,8 @@ class CondaBackend:
                 action=lambda: self.pip_install(project, env, decision, python),
                 file_dep=list(dict.fromkeys([
                     *requirement_files(project.root, decision.pip_sources), *section_files])),
-                config={"pip": list(env.pip_specs), "sources": list(decision.pip_sources)},
+                config={"pip": list(env.pip_specs), "sources": list(decision.pip_sources),
+                        **selection(decision)},
                 after=["create-env"],
                 watch=[f"{prefix}/lib/python*/site-packages"],
                 contents=lambda: envstate.distributions(project.root / prefix),
@@ -162,7 +164,7 @@ class CondaBackend:
 
     @staticmethod
     def has_pip_stage(env: EnvFile, decision: Decision) -> bool:
-        return bool(env.pip_specs or decision.pip_sources)
+        return bool(env.pip_specs or decision.pip_sources or decision.groups)
 
     def check_frozen(self, project: Project, env: EnvFile) -> None:
         """--frozen: the lock must exist and be fresh for the host, pip part included."""
@@ -274,7 +276,9 @@ class CondaBackend:
             raise PyveError(f"the environment has no python ({python})",
                             hint=f"add `python` to the dependencies in {ENV_FILE}")
         from_files = prune.requirement_names(project.root, list(decision.pip_sources))
-        from_env = prune.names_in_lines(env.pip_specs, env.path.parent)
+        from_env = prune.names_in_lines(
+            [*env.pip_specs, *group_requirements(project.root, decision.groups)],
+            env.path.parent)
         roots = None if from_files is None or from_env is None else from_files | from_env
         prune.restore(python, project.root, envstate.added_or_changed(
             envstate.load(project.root, "pip-deps"), envstate.distributions(python.parent.parent)),
@@ -289,9 +293,10 @@ class CondaBackend:
             # conda runs the pip: lines from the env file's folder; so do we.
             pip.install(python, _pip_file_args(env.pip_specs), env.path.parent,
                         f"pip install ({ENV_FILE} pip: section)")
-        if decision.pip_sources:
-            pip.install(python, pip.install_args(list(decision.pip_sources)), project.root,
-                        "pip install")
+        if decision.pip_sources or decision.groups:
+            pip.install(python, install_args(project.root, decision.pip_sources,
+                                             decision.extras, decision.groups),
+                        project.root, "pip install")
         if not decision.frozen:  # pip only adds: take out what a removed line left behind
             prune.sync(python, project.root, roots)
 

@@ -17,17 +17,6 @@ LOCK_FILE = "requirements.lock.txt"
 LOCK_HEADER = "# requirements.lock.txt -- written by pyve from the environment; do not edit."
 
 
-def install_args(sources: list[str]) -> list[str]:
-    """pip arguments for the project files the user agreed to install from."""
-    args: list[str] = []
-    for source in sources:
-        if source == "pyproject.toml":
-            args += ["-e", "."]
-        else:
-            args += ["-r", source]
-    return args
-
-
 def pip_env() -> dict[str, str]:
     env = dict(os.environ)
     env.setdefault("PIP_DISABLE_PIP_VERSION_CHECK", "1")

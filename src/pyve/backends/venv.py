@@ -18,6 +18,7 @@ from pyve.errors import PyveError
 from pyve.fsutil import atomic_write_text
 from pyve.project import VENV_DIR, Project
 from pyve.reqfiles import requirement_files
+from pyve.sources import ENV_FILE, group_requirements, install_args, selection
 
 MARKER = f"{VENV_DIR}/.pyve-env.json"  # written last: a half-made venv has none
 
@@ -98,7 +99,8 @@ class VenvBackend:
                 name="pip-deps",
                 action=lambda: self.install_frozen(project, decision),
                 file_dep=[pip.LOCK_FILE, *inputs],
-                config={"sources": sources, "installer": decision.installer, "frozen": True},
+                config={"sources": sources, "installer": decision.installer, "frozen": True,
+                        **selection(decision)},
                 after=["create-env"],
                 watch=[site], **holds,
             ))
@@ -109,7 +111,8 @@ class VenvBackend:
                 name="pip-deps",
                 action=lambda: self.install(project, decision),
                 file_dep=inputs,
-                config={"sources": sources, "installer": decision.installer},
+                config={"sources": sources, "installer": decision.installer,
+                        **selection(decision)},
                 after=["create-env"],
                 watch=[site], **holds,
             ))
@@ -134,12 +137,12 @@ class VenvBackend:
         # what was installed or changed behind pyve's back goes; the install puts back
         # what the requirements ask for
         self._restore(project, decision)
-        pip.install(self.python(project), pip.install_args(list(decision.pip_sources)),
+        pip.install(self.python(project), install_args(project.root, decision.pip_sources,
+                                                        decision.extras, decision.groups),
                     project.root, "pip install", installer=decision.installer,
                     record_hashes=True)
         # pip only adds: take out what a removed requirement left behind
-        prune.sync(self.python(project), project.root,
-                   prune.requirement_names(project.root, list(decision.pip_sources)),
+        prune.sync(self.python(project), project.root, self._roots(project, decision),
                    decision.installer)
         return json.dumps({"id": uuid.uuid4().hex, "inputs": inputs})
 
@@ -154,8 +157,20 @@ class VenvBackend:
         changed = envstate.added_or_changed(envstate.load(project.root, "pip-deps"),
                                             envstate.distributions(self.env_dir(project,
                                                                                 decision)))
-        roots = prune.requirement_names(project.root, list(decision.pip_sources))
-        prune.restore(self.python(project), project.root, changed, roots, decision.installer)
+        prune.restore(self.python(project), project.root, changed,
+                      self._roots(project, decision), decision.installer)
+
+    def _roots(self, project: Project, decision: Decision) -> set[str] | None:
+        """The names the sources ask for directly (None: one cannot be named)."""
+        files = [s for s in decision.pip_sources if s != ENV_FILE]
+        lines = group_requirements(project.root, decision.groups)
+        if ENV_FILE in decision.pip_sources:
+            from pyve.conda.envfile import load_envfile
+
+            lines += load_envfile(project.path(ENV_FILE)).pip_specs
+        from_files = prune.requirement_names(project.root, files)
+        from_lines = prune.names_in_lines(lines, project.root)
+        return None if from_files is None or from_lines is None else from_files | from_lines
 
     def _ensure_pip(self, project: Project, decision: Decision) -> None:
         """A venv made for uv has no pip; switching the installer to pip seeds it then."""

@@ -6,9 +6,8 @@ from __future__ import annotations
 import json
 import os
 from argparse import Namespace
-from pathlib import Path
 
-from pyve import pythons, ui
+from pyve import pythons, sources, ui
 from pyve.backends import get_backend
 from pyve.backends.base import Backend, Stage
 from pyve.decision import BackendChoice, Decision, choose_backend, resolve_ambiguous
@@ -60,20 +59,6 @@ def python_choice(project: Project, args: Namespace) -> tuple[pythons.Interprete
     return current, "the Python running pyve (no pin found)", current.minor
 
 
-def installable_sources(project: Project) -> list[str]:
-    sources = []
-    if project.has("requirements.txt"):
-        sources.append("requirements.txt")
-    if project.has("pyproject.toml") and _is_installable(project.path("pyproject.toml")):
-        sources.append("pyproject.toml")
-    return sources
-
-
-def _is_installable(path: Path) -> bool:
-    text = path.read_text(encoding="utf-8", errors="replace")
-    return "[project]" in text or "[build-system]" in text
-
-
 def pip_choice(
     project: Project, args: Namespace, sources: list[str], interactive: bool = True
 ) -> tuple[list[str], list[str]]:
@@ -107,7 +92,11 @@ def make_decision(project: Project, args: Namespace, interactive: bool = True) -
         request = str(asked) if asked else None
     else:
         interp, why, request = python_choice(project, args)
-    install, declined = pip_choice(project, args, installable_sources(project), interactive)
+    found = sources.candidate_sources(project.root, choice.backend)
+    install, declined = pip_choice(project, args, found, interactive)
+    extras = tuple(project.config.get("extras") or ())
+    groups = tuple(project.config.get("groups") or ())
+    sources.check_selection(project.root, extras, groups)
     return Decision(
         backend=choice.backend,
         backend_reason=choice.reason,
@@ -119,6 +108,9 @@ def make_decision(project: Project, args: Namespace, interactive: bool = True) -
         skipped_sources=tuple(declined),
         frozen=bool(getattr(args, "frozen", False)),
         installer=installer_choice(project),
+        extras=extras,
+        groups=groups,
+        notes=tuple(sources.notes(project.root, choice.backend, install)),
     )
 
 

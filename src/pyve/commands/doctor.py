@@ -27,7 +27,7 @@ def checks(project: Project, args: Namespace) -> list[Check]:
         env_dir = backend.env_dir(project, decision)
     except PyveError as exc:  # e.g. an environment.yml that does not parse
         return [Check("project", ERROR, exc.message, exc.hint)]
-    found: list[Check] = []
+    found: list[Check] = [Check("inputs", WARN, note) for note in decision.notes]
     exists = _env_exists(project, decision, env_dir)
     found.append(exists)
     if exists.status == OK:

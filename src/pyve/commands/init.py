@@ -24,6 +24,8 @@ def run(args: Namespace) -> int:
         decision = make_decision(project, args)
         backend = load_backend(decision.backend)
         backend.stages(project, decision)  # bad input fails here, before anything is written
+        for note in decision.notes:
+            ui.say(f"note: {note}")
         # a backend change asks (or refuses in CI) before anything is deleted or recorded
         doomed = switching.confirm_switch(project, decision.backend, args)
         switching.remove(project, doomed)

@@ -30,6 +30,13 @@ def run(args: Namespace) -> int:
     else:
         ui.info("python:  from environment.yml (the conda env brings its own)")
     ui.info(f"env:     {env_dir}" + ("" if env_dir.exists() else "  (not created yet)"))
+    if decision.pip_sources or decision.extras or decision.groups:
+        chosen = [*decision.pip_sources]
+        chosen += [f"extras {', '.join(decision.extras)}"] if decision.extras else []
+        chosen += [f"groups {', '.join(decision.groups)}"] if decision.groups else []
+        ui.info(f"inputs:  {'; '.join(chosen)}")
+    for note in decision.notes:
+        ui.info(f"note:    {note}")
     ui.say("stages:")
     for result in results:
         why = f"  ({'; '.join(result.reasons)})" if result.reasons else ""
