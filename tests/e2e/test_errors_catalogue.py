@@ -86,6 +86,16 @@ ROWS = [
     Row("lock-platform-venv", "--platform applies to conda locks", 2,
         args=("lock", "--platform", "linux-64"), files={"pyve.toml": VENV_TOML},
         breaks_input=False),
+    Row("include-cycle", "requirements include cycle: requirements.txt -> a.txt -> "
+        "requirements.txt (a.txt, line 1 (-r requirements.txt))", 1,
+        {"requirements.txt": "-r a.txt\n", "a.txt": "-r requirements.txt\n",
+         "pyve.toml": VENV_TOML}),
+    Row("include-missing", "requirements.txt, line 2 (-c pins.txt): included file pins.txt "
+        "not found", 1, {"requirements.txt": "alpha\n-c pins.txt\n", "pyve.toml": VENV_TOML}),
+    Row("pyve-toml-extras", "pyve.toml: extras: 'dev' is not in [project.optional-dependencies]",
+        2, {"pyve.toml": VENV_TOML + 'extras = ["dev"]\n'}),
+    Row("pyve-toml-groups", "pyve.toml: groups: 'test' is not in [dependency-groups]", 2,
+        {"pyve.toml": VENV_TOML + 'groups = ["test"]\n'}),
     Row("lock-not-ours", "requirements.lock.txt exists and was not written by pyve", 1,
         {"requirements.txt": "alpha\n", "pyve.toml": VENV_TOML,
          "requirements.lock.txt": "alpha==1.0\n"}),
