@@ -305,9 +305,9 @@ def user_inputs(stages: list[Stage]) -> list[str]:
     """The inputs no stage produces: a change to one during a build must void the snapshot."""
     from pyve.project import DECISION_FILES
 
-    produced = {t for s in stages for t in s.targets}
-    deps = [d for s in stages for d in s.file_dep if d not in produced]
-    return list(dict.fromkeys([*DECISION_FILES, *deps]))
+    produced = {t for s in stages for t in s.targets}  # conda-lock.yml, when pyve writes it
+    inputs = [*DECISION_FILES, *(d for s in stages for d in s.file_dep)]
+    return list(dict.fromkeys(p for p in inputs if p not in produced))
 
 
 def stat_all(root: Any, paths: list[str]) -> dict[str, list[int] | None]:

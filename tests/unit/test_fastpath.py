@@ -11,7 +11,7 @@ import shutil
 import subprocess
 import sys
 from argparse import Namespace
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -33,17 +33,6 @@ def plan_fresh(root: Path) -> bool:
     decision = make_decision(project, Namespace(), interactive=False)
     stages = load_backend(decision.backend).stages(project, decision)
     return all(r.status == "up to date" for r in plan(project, stages))
-
-
-@pytest.fixture
-def same_env(monkeypatch: pytest.MonkeyPatch, sandbox_env: dict[str, str]) -> Iterator[None]:
-    """This process sees what the `pyve` subprocesses see (the decision reads the env)."""
-    for key in list(os.environ):
-        if key not in sandbox_env:
-            monkeypatch.delenv(key)
-    for key, value in sandbox_env.items():
-        monkeypatch.setenv(key, value)
-    yield
 
 
 def agree(root: Path) -> tuple[bool, bool]:
