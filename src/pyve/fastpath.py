@@ -131,7 +131,19 @@ def _parse(argv: list[str]) -> tuple[str, str, list[str], bool] | None:
     if i >= len(argv) or argv[i] not in ("build", "run", "shell-hook"):
         return None
     root = os.path.abspath(directory or ".")
-    return argv[i], root, argv[i + 1:], quiet
+    # `pyve build -q` is `pyve -q build` (cli.py gives every command the global flags); for
+    # `run`, only before the command to run: what follows is that command's own
+    rest = argv[i + 1:]
+    own = rest
+    if argv[i] == "run":
+        j = 0
+        while j < len(rest) and rest[j] in (*_QUIET, *_HARMLESS):
+            j += 1
+        own = rest[j:]
+        rest = rest[:j]
+    quiet = quiet or any(a in _QUIET for a in rest)
+    kept = [a for a in rest if a not in (*_QUIET, *_HARMLESS)]
+    return argv[i], root, own if argv[i] == "run" else kept, quiet
 
 
 def check(argv: list[str]) -> int | None:

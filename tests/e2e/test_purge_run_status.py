@@ -144,3 +144,15 @@ def test_run_refuses_a_pip_from_outside_the_env(project: Path, pyve: PyveRunner,
         assert "the environment has no pip" in result.stderr
         assert "uv pip install --python" in result.stderr
     assert not (tmp_path / "host-pip-ran").exists()
+
+
+def test_run_after_a_failed_init_says_the_build_failed(project: Path, pyve: PyveRunner,
+                                                       local_channel: Path) -> None:
+    (project / "environment.yml").write_text(
+        f"channels: [{local_channel}]\ndependencies:\n  - no-such-package\n")
+    assert pyve("init", "--yes").returncode != 0  # the solve fails: no env is made
+    result = pyve("run", "python", "-c", "pass")
+    assert result.returncode != 0
+    assert "the last build did not finish" in result.stderr
+    assert "run `pyve build` to finish it and see what failed" in result.stderr
+    assert "pyve init` first" not in result.stderr

@@ -203,3 +203,24 @@ def test_activated_env_on_path_keeps_the_fast_answer(project: Path, pyve: PyveRu
     other.mkdir()
     monkeypatch.setenv("PATH", f"{other}{os.pathsep}{plain}")  # a real change: no fast answer
     assert agree(project) == (False, True)
+
+
+def test_every_spelling_of_a_no_op_gets_the_fast_answer(
+        project: Path, pyve: PyveRunner, sandbox_env: dict[str, str],
+        capsys: pytest.CaptureFixture[str], same_env: None) -> None:
+    """Global options after the command (`pyve build -q`, which the docs allow) are the same
+    build: the fast path answers each spelling the parser accepts (issue 15, item 3)."""
+    (project / "requirements.txt").write_text("gamma\n")
+    pyve("init", "--auto-install-deps", check=True)
+    os.chdir(project)
+    spellings = [["build"], ["-q", "build"], ["build", "-q"], ["build", "--quiet"],
+                 ["build", "-v"], ["build", "--debug"], ["--verbose", "build", "--check", "-q"],
+                 ["build", "--json", "-q"], ["build", "--dry-run", "--verbose"],
+                 ["shell-hook", "-q"], ["shell-hook", "--shell", "bash", "-v"]]
+    for argv in spellings:
+        assert fastpath.check(argv) == 0, argv
+    capsys.readouterr()
+    assert fastpath.check(["build", "-q"]) == 0
+    assert capsys.readouterr().out == ""  # quiet is quiet
+    assert fastpath._parse(["run", "-q", "python", "-q"])[2] == ["python", "-q"]  # type: ignore[index]
+    assert fastpath.check(["build", "-q", "--force"]) is None
