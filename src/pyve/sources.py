@@ -104,8 +104,8 @@ def check_selection(root: Path, extras: Iterable[str], groups: Iterable[str]) ->
     if not extras and not groups:
         return
     table = _pyproject(root / PYPROJECT)
-    project = table.get("project") if isinstance(table.get("project"), dict) else {}
-    offered = project.get("optional-dependencies") or {}
+    project = table.get("project")
+    offered = (project.get("optional-dependencies") if isinstance(project, dict) else None) or {}
     for extra in extras:
         if extra not in offered:
             raise UsageError(

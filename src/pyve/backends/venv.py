@@ -73,7 +73,9 @@ class VenvBackend:
         env = self.env_dir(project, decision)
         site = f"{VENV_DIR}/lib/python{decision.python_minor}/site-packages"
         # the last stage that installs owns what the env holds (envstate.py)
-        holds = {"contents": lambda: envstate.distributions(env)}
+        def holds() -> dict[str, str]:
+            return envstate.distributions(env)
+
         stages = [
             detect_stage(project, decision),
             Stage(
@@ -102,7 +104,7 @@ class VenvBackend:
                 config={"sources": sources, "installer": decision.installer, "frozen": True,
                         **selection(decision)},
                 after=["create-env"],
-                watch=[site], **holds,
+                watch=[site], contents=holds,
             ))
             return stages
         last = "create-env"
@@ -114,11 +116,11 @@ class VenvBackend:
                 config={"sources": sources, "installer": decision.installer,
                         **selection(decision)},
                 after=["create-env"],
-                watch=[site], **holds,
+                watch=[site], contents=holds,
             ))
             last = "pip-deps"
         else:  # nothing is installed into the env: it must stay as created
-            stages[-1].contents = holds["contents"]
+            stages[-1].contents = holds
             stages[-1].watch = [*(stages[-1].watch or []), site]
         stages.append(Stage(
             name="freeze",
