@@ -88,11 +88,15 @@ def changes(before: Contents, now: Contents) -> list[str]:
     return said
 
 
-def added_or_changed(before: Contents | None, now: Contents) -> list[str]:
-    """Distributions to take out before a restore: not in the record, or another version."""
+def outside(before: Contents | None, now: Contents) -> tuple[list[str], list[str]]:
+    """(added, changed): distributions not in the record, and those of another version now;
+    a restore takes them out before the install puts back what is required."""
     if before is None:
-        return []
-    return sorted(n for n, v in now.items() if not n.startswith("conda:") and before.get(n) != v)
+        return [], []
+    dists = {n: v for n, v in now.items() if not n.startswith("conda:")}
+    added = sorted(n for n in dists if n not in before)
+    changed = sorted(n for n, v in dists.items() if n in before and before[n] != v)
+    return added, changed
 
 
 def describe(before: Contents, now: Contents, limit: int = 5) -> str:

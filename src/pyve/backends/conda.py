@@ -239,7 +239,7 @@ class CondaBackend:
         (prefix / MARKER).unlink(missing_ok=True)  # from here on the env is unfinished
         if not self.has_pip_stage(env, decision) and (prefix / "bin" / "python").exists():
             # no pip stage owns the pip packages: rattler syncs conda's, and these go here
-            prune.restore(prefix / "bin" / "python", project.root, envstate.added_or_changed(
+            prune.restore(prefix / "bin" / "python", project.root, envstate.outside(
                 envstate.load(project.root, "create-env"), envstate.distributions(prefix)),
                 roots=set())
         if micromamba.engine_name(project.config.get("conda_engine")) == "micromamba":
@@ -280,7 +280,7 @@ class CondaBackend:
             [*env.pip_specs, *group_requirements(project.root, decision.groups)],
             env.path.parent)
         roots = None if from_files is None or from_env is None else from_files | from_env
-        prune.restore(python, project.root, envstate.added_or_changed(
+        prune.restore(python, project.root, envstate.outside(
             envstate.load(project.root, "pip-deps"), envstate.distributions(python.parent.parent)),
             roots)
         if env.pip_specs and decision.frozen:

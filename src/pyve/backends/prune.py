@@ -44,20 +44,26 @@ def sync(python: Path, root: Path, roots: set[str] | None, installer: str = "pip
     return gone
 
 
-def restore(python: Path, root: Path, names: list[str], roots: set[str] | None,
-            installer: str = "pip") -> None:
-    """Before a re-install: take out what was installed or changed behind pyve's back
-    (envstate), so the install puts back exactly what the requirements ask for -- except
-    what the requirements (`roots`, requirement_names) now need: the Backends Guide's
-    `pip install x; pip freeze > requirements.txt` keeps x without a reinstall."""
-    if not names:
+def restore(python: Path, root: Path, changes: tuple[list[str], list[str]],
+            roots: set[str] | None, installer: str = "pip") -> None:
+    """Before a re-install: take out what was installed (`changes[0]`) or changed to another
+    version (`changes[1]`) behind pyve's back (envstate.outside), so the install puts back
+    exactly what the requirements ask for. An added package the requirements (`roots`,
+    requirement_names) now need stays: the Backends Guide's `pip install x; pip freeze >
+    requirements.txt` keeps x without a reinstall."""
+    added, changed = changes
+    if not added and not changed:
         return
     dists = _distributions(Path(python).parent.parent)
     needed = _closure(roots, dists) if roots is not None else set()
-    gone = uninstall(python, root, set(names) - needed, installer, dists)
-    if gone:
-        ui.info(f"  removed {', '.join(gone)}: installed outside pyve, not required "
+    gone = uninstall(python, root, (set(added) - needed) | set(changed), installer, dists)
+    extra = [n for n in gone if n in added]
+    if extra:
+        ui.info(f"  removed {', '.join(extra)}: installed outside pyve, not required "
                 "(add it to the requirements to keep it)")
+    if len(extra) < len(gone):
+        ui.info(f"  reinstalling {', '.join(n for n in gone if n not in added)}: "
+                "its version was changed outside pyve")
 
 
 def uninstall(python: Path, root: Path, names: set[str], installer: str,

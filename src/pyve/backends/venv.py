@@ -156,7 +156,7 @@ class VenvBackend:
 
     def _restore(self, project: Project, decision: Decision) -> None:
         """Take out what was installed or changed behind pyve's back (envstate.py)."""
-        changed = envstate.added_or_changed(envstate.load(project.root, "pip-deps"),
+        changed = envstate.outside(envstate.load(project.root, "pip-deps"),
                                             envstate.distributions(self.env_dir(project,
                                                                                 decision)))
         prune.restore(self.python(project), project.root, changed,
