@@ -38,19 +38,44 @@ def sync(python: Path, root: Path, roots: set[str] | None, installer: str = "pip
     needed = _closure(roots, dists)
     gone = sorted(name for name in before - needed
                   if name in dists and dists[name][0] in INSTALLERS and name not in KEEP)
-    if gone:
-        # uv where it is installed, whatever the installer: it removes the same RECORDed
-        # files in ~10 ms, where a pip process needs ~0.8 s to start
-        uv = pip.uv_bin() if installer == "uv" else pip.find_uv()
-        if uv:
-            proc.run([uv, "pip", "uninstall", "--python", python, *gone], cwd=root,
-                     env=pip.uv_env(), what="uv pip uninstall")
-        else:
-            proc.run([python, "-m", "pip", "uninstall", "--yes", *gone], cwd=root,
-                     env=pip.pip_env(), what="pip uninstall")
-        ui.info(f"  removed {', '.join(gone)}: no longer required")
+    _uninstall(python, root, gone, installer, "no longer required")
     atomic_write_text(record, json.dumps(sorted(needed & set(dists))) + "\n")
     return gone
+
+
+def unlisted(python: Path, wanted: set[str]) -> list[str]:
+    """What pip or uv installed that `wanted` (a lock's names) does not list: pip's own tools,
+    conda's packages and editables (the project itself) aside."""
+    env = Path(python).parent.parent
+    return sorted(name for name, (installer, _req, editable) in _distributions(env).items()
+                  if name not in wanted and installer in INSTALLERS and name not in KEEP
+                  and not editable)
+
+
+def sync_exact(python: Path, root: Path, wanted: set[str], installer: str = "pip"
+               ) -> list[str]:
+    """--frozen: remove what the lock does not list; what it lists is what is needed now."""
+    gone = unlisted(python, wanted)
+    _uninstall(python, root, gone, installer, f"not in {pip.LOCK_FILE}")
+    env = Path(python).parent.parent
+    atomic_write_text(env / NEEDED_FILE,
+                      json.dumps(sorted(wanted & set(_distributions(env)))) + "\n")
+    return gone
+
+
+def _uninstall(python: Path, root: Path, names: list[str], installer: str, why: str) -> None:
+    if not names:
+        return
+    # uv where it is installed, whatever the installer: it removes the same RECORDed
+    # files in ~10 ms, where a pip process needs ~0.8 s to start
+    uv = pip.uv_bin() if installer == "uv" else pip.find_uv()
+    if uv:
+        proc.run([uv, "pip", "uninstall", "--python", python, *names], cwd=root,
+                 env=pip.uv_env(), what="uv pip uninstall")
+    else:
+        proc.run([python, "-m", "pip", "uninstall", "--yes", *names], cwd=root,
+                 env=pip.pip_env(), what="pip uninstall")
+    ui.info(f"  removed {', '.join(names)}: {why}")
 
 
 def requirement_names(root: Path, sources: list[str]) -> set[str] | None:
@@ -132,15 +157,15 @@ def requirement_name(text: str) -> str | None:
     return pip.canonical_name(match.group(1)) if match else None
 
 
-def _distributions(env: Path) -> dict[str, tuple[str, list[str]]]:
-    """canonical name -> (installer, names it requires) for every package in the env.
+def _distributions(env: Path) -> dict[str, tuple[str, list[str], bool]]:
+    """canonical name -> (installer, names it requires, editable) for every package in the env.
     Markers and extras are ignored on purpose: keeping a package some marker might need is
     safe, removing one is not. A package a conda record owns counts as installed by conda,
     whatever its INSTALLER file says."""
     from importlib.metadata import PathDistribution
 
     conda_owned = _conda_owned(env)
-    found: dict[str, tuple[str, list[str]]] = {}
+    found: dict[str, tuple[str, list[str], bool]] = {}
     for info in sorted(env.glob("lib/python*/site-packages/*.dist-info")):
         dist = PathDistribution(info)
         name = dist.metadata["Name"]
@@ -150,7 +175,8 @@ def _distributions(env: Path) -> dict[str, tuple[str, list[str]]]:
         installer = (dist.read_text("INSTALLER") or "").strip().lower()
         if info.relative_to(env).as_posix() in conda_owned:
             installer = "conda"
-        found.setdefault(pip.canonical_name(name), (installer, requires))
+        found.setdefault(pip.canonical_name(name), (installer, requires,
+                                                    pip._is_editable(dist)))
     return found
 
 
@@ -168,13 +194,13 @@ def _conda_owned(env: Path) -> set[str]:
     return owned
 
 
-def _closure(roots: set[str], dists: dict[str, tuple[str, list[str]]]) -> set[str]:
+def _closure(roots: set[str], dists: dict[str, tuple[str, list[str], bool]]) -> set[str]:
     needed, todo = set(), list(roots)
     while todo:
         name = todo.pop()
         if name not in needed:
             needed.add(name)
-            todo.extend(dists.get(name, ("", []))[1])
+            todo.extend(dists[name][1] if name in dists else [])
     return needed
 
 
