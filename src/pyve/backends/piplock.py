@@ -85,14 +85,63 @@ def compile_lock(python: Path, root: Path, sources: list[str], extras: tuple[str
             hint="the installed versions must be resolvable from the index for every Python "
                  f">= {minor or 'this one'}; re-run with -v for uv's reasoning",
         )
+    entries = _logical_lines(out.splitlines())
+    local_files = _find_links_hashes([r for _n, r, _h in entries])
     body: list[str] = []
     local: list[str] = []
-    for _line, requirement, hashes in _logical_lines(out.splitlines()):
+    for _line, requirement, hashes in entries:
         if requirement.startswith("-") or not hashes:
             local.append(requirement)  # -e ./lib, ./lib: a path has no hash to lock
-        else:
-            body.append(requirement + "".join(f" \\\n    --hash={h}" for h in hashes))
+            continue
+        every = sorted({*hashes, *local_files.get(_pin_key(requirement), [])})
+        body.append(requirement + "".join(f" \\\n    --hash={h}" for h in every))
     return [*body, *(f"# not hash-locked (a local path): {r}" for r in local)]
+
+
+def _pin_key(requirement: str) -> tuple[str, str]:
+    """`pydantic[email]==2.12.5 ; marker` -> ("pydantic", "2.12.5")."""
+    pin = requirement.split(";", 1)[0].strip()
+    name, _, version = pin.partition("==")
+    return pip.canonical_name(name.split("[", 1)[0].strip()), version.strip()
+
+
+def _find_links_hashes(requirements: list[str]) -> dict[tuple[str, str], list[str]]:
+    """uv hashes only the one file it picked from a find-links directory (astral-sh/uv#10308):
+    add the sha256 of every file there for each locked name==version, as an index lists
+    them, so the lock installs on other Pythons and platforms too."""
+    import hashlib
+    import os
+
+    dirs: list[Path] = []
+    entries = [*os.environ.get("PIP_FIND_LINKS", "").split(),  # pip: whitespace
+               *os.environ.get("UV_FIND_LINKS", "").split(",")]  # uv: commas
+    for entry in entries:
+        path = Path(entry.strip().removeprefix("file://"))
+        if entry.strip() and path.is_dir() and path not in dirs:
+            dirs.append(path)
+    wanted = {_pin_key(r) for r in requirements if "==" in r}
+    if not dirs or not wanted:
+        return {}
+    # A wheelhouse can hold thousands of files: look closely only at the wanted names.
+    prefixes = tuple({name.replace("-", sep) for name, _ in wanted for sep in "-_."})
+    found: dict[tuple[str, str], list[str]] = {}
+    for directory in dirs:
+        for file in sorted(directory.iterdir()):
+            if file.name.lower().startswith(prefixes) and _archive_key(file.name) in wanted:
+                digest = "sha256:" + hashlib.sha256(file.read_bytes()).hexdigest()
+                found.setdefault(_archive_key(file.name), []).append(digest)  # type: ignore[arg-type]
+    return found
+
+
+def _archive_key(filename: str) -> tuple[str, str] | None:
+    if filename.endswith(".whl"):
+        parts = filename[:-4].split("-")
+        return (pip.canonical_name(parts[0]), parts[1]) if len(parts) >= 5 else None
+    for ext in (".tar.gz", ".zip"):
+        if filename.endswith(ext):
+            name, _, version = filename[: -len(ext)].rpartition("-")
+            return (pip.canonical_name(name), version) if name else None
+    return None
 
 
 def _installed(python: Path) -> list[tuple[str, str]]:
