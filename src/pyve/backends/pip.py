@@ -38,29 +38,56 @@ def pip_env() -> dict[str, str]:
 def install(python: Path, args: list[str], cwd: Path, what: str, *, installer: str = "pip",
             record_hashes: bool = False) -> None:
     """`python -m pip install ARGS` (or `uv pip install --python python ARGS`); a failure
-    names the package and pip's last error line. record_hashes: keep the sha256 pip reports
-    for what it installed (in the env), so the lock stage need not resolve them again."""
+    says what in pip's (or uv's) output explains it, with a hint that fits that failure.
+    record_hashes: keep the sha256 of each file pip installed (in the env), so `--frozen`
+    can tell whether an installed package came from a file the lock lists."""
     if not args:
         return
-    hint = ("fix the requirement or the index settings (PIP_INDEX_URL, PIP_FIND_LINKS), "
-            "then run `pyve build`")
-    if installer == "uv":
-        proc.run([uv_bin(), "pip", "install", *uv_index_flags(), "--python", python, *args],
-                 cwd=cwd, env=uv_env(), what=what.replace("pip", "uv pip", 1), hint=hint)
-        return
-    if not record_hashes:
-        proc.run([python, "-m", "pip", "install", "--no-input", *args], cwd=cwd, env=pip_env(),
-                 what=what, hint=hint)
-        return
-    with tempfile.TemporaryDirectory(prefix="pyve-pip-") as tmp:
-        report = Path(tmp) / "report.json"
-        proc.run([python, "-m", "pip", "install", "--no-input", "--report", report, *args],
-                 cwd=cwd, env=pip_env(), what=what, hint=hint)
-        try:
-            data = json.loads(report.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return  # no report: the lock stage resolves the hashes itself
+    try:
+        if installer == "uv":
+            proc.run([uv_bin(), "pip", "install", *uv_index_flags(), "--python", python,
+                      *args], cwd=cwd, env=uv_env(), what=what.replace("pip", "uv pip", 1))
+            return
+        if not record_hashes:
+            proc.run([python, "-m", "pip", "install", "--no-input", *args], cwd=cwd,
+                     env=pip_env(), what=what)
+            return
+        with tempfile.TemporaryDirectory(prefix="pyve-pip-") as tmp:
+            report = Path(tmp) / "report.json"
+            proc.run([python, "-m", "pip", "install", "--no-input", "--report", report, *args],
+                     cwd=cwd, env=pip_env(), what=what)
+            try:
+                data = json.loads(report.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                return  # no report: --frozen checks these packages' files again
+    except PyveError as exc:
+        if exc.hint is None:
+            exc.hint = failure_hint(exc.message)
+        raise
     remember_hashes(python, data)
+
+
+VERBOSE = "re-run with -v (`pyve -v build`) for the installer's full output"
+
+
+def failure_hint(message: str) -> str:
+    """What to do, for the kind of failure the message shows."""
+    low = message.lower()
+    if "hash mismatch" in low:
+        return ("the file differs from the locked one: re-lock (`pyve build` without --frozen) "
+                "only if you trust the new file; " + VERBOSE)
+    if "building " in low or "failed to build" in low or "and build `" in low:
+        return ("a source distribution failed to build: install what it needs to build "
+                "(a compiler, headers, its build requirements) or pin a version that has a "
+                "wheel for this Python; " + VERBOSE)
+    if "conflicting dependencies" in low or ("no solution found" in low
+                                             and "incompatible" in low):
+        return "the requirements contradict each other: change the pins named above; " + VERBOSE
+    if ("no matching distribution" in low or "not found in the" in low
+            or "unreachable" in low or "could not find a version" in low):
+        return ("fix the requirement's name or version, or the index settings "
+                "(PIP_INDEX_URL, PIP_FIND_LINKS); " + VERBOSE)
+    return VERBOSE
 
 
 def resolve(python: Path, args: list[str], cwd: Path) -> list[dict[str, Any]]:
