@@ -102,3 +102,19 @@ def test_lock_after_a_failed_build_refuses(project: Path, pyve: PyveRunner) -> N
     assert len(errors) == 1 and "the last build did not finish installing" in errors[0], \
         result.stderr
     assert (project / LOCK).read_bytes() == before
+
+
+def test_a_local_path_is_listed_and_installed_from_the_path(project: Path, pyve: PyveRunner,
+                                                            tmp_path: Path) -> None:
+    from tests.conftest import write_tiny_project
+
+    write_tiny_project(project / "lib", requires=("gamma",))
+    (project / "requirements.txt").write_text("-e ./lib\nbeta\n")
+    pyve("init", "--auto-install-deps", check=True)
+    lock = (project / LOCK).read_text()
+    assert "# not hash-locked (a local path): -e ./lib\n" in lock and "gamma==0.1" in lock
+    ci = clone(project, tmp_path)
+    shutil.copytree(project / "lib", ci / "lib")
+    pyve("build", "--frozen", cwd=ci, check=True)
+    assert py(ci, "import tiny, gamma, beta").returncode == 0
+    assert "Nothing to do" in pyve("build", cwd=ci, check=True).stdout

@@ -95,7 +95,19 @@ def compile_lock(python: Path, root: Path, sources: list[str], extras: tuple[str
             continue
         every = sorted({*hashes, *local_files.get(_pin_key(requirement), [])})
         body.append(requirement + "".join(f" \\\n    --hash={h}" for h in every))
-    return [*body, *(f"# not hash-locked (a local path): {r}" for r in local)]
+    return [*body, *(f"{LOCAL_PREFIX}{r}" for r in local)]
+
+
+LOCAL_PREFIX = "# not hash-locked (a local path): "
+
+
+def local_paths(lock: Path) -> list[list[str]]:
+    """The lock's local paths as pip arguments: [["-e", "./lib"], ["./tools"]]."""
+    found = []
+    for line in lock.read_text(encoding="utf-8").splitlines():
+        if line.startswith(LOCAL_PREFIX):
+            found.append(line[len(LOCAL_PREFIX):].split(None, 1))
+    return found
 
 
 def _pin_key(requirement: str) -> tuple[str, str]:

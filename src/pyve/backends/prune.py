@@ -45,11 +45,11 @@ def sync(python: Path, root: Path, roots: set[str] | None, installer: str = "pip
 
 def unlisted(python: Path, wanted: set[str]) -> list[str]:
     """What pip or uv installed that `wanted` (a lock's names) does not list: pip's own tools,
-    conda's packages and editables (the project itself) aside."""
+    conda's packages and what came from a local folder (the project itself) aside."""
     env = Path(python).parent.parent
-    return sorted(name for name, (installer, _req, editable) in _distributions(env).items()
+    return sorted(name for name, (installer, _req, local) in _distributions(env).items()
                   if name not in wanted and installer in INSTALLERS and name not in KEEP
-                  and not editable)
+                  and not local)
 
 
 def sync_exact(python: Path, root: Path, wanted: set[str], installer: str = "pip"
@@ -158,7 +158,7 @@ def requirement_name(text: str) -> str | None:
 
 
 def _distributions(env: Path) -> dict[str, tuple[str, list[str], bool]]:
-    """canonical name -> (installer, names it requires, editable) for every package in the env.
+    """canonical name -> (installer, names it requires, from a local folder) for every package.
     Markers and extras are ignored on purpose: keeping a package some marker might need is
     safe, removing one is not. A package a conda record owns counts as installed by conda,
     whatever its INSTALLER file says."""
@@ -175,9 +175,19 @@ def _distributions(env: Path) -> dict[str, tuple[str, list[str], bool]]:
         installer = (dist.read_text("INSTALLER") or "").strip().lower()
         if info.relative_to(env).as_posix() in conda_owned:
             installer = "conda"
-        found.setdefault(pip.canonical_name(name), (installer, requires,
-                                                    pip._is_editable(dist)))
+        found.setdefault(pip.canonical_name(name), (installer, requires, _from_path(dist)))
     return found
+
+
+def _from_path(dist: object) -> bool:
+    """Installed from a local folder (editable or not): no lock can pin it by hash."""
+    text = dist.read_text("direct_url.json")  # type: ignore[attr-defined]
+    if not text:
+        return False
+    try:
+        return "dir_info" in json.loads(text)
+    except ValueError:
+        return False
 
 
 def _conda_owned(env: Path) -> set[str]:

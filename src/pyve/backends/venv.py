@@ -134,6 +134,9 @@ class VenvBackend:
         sources = list(decision.pip_sources)
         self._ensure_pip(project, decision)
         piplock.install_exact(self.python(project), project.root, decision.installer)
+        for path in piplock.local_paths(project.root / pip.LOCK_FILE):
+            pip.install(self.python(project), ["--no-deps", *path], project.root,
+                        f"pip install {' '.join(path)}", installer=decision.installer)
         if "pyproject.toml" in sources:  # the lock leaves editables out: the project itself
             pip.install(self.python(project), ["--no-deps", "-e", "."], project.root,
                         "pip install -e .", installer=decision.installer)
