@@ -30,25 +30,28 @@ def _record_line(path: str, data: bytes) -> str:
     return f"{path},sha256={digest},{len(data)}"
 
 
-def build_wheel(dir: Path, name: str, version: str, requires: Iterable[str] = ()) -> Path:
-    """Write `<dir>/<name>-<version>-py3-none-any.whl` (module `<name>` with __version__)."""
+def build_wheel(dir: Path, name: str, version: str, requires: Iterable[str] = (),
+                tag: str = "py3-none-any", extras: Iterable[str] = ()) -> Path:
+    """Write `<dir>/<name>-<version>-<tag>.whl` (module `<name>` with __version__); `extras`
+    are declared with Provides-Extra (their requirements go in `requires` with a marker)."""
     dir = Path(dir)
     dir.mkdir(parents=True, exist_ok=True)
     module = canonicalize_name(name).replace("-", "_")
     dist_info = f"{module}-{version}.dist-info"
     metadata = "".join([
         "Metadata-Version: 2.1\n", f"Name: {name}\n", f"Version: {version}\n",
+        *(f"Provides-Extra: {e}\n" for e in extras),
         *(f"Requires-Dist: {r}\n" for r in requires),
     ])
     files = {
         f"{module}/__init__.py": f'__version__ = "{version}"\n'.encode(),
         f"{dist_info}/METADATA": metadata.encode(),
         f"{dist_info}/WHEEL": (b"Wheel-Version: 1.0\nGenerator: pyve-tests\n"
-                               b"Root-Is-Purelib: true\nTag: py3-none-any\n"),
+                               b"Root-Is-Purelib: true\nTag: " + tag.encode() + b"\n"),
     }
     record = [_record_line(p, d) for p, d in files.items()] + [f"{dist_info}/RECORD,,"]
     files[f"{dist_info}/RECORD"] = ("\n".join(record) + "\n").encode()
-    wheel = dir / f"{module}-{version}-py3-none-any.whl"
+    wheel = dir / f"{module}-{version}-{tag}.whl"
     with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as zf:
         for path, data in files.items():
             zf.writestr(zipfile.ZipInfo(path, date_time=_DATE), data)

@@ -19,6 +19,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from pyve.errors import PyveError
+
 OK, WARN, ERROR = "ok", "warn", "error"
 
 
@@ -87,20 +89,27 @@ def _clean_env() -> dict[str, str]:
 # --- the env against its lock ---------------------------------------------------------------
 
 def venv_matches_lock(root: Path, env_dir: Path, lock_name: str) -> Check:
-    """requirements.lock.txt's pins == what is installed (read in-process, as pip freeze)."""
-    from pyve.backends import pip
+    """requirements.lock.txt's entries that apply here == what is installed, each from a
+    file the lock lists where pyve saw the file (read in-process, as pip freeze)."""
+    from pyve.backends import piplock
 
     lock = root / lock_name
     if not lock.is_file():
         return Check("lock", WARN, f"{lock_name} is missing", "run `pyve lock`")
-    pins: dict[str, tuple[str, str]] = {}
-    for line in lock.read_text(encoding="utf-8").splitlines():
-        if "==" in line and not line.startswith(("#", " ")):
-            name, _, version = line.split(" ")[0].partition("==")
-            pins[pip.canonical_name(name)] = (name, version)
-    installed = pip.installed_distributions(env_dir / "bin" / "python")
-    found = {pip.canonical_name(n): (n, v) for n, v in installed}
-    return _compare("lock", lock_name, pins, found, extra_matters=True)
+    try:
+        python = env_dir / "bin" / "python"
+        diffs = [d for d in piplock.differences(root, python)
+                 if not d.endswith("installed file never checked against the lock")]
+        count = len(piplock.applicable(piplock.read_lock(lock), python))
+    except PyveError as exc:
+        return Check("lock", ERROR, exc.message, exc.hint)
+    if diffs:
+        more = f" (+{len(diffs) - 3} more)" if len(diffs) > 3 else ""
+        return Check("lock", ERROR, f"environment differs from {lock_name}: "
+                     + "; ".join(diffs[:3]) + more,
+                     "`pyve build --frozen` installs the lock; `pyve build --force` reinstalls "
+                     "from the files and writes the lock again")
+    return Check("lock", OK, f"environment matches {lock_name} ({count} packages)")
 
 
 def _compare(name: str, lock_name: str, pins: dict[str, tuple[str, str]],
@@ -222,11 +231,15 @@ def pip_over_conda(prefix: Path) -> Check:
 # --- locks fresh ----------------------------------------------------------------------------
 
 def venv_lock_fresh(root: Path, sources: list[str], lock_name: str) -> Check:
-    from pyve.backends import pip
+    from pyve.backends import pip, piplock
 
     lock = root / lock_name
     if not lock.is_file():
         return Check("lock-fresh", WARN, f"{lock_name} is missing", "run `pyve lock`")
+    try:
+        piplock.read_lock(lock)  # a damaged entry: never a tick
+    except PyveError as exc:
+        return Check("lock-fresh", ERROR, exc.message, exc.hint)
     recorded = pip.lock_inputs(lock)
     if recorded is None:
         return Check("lock-fresh", WARN, f"{lock_name} does not say what it was locked from",

@@ -230,3 +230,40 @@ def test_frozen_with_fresh_lock_installs_it(project: Path, pyve: PyveRunner,
     assert (project / "conda-lock.yml").read_bytes() == lock_bytes
     site = next((env / "lib").glob("python3*/site-packages"))
     assert (site / "beta").is_dir() and (site / "alpha").is_dir()  # pip part from the lock
+
+
+def test_frozen_build_then_a_normal_build_changes_nothing(project: Path, pyve: PyveRunner,
+                                                          local_channel: Path) -> None:
+    """A mode is not an input: after `build --frozen`, `build` finds every stage up to
+    date and leaves the lock alone."""
+    python_env(project, local_channel)
+    pyve("init", check=True)
+    shutil.rmtree(project / ".pyve")
+    pyve("build", "--frozen", check=True)
+    lock_bytes = (project / "conda-lock.yml").read_bytes()
+    again = pyve("build", check=True)
+    assert "Nothing to do" in again.stdout, again.stdout
+    assert (project / "conda-lock.yml").read_bytes() == lock_bytes
+
+
+@pytest.mark.parametrize("sha256", [None, 1234567890, "abc"])
+def test_frozen_refuses_an_entry_without_a_valid_sha256(project: Path, pyve: PyveRunner,
+                                                        local_channel: Path,
+                                                        sha256: object) -> None:
+    """No sha256, or one YAML reads as a number: never installed unchecked."""
+    import yaml
+
+    python_env(project, local_channel)
+    pyve("init", check=True)
+    lock = project / "conda-lock.yml"
+    data = yaml.safe_load(lock.read_text())
+    entry = next(p for p in data["package"] if p["platform"] == "linux-64")
+    if sha256 is None:
+        del entry["hash"]["sha256"]
+    else:
+        entry["hash"]["sha256"] = sha256
+    lock.write_text(yaml.safe_dump(data, sort_keys=False))
+    shutil.rmtree(project / ".pyve")
+    result = pyve("build", "--frozen")
+    assert_one_error(result, "conda-lock.yml", entry["name"], "has no valid sha256")
+    assert not (project / ".pyve" / "envs").exists() or not env_dirs(project)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import uuid
 from pathlib import Path
@@ -40,7 +41,8 @@ ENVS_DIR = ".pyve/envs"
 # Not *.json: conda, micromamba and rattler read every conda-meta/*.json as a package record
 # (rattler fails with "Invalid conda-meta filename format").
 MARKER = "conda-meta/pyve-env.marker"
-DEFINITION_KEY = "pyve_conda_definition"  # custom_metadata in the lock: digest of the conda part
+DEFINITION_KEY = "pyve_conda_definition"
+_SHA256 = re.compile(r"[0-9a-f]{64}")  # custom_metadata in the lock: digest of the conda part
 
 
 def default_envfile_text(project: Project, python: str | None) -> str:
@@ -149,11 +151,14 @@ class CondaBackend:
             stages[-1].contents = lambda: {**envstate.conda_packages(project.root / prefix),
                                            **envstate.distributions(project.root / prefix)}
             stages[-1].watch = [*(stages[-1].watch or []), f"{prefix}/lib/python*/site-packages"]
-        # a lock-only project: the lock is the input, not an output; --frozen never rewrites it
-        if project.has(ENV_FILE) and not decision.frozen:
+        # a lock-only project: the lock is the input, not an output. --frozen keeps the
+        # stage (a mode is not an input: the next build must find it up to date) but never
+        # rewrites the lock.
+        if project.has(ENV_FILE):
             stages.append(Stage(
                 name="conda-lock",
-                action=lambda: self.write_lock(project, env, decision, None),
+                action=lambda: None if decision.frozen else self.write_lock(
+                    project, env, decision, None),
                 file_dep=[ENV_FILE, *section_files],
                 targets=[LOCK_FILE],
                 config={"platforms": self.lock_platforms(project, env, None)},
@@ -171,11 +176,20 @@ class CondaBackend:
         hint = f"run `pyve lock` (or `pyve build` without --frozen), then commit {LOCK_FILE}"
         if not project.has(LOCK_FILE):
             raise PyveError(f"--frozen: {LOCK_FILE} is missing", hint=hint)
+        host = engine.host_platform()
         if project.has(ENV_FILE):
-            host = engine.host_platform()
             why = lockfile.check_fresh(project.path(LOCK_FILE), env, [host]).get(host)
             if why:
                 raise PyveError(f"--frozen: {LOCK_FILE} is stale for {host}: {why}", hint=hint)
+        # every package installed from the lock is checked against its sha256: an entry
+        # without one (or one YAML read as a number) would install unchecked
+        for entry in lockfile.lock_packages(lockfile.read_lock(project.path(LOCK_FILE)), host):
+            sha256 = (entry.get("hash") or {}).get("sha256") \
+                if isinstance(entry.get("hash"), dict) else None
+            if not isinstance(sha256, str) or not _SHA256.fullmatch(sha256):
+                raise PyveError(f"--frozen: {LOCK_FILE}: {entry.get('name')} "
+                                f"{entry.get('version')} ({host}) has no valid sha256",
+                                hint=f"run `pyve lock` to re-lock, then commit {LOCK_FILE}")
 
     # --- conda-solve ----------------------------------------------------------------------
 
@@ -221,8 +235,8 @@ class CondaBackend:
         if stale or not entries:
             return None
         current = json.loads(path.read_text(encoding="utf-8"))
-        if _urls(entries) != _urls(current):
-            return f"{LOCK_FILE} changed"
+        if _urls(entries) != _urls(current) or _sha256s(entries) != _sha256s(current):
+            return f"{LOCK_FILE} changed"  # (a hash edited by hand: install it again)
         return None
 
     # --- create-env -------------------------------------------------------------------------
@@ -381,6 +395,11 @@ def _without_none(values: dict[str, str | None]) -> dict[str, str]:
 
 def _urls(entries: list[dict[str, Any]]) -> list[str]:
     return sorted(str(e.get("url")) for e in entries)
+
+
+def _sha256s(entries: list[dict[str, Any]]) -> list[str]:
+    return sorted(f"{e.get('url')} {(e.get('hash') or {}).get('sha256')}" for e in entries
+                  if isinstance(e.get("hash") or {}, dict))
 
 
 def _pip_file_args(lines: list[str]) -> list[str]:

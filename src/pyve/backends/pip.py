@@ -27,65 +27,56 @@ def pip_env() -> dict[str, str]:
 def install(python: Path, args: list[str], cwd: Path, what: str, *, installer: str = "pip",
             record_hashes: bool = False) -> None:
     """`python -m pip install ARGS` (or `uv pip install --python python ARGS`); a failure
-    names the package and pip's last error line. record_hashes: keep the sha256 pip reports
-    for what it installed (in the env), so the lock stage need not resolve them again."""
+    says what in pip's (or uv's) output explains it, with a hint that fits that failure.
+    record_hashes: keep the sha256 of each file pip installed (in the env), so `--frozen`
+    can tell whether an installed package came from a file the lock lists."""
     if not args:
         return
-    hint = ("fix the requirement or the index settings (PIP_INDEX_URL, PIP_FIND_LINKS), "
-            "then run `pyve build`")
-    if installer == "uv":
-        proc.run([uv_bin(), "pip", "install", *uv_index_flags(), "--python", python, *args],
-                 cwd=cwd, env=uv_env(), what=what.replace("pip", "uv pip", 1), hint=hint)
-        return
-    if not record_hashes:
-        proc.run([python, "-m", "pip", "install", "--no-input", *args], cwd=cwd, env=pip_env(),
-                 what=what, hint=hint)
-        return
-    with tempfile.TemporaryDirectory(prefix="pyve-pip-") as tmp:
-        report = Path(tmp) / "report.json"
-        proc.run([python, "-m", "pip", "install", "--no-input", "--report", report, *args],
-                 cwd=cwd, env=pip_env(), what=what, hint=hint)
-        try:
-            data = json.loads(report.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return  # no report: the lock stage resolves the hashes itself
+    try:
+        if installer == "uv":
+            proc.run([uv_bin(), "pip", "install", *uv_index_flags(), "--python", python,
+                      *args], cwd=cwd, env=uv_env(), what=what.replace("pip", "uv pip", 1))
+            return
+        if not record_hashes:
+            proc.run([python, "-m", "pip", "install", "--no-input", *args], cwd=cwd,
+                     env=pip_env(), what=what)
+            return
+        with tempfile.TemporaryDirectory(prefix="pyve-pip-") as tmp:
+            report = Path(tmp) / "report.json"
+            proc.run([python, "-m", "pip", "install", "--no-input", "--report", report, *args],
+                     cwd=cwd, env=pip_env(), what=what)
+            try:
+                data = json.loads(report.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                return  # no report: --frozen checks these packages' files again
+    except PyveError as exc:
+        if exc.hint is None:
+            exc.hint = failure_hint(exc.message)
+        raise
     remember_hashes(python, data)
 
 
-def write_lock(python: Path, root: Path, lock_name: str = LOCK_FILE, *,
-               inputs: str | None = None, installer: str = "pip") -> Path:
-    """Pin every installed distribution with the sha256 of the file pip would install,
-    in a file `pip install --require-hashes -r` accepts. Same env -> same bytes.
-    inputs: digest of the sources the env was installed from (`--frozen` compares it)."""
-    lock = root / lock_name
-    if lock.exists() and not lock.read_text(encoding="utf-8").startswith(LOCK_HEADER):
-        raise PyveError(
-            f"{lock_name} exists and was not written by pyve; refusing to overwrite it",
-            hint=f"rename or delete {lock_name} if pyve may own it",
-        )
-    # Read the env's metadata in-process (what `pip freeze --exclude-editable` lists) and
-    # take the hashes pip reported when it installed them: no pip process in the common case.
-    installed = installed_distributions(python)
-    entries = locked_hashes(python, root, installed, installer)
-    lines = [LOCK_HEADER, "# Install with: pip install --require-hashes -r " + lock_name]
-    if inputs:
-        lines.append(INPUTS_PREFIX + inputs)
-    for name in sorted(entries, key=str.lower):
-        version, hashes = entries[name]
-        lines.append(f"{name}=={version}" + "".join(
-            f" \\\n    --hash=sha256:{h}" for h in sorted(hashes)))
-    atomic_write_text(lock, "\n".join(lines) + "\n")
-    return lock
+VERBOSE = "re-run with -v (`pyve -v build`) for the installer's full output"
 
 
-def _hashes(python: Path, root: Path, pins: list[str]) -> dict[str, tuple[str, str]]:
-    """Resolve the exact pins again without installing (pip's report carries sha256 of
-    every archive, computed by pip for local files too)."""
-    with tempfile.TemporaryDirectory(prefix="pyve-lock-") as tmp:
-        pin_file = Path(tmp) / "pins.txt"
-        pin_file.write_text("\n".join(pins) + "\n", encoding="utf-8")
-        items = resolve(python, ["--no-deps", "-r", str(pin_file)], root)
-    return {item["name"]: (item["version"], item["sha256"]) for item in items}
+def failure_hint(message: str) -> str:
+    """What to do, for the kind of failure the message shows."""
+    low = message.lower()
+    if "hash mismatch" in low:
+        return ("the file differs from the locked one: re-lock (`pyve build` without --frozen) "
+                "only if you trust the new file; " + VERBOSE)
+    if "building " in low or "failed to build" in low or "and build `" in low:
+        return ("a source distribution failed to build: install what it needs to build "
+                "(a compiler, headers, its build requirements) or pin a version that has a "
+                "wheel for this Python; " + VERBOSE)
+    if "conflicting dependencies" in low or ("no solution found" in low
+                                             and "incompatible" in low):
+        return "the requirements contradict each other: change the pins named above; " + VERBOSE
+    if ("no matching distribution" in low or "not found in the" in low
+            or "unreachable" in low or "could not find a version" in low):
+        return ("fix the requirement's name or version, or the index settings "
+                "(PIP_INDEX_URL, PIP_FIND_LINKS); " + VERBOSE)
+    return VERBOSE
 
 
 def resolve(python: Path, args: list[str], cwd: Path) -> list[dict[str, Any]]:
@@ -181,18 +172,6 @@ def check_frozen_lock(root: Path, sources: list[str], lock_name: str = LOCK_FILE
                         "changed since it was written", hint=hint)
 
 
-def install_frozen(python: Path, root: Path, sources: list[str], installer: str = "pip",
-                   lock_name: str = LOCK_FILE) -> None:
-    """Install exactly the lock (hashes checked, no resolver), then the project itself."""
-    lock = root / lock_name
-    if any(not line.startswith("#") and line.strip()
-           for line in lock.read_text(encoding="utf-8").splitlines()):
-        install(python, ["--require-hashes", "--no-deps", "-r", lock_name], root,
-                f"pip install from {lock_name}", installer=installer)
-    if "pyproject.toml" in sources:  # the lock leaves editables out: the project itself
-        install(python, ["--no-deps", "-e", "."], root, "pip install -e .", installer=installer)
-
-
 def installed_distributions(python: Path) -> list[tuple[str, str]]:
     """(name, version) of what `pip freeze --exclude-editable` would list, read in-process."""
     from importlib.metadata import distributions
@@ -233,61 +212,39 @@ def canonical_name(name: str) -> str:
 
 
 def remember_hashes(python: Path, report: dict[str, Any]) -> None:
-    """Keep name==version -> sha256 from pip's install report, in the env."""
-    path = Path(python).parent.parent / HASHES_FILE
-    known = _load_hashes(path)
+    """Keep name==version -> the sha256 of the file pip installed (from its install report),
+    in the env: `--frozen` trusts an installed package only when that file is in the lock."""
+    found = {}
     for item in report.get("install", []):
         meta = item.get("metadata", {})
         info = item.get("download_info", {}).get("archive_info", {})
         sha256 = info.get("hashes", {}).get("sha256") or _split_hash(info.get("hash", ""))
         if sha256 and meta.get("name") and meta.get("version"):
-            known[f"{canonical_name(meta['name'])}=={meta['version']}"] = sha256
+            found[f"{canonical_name(meta['name'])}=={meta['version']}"] = [sha256]
+    record_hashes(python, found)
+
+
+def record_hashes(python: Path, found: dict[str, list[str]]) -> None:
+    """name==version -> the hashes its installed file is known to be one of."""
+    path = Path(python).parent.parent / HASHES_FILE
+    known = recorded_hashes(python)
+    known.update(found)
     atomic_write_text(path, json.dumps(known, indent=0, sort_keys=True) + "\n")
 
 
-def _load_hashes(path: Path) -> dict[str, str]:
+def recorded_hashes(python: Path) -> dict[str, list[str]]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads((Path(python).parent.parent / HASHES_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
-    return data if isinstance(data, dict) else {}
-
-
-def locked_hashes(python: Path, root: Path, installed: list[tuple[str, str]],
-                  installer: str = "pip") -> dict[str, tuple[str, list[str]]]:
-    """sha256 for every installed distribution: the install's own report first, then the
-    local wheel directories (offline only), then a resolve of just the missing pins."""
-    known = _load_hashes(Path(python).parent.parent / HASHES_FILE)
-    entries: dict[str, tuple[str, list[str]]] = {}
-    missing: list[tuple[str, str]] = []
-    for name, version in installed:
-        sha256 = known.get(f"{canonical_name(name)}=={version}")
-        if sha256:
-            entries[name] = (version, [sha256])
-        else:
-            missing.append((name, version))
-    if missing:
-        local = _find_links_hashes(missing)
-        for name, version in missing:
-            if local.get(name):
-                entries[name] = (version, local[name])
-        missing = [(n, v) for n, v in missing if n not in entries]
-    if missing:
-        pins = [f"{n}=={v}" for n, v in missing]
-        if _has_pip(python):
-            resolved = _hashes(python, root, pins)
-        elif installer == "uv":
-            resolved = _uv_hashes(python, root, pins)
-        else:
-            resolved = {}
-        by_name = {canonical_name(n): value for n, value in resolved.items()}
-        for name, version in missing:
-            found = by_name.get(canonical_name(name))
-            if not found:
-                raise PyveError(f"no sha256 known for {name}=={version}",
-                                hint="install it from an index or a wheel file")
-            entries[name] = (found[0], [found[1]])
-    return entries
+    if not isinstance(data, dict):
+        return {}
+    known: dict[str, list[str]] = {}
+    for key, value in data.items():  # one string: written by an older pyve
+        values = [value] if isinstance(value, str) else value
+        if isinstance(values, list) and all(isinstance(v, str) for v in values):
+            known[str(key)] = values
+    return known
 
 
 def _has_pip(python: Path) -> bool:
@@ -302,68 +259,6 @@ def _truthy(value: str | None) -> bool:
 def index_off() -> bool:
     """PIP_NO_INDEX or UV_NO_INDEX asks for no index: only find-links directories count."""
     return _truthy(os.environ.get("PIP_NO_INDEX")) or _truthy(os.environ.get("UV_NO_INDEX"))
-
-
-def _find_links_hashes(pins: list[tuple[str, str]]) -> dict[str, list[str]]:
-    """With the index off, pip and uv can only pick files from the find-links directories:
-    the sha256 of every file there for name==version covers whichever one was picked."""
-    if not index_off():
-        return {}
-    dirs = []
-    for var in ("PIP_FIND_LINKS", "UV_FIND_LINKS"):
-        for entry in os.environ.get(var, "").replace(",", " ").split():
-            path = Path(entry.removeprefix("file://"))
-            if path.is_dir() and path not in dirs:  # pip's and uv's variables often agree
-                dirs.append(path)
-    if not dirs:
-        return {}
-    import hashlib
-
-    wanted = {(canonical_name(n), v): n for n, v in pins}
-    # A wheelhouse can hold thousands of files: look closely only at the wanted names.
-    prefixes = tuple({name.replace("-", sep) for name, _ in wanted for sep in "-_."})
-    found: dict[str, list[str]] = {}
-    for directory in dirs:
-        for file in directory.iterdir():
-            if not file.name.lower().startswith(prefixes):
-                continue
-            key = _archive_key(file.name)
-            if key in wanted:
-                digest = hashlib.sha256(file.read_bytes()).hexdigest()
-                found.setdefault(wanted[key], []).append(digest)
-    return found
-
-
-def _archive_key(filename: str) -> tuple[str, str] | None:
-    if filename.endswith(".whl"):
-        parts = filename[:-4].split("-")
-        return (canonical_name(parts[0]), parts[1]) if len(parts) >= 5 else None
-    for ext in (".tar.gz", ".zip"):
-        if filename.endswith(ext):
-            name, _, version = filename[: -len(ext)].rpartition("-")
-            return (canonical_name(name), version) if name else None
-    return None
-
-
-def _uv_hashes(python: Path, root: Path, pins: list[str]) -> dict[str, tuple[str, str]]:
-    """uv has no install report: ask its resolver for the hashes of the exact pins."""
-    with tempfile.TemporaryDirectory(prefix="pyve-lock-") as tmp:
-        pin_file = Path(tmp) / "pins.txt"
-        pin_file.write_text("\n".join(pins) + "\n", encoding="utf-8")
-        out = proc.run([uv_bin(), "pip", "compile", *uv_index_flags(), "--quiet", "--no-deps",
-                        "--generate-hashes", "--no-header", "--no-annotate",
-                        "--python", python, pin_file],
-                       cwd=root, env=uv_env(), what="uv pip compile (hashes for the lock)")
-    entries: dict[str, tuple[str, str]] = {}
-    current: tuple[str, str] | None = None
-    for line in out.splitlines():
-        line = line.strip().rstrip("\\").strip()
-        if "==" in line and not line.startswith("--"):
-            name, _, version = line.partition("==")
-            current = (name.strip(), version.split()[0])
-        elif line.startswith("--hash=sha256:") and current and current[0] not in entries:
-            entries[current[0]] = (current[1], line.split(":", 1)[1])
-    return entries
 
 
 def uv_bin() -> str:
@@ -395,10 +290,12 @@ def uv_env() -> dict[str, str]:
     packages; never let uv download a Python behind our back."""
     env = pip_env()
     for pip_var, uv_var in (("PIP_INDEX_URL", "UV_INDEX_URL"),
-                            ("PIP_EXTRA_INDEX_URL", "UV_EXTRA_INDEX_URL"),
-                            ("PIP_FIND_LINKS", "UV_FIND_LINKS")):
+                            ("PIP_EXTRA_INDEX_URL", "UV_EXTRA_INDEX_URL")):
         if env.get(pip_var) and not env.get(uv_var):
-            env[uv_var] = env[pip_var]
+            env[uv_var] = env[pip_var]  # both split a list on spaces
+    if env.get("PIP_FIND_LINKS", "").strip() and not env.get("UV_FIND_LINKS"):
+        # pip splits its list on whitespace, uv on commas
+        env["UV_FIND_LINKS"] = ",".join(env["PIP_FIND_LINKS"].split())
     env.setdefault("UV_PYTHON_DOWNLOADS", "never")
     return env
 

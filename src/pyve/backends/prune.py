@@ -66,8 +66,29 @@ def restore(python: Path, root: Path, changes: tuple[list[str], list[str]],
                 "its version was changed outside pyve")
 
 
+def unlisted(python: Path, wanted: set[str]) -> list[str]:
+    """What pip or uv installed that `wanted` (a lock's names) does not list: pip's own tools,
+    conda's packages and what came from a local folder (the project itself) aside."""
+    env = Path(python).parent.parent
+    return sorted(name for name, (installer, _req, local) in _distributions(env).items()
+                  if name not in wanted and installer in INSTALLERS and name not in KEEP
+                  and not local)
+
+
+def sync_exact(python: Path, root: Path, wanted: set[str], installer: str = "pip"
+               ) -> list[str]:
+    """--frozen: remove what the lock does not list; what it lists is what is needed now."""
+    gone = uninstall(python, root, set(unlisted(python, wanted)), installer)
+    if gone:
+        ui.info(f"  removed {', '.join(gone)}: not in {pip.LOCK_FILE}")
+    env = Path(python).parent.parent
+    atomic_write_text(env / NEEDED_FILE,
+                      json.dumps(sorted(wanted & set(_distributions(env)))) + "\n")
+    return gone
+
+
 def uninstall(python: Path, root: Path, names: set[str], installer: str,
-              dists: dict[str, tuple[str, list[str]]] | None = None) -> list[str]:
+              dists: dict[str, tuple[str, list[str], bool]] | None = None) -> list[str]:
     """Uninstall those of `names` that pip or uv installed (never conda's packages, never
     pip's own tools); returns the names removed."""
     dists = _distributions(Path(python).parent.parent) if dists is None else dists
@@ -166,15 +187,15 @@ def requirement_name(text: str) -> str | None:
     return pip.canonical_name(match.group(1)) if match else None
 
 
-def _distributions(env: Path) -> dict[str, tuple[str, list[str]]]:
-    """canonical name -> (installer, names it requires) for every package in the env.
+def _distributions(env: Path) -> dict[str, tuple[str, list[str], bool]]:
+    """canonical name -> (installer, names it requires, from a local folder) for every package.
     Markers and extras are ignored on purpose: keeping a package some marker might need is
     safe, removing one is not. A package a conda record owns counts as installed by conda,
     whatever its INSTALLER file says."""
     from importlib.metadata import PathDistribution
 
     conda_owned = _conda_owned(env)
-    found: dict[str, tuple[str, list[str]]] = {}
+    found: dict[str, tuple[str, list[str], bool]] = {}
     for info in sorted(env.glob("lib/python*/site-packages/*.dist-info")):
         dist = PathDistribution(info)
         name = dist.metadata["Name"]
@@ -184,8 +205,19 @@ def _distributions(env: Path) -> dict[str, tuple[str, list[str]]]:
         installer = (dist.read_text("INSTALLER") or "").strip().lower()
         if info.relative_to(env).as_posix() in conda_owned:
             installer = "conda"
-        found.setdefault(pip.canonical_name(name), (installer, requires))
+        found.setdefault(pip.canonical_name(name), (installer, requires, _from_path(dist)))
     return found
+
+
+def _from_path(dist: object) -> bool:
+    """Installed from a local folder (editable or not): no lock can pin it by hash."""
+    text = dist.read_text("direct_url.json")  # type: ignore[attr-defined]
+    if not text:
+        return False
+    try:
+        return "dir_info" in json.loads(text)
+    except ValueError:
+        return False
 
 
 def _conda_owned(env: Path) -> set[str]:
@@ -202,13 +234,13 @@ def _conda_owned(env: Path) -> set[str]:
     return owned
 
 
-def _closure(roots: set[str], dists: dict[str, tuple[str, list[str]]]) -> set[str]:
+def _closure(roots: set[str], dists: dict[str, tuple[str, list[str], bool]]) -> set[str]:
     needed, todo = set(), list(roots)
     while todo:
         name = todo.pop()
         if name not in needed:
             needed.add(name)
-            todo.extend(dists.get(name, ("", []))[1])
+            todo.extend(dists[name][1] if name in dists else [])
     return needed
 
 

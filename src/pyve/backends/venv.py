@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from pyve import envstate, proc
-from pyve.backends import pip, prune
+from pyve.backends import pip, piplock, prune
 from pyve.backends.base import Stage
 from pyve.backends.detect import detect_stage
 from pyve.decision import Decision
@@ -94,29 +94,28 @@ class VenvBackend:
         sources = list(decision.pip_sources)
         inputs = requirement_files(project.root, sources)  # with their -r/-c includes
         if decision.frozen:
-            # the lock is the input and is never rewritten; a stale or missing one fails
-            # here, before anything is created
+            # the lock is an input: a stale or missing one fails here, before anything is
+            # created. The stages stay those of a normal build (a mode is not an input):
+            # only their actions differ, so the next command finds everything up to date.
             pip.check_frozen_lock(project.root, sources)
-            stages.append(Stage(
-                name="pip-deps",
-                action=lambda: self.install_frozen(project, decision),
-                file_dep=[pip.LOCK_FILE, *inputs],
-                config={"sources": sources, "installer": decision.installer, "frozen": True,
-                        **selection(decision)},
-                after=["create-env"],
-                watch=[site], contents=holds,
-            ))
-            return stages
+            piplock.read_lock(project.root / pip.LOCK_FILE)  # every entry pinned and hashed
         last = "create-env"
         if sources:
             stages.append(Stage(
                 name="pip-deps",
-                action=lambda: self.install(project, decision),
+                action=lambda: (self.install_frozen if decision.frozen else self.install)(
+                    project, decision),
                 file_dep=inputs,
                 config={"sources": sources, "installer": decision.installer,
                         **selection(decision)},
+                # --frozen: the env must be exactly the lock, whatever the stamps say
+                checks=[lambda: piplock.mismatch(project.root, self.python(project))]
+                if decision.frozen else [],
                 after=["create-env"],
                 watch=[site], contents=holds,
+                fingerprint_config={"sources": sources, "installer": decision.installer,
+                                    **selection(decision), "lock": _lock_digest(project)}
+                if decision.frozen else None,
             ))
             last = "pip-deps"
         else:  # nothing is installed into the env: it must stay as created
@@ -148,17 +147,25 @@ class VenvBackend:
                    decision.installer)
         return json.dumps({"id": uuid.uuid4().hex, "inputs": inputs})
 
-    def install_frozen(self, project: Project, decision: Decision) -> None:
+    def install_frozen(self, project: Project, decision: Decision) -> str:
+        """--frozen: the env becomes exactly the lock (hashes checked), then the project."""
+        sources = list(decision.pip_sources)
         self._ensure_pip(project, decision)
-        self._restore(project, decision)
-        pip.install_frozen(self.python(project), project.root, list(decision.pip_sources),
-                           decision.installer)
+        piplock.install_exact(self.python(project), project.root, decision.installer)
+        for path in piplock.local_paths(project.root / pip.LOCK_FILE):
+            pip.install(self.python(project), ["--no-deps", *path], project.root,
+                        f"pip install {' '.join(path)}", installer=decision.installer)
+        if "pyproject.toml" in sources:  # the lock leaves editables out: the project itself
+            pip.install(self.python(project), ["--no-deps", "-e", "."], project.root,
+                        "pip install -e .", installer=decision.installer)
+        # the same stamp as a normal install: the lock's sources are the sources now
+        return json.dumps({"id": uuid.uuid4().hex,
+                           "inputs": pip.inputs_text(project.root, sources)})
 
     def _restore(self, project: Project, decision: Decision) -> None:
         """Take out what was installed or changed behind pyve's back (envstate.py)."""
         changed = envstate.outside(envstate.load(project.root, "pip-deps"),
-                                            envstate.distributions(self.env_dir(project,
-                                                                                decision)))
+                                   envstate.distributions(self.env_dir(project, decision)))
         prune.restore(self.python(project), project.root, changed,
                       self._roots(project, decision), decision.installer)
 
@@ -252,19 +259,42 @@ class VenvBackend:
         if not (project.root / MARKER).is_file():
             raise PyveError("no environment to lock yet", hint="run `pyve build` first")
         sources = list(decision.pip_sources) if decision else []
-        pip.write_lock(self.python(project), project.root, inputs=self.locked_inputs(project,
-                       sources), installer=decision.installer if decision else "pip")
+        if decision is not None and decision.frozen:
+            return  # the lock is the input (checked fresh before the build): never rewritten
+        inputs = self.locked_inputs(project, sources)
+        piplock.write_lock(self.python(project), project.root, sources, inputs=inputs,
+                           extras=tuple(getattr(decision, "extras", ()) or ()),
+                           groups=tuple(getattr(decision, "groups", ()) or ()))
 
     def locked_inputs(self, project: Project, sources: list[str]) -> str:
-        """The sources as pip-deps installed them (its stamp), not as they are now: `pyve
-        lock` after an edit, before a build, must not call the old env current."""
+        """The sources as pip-deps installed them (its stamp). The lock pins what the env
+        holds, so a lock of sources the env was not built from (edited since, or a build
+        that failed half-way) would be a lie: refuse it."""
+        now = pip.inputs_text(project.root, sources)
         if not sources:
-            return pip.inputs_text(project.root, [])
+            return now
+        hint = "run `pyve build`: it installs the sources and writes the lock"
         try:
             stamp = json.loads((project.root / ".pyve/stamps/pip-deps").read_text("utf-8"))
-            return str(stamp["inputs"])
+            installed = str(stamp["inputs"])
         except (OSError, ValueError, KeyError, TypeError):
-            return "unknown"
+            raise PyveError(f"the last build did not finish installing {', '.join(sources)}; "
+                            "there is nothing sound to lock", hint=hint) from None
+        if installed != now:
+            old = dict(p.split(":", 1) for p in installed.split() if ":" in p)
+            new = dict(p.split(":", 1) for p in now.split() if ":" in p)
+            changed = [s for s in sorted({*old, *new}) if old.get(s) != new.get(s)]
+            raise PyveError(f"{', '.join(changed) or 'the sources'} changed since the "
+                            "environment was built; a lock now would not match it", hint=hint)
+        return installed
+
+
+def _lock_digest(project: Project) -> str | None:
+    """The lock's content, for the fingerprint of a --frozen build (the env is the lock)."""
+    from pyve.fingerprint import file_digest
+
+    path = project.root / pip.LOCK_FILE
+    return file_digest(path) if path.is_file() else None
 
 
 def bundled_pip_wheel(python: str, version: str) -> Path | None:

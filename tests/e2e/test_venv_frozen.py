@@ -1,0 +1,120 @@
+"""--frozen with the venv backend: a mode, not an input (the next command changes nothing);
+the lock drives the env exactly, every entry hash-checked, installed packages included; and
+`pyve lock` never writes a lock the env does not back."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+from tests.conftest import PyveRunner
+from tests.e2e.helpers import py, stage_line, status_json
+
+LOCK = "requirements.lock.txt"
+
+
+def clone(project: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "clone"
+    target.mkdir()
+    for name in ("requirements.txt", LOCK, "pyve.toml"):
+        shutil.copy2(project / name, target / name)
+    return target
+
+
+def test_frozen_build_then_any_command_changes_nothing(project: Path, pyve: PyveRunner,
+                                                        tmp_path: Path) -> None:
+    (project / "requirements.txt").write_text("beta\n")
+    pyve("init", "--auto-install-deps", check=True)
+    ci = clone(project, tmp_path)
+    pyve("build", "--frozen", cwd=ci, check=True)
+    lock = (ci / LOCK).read_bytes()
+    stat = (ci / LOCK).stat()
+    status = status_json(pyve("status", "--json", cwd=ci))
+    assert status["up_to_date"] and all(s["status"] == "up-to-date" for s in status["stages"])
+    assert pyve("build", "--check", cwd=ci).returncode == 0
+    run = pyve("run", "python", "-c", "import beta", cwd=ci, check=True)
+    assert "pip-deps" not in run.stderr and "freeze" not in run.stderr, run.stderr
+    again = pyve("build", cwd=ci, check=True)
+    assert "Nothing to do" in again.stdout, again.stdout
+    assert (ci / LOCK).read_bytes() == lock and (ci / LOCK).stat().st_mtime == stat.st_mtime
+
+
+def test_frozen_removes_what_the_lock_does_not_list(project: Path, pyve: PyveRunner,
+                                                    wheelhouse: Path) -> None:
+    (project / "requirements.txt").write_text("beta\n")
+    pyve("init", "--auto-install-deps", check=True)
+    subprocess.run([project / ".venv" / "bin" / "python", "-m", "pip", "install", "-q",
+                    "gamma"], check=True, capture_output=True,
+                   env={"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(wheelhouse)})
+    result = pyve("build", "--frozen", check=True)
+    assert "gamma installed, not locked" in stage_line(result.stdout, "pip-deps"), result.stdout
+    assert "removed gamma: not in requirements.lock.txt" in result.output
+    assert py(project, "import gamma").returncode != 0
+    assert py(project, "import alpha, beta").returncode == 0
+
+
+def test_frozen_checks_the_hash_of_an_installed_package(project: Path,
+                                                        pyve: PyveRunner) -> None:
+    """A hand-edited hash must not pass because the package is already there."""
+    (project / "requirements.txt").write_text("beta\n")
+    pyve("init", "--auto-install-deps", check=True)
+    text = (project / LOCK).read_text()
+    beta = re.search(r"beta==1\.0 \\\n    --hash=sha256:([0-9a-f]{64})", text)
+    assert beta
+    (project / LOCK).write_text(text.replace(beta.group(1), "0" * 64))
+    result = pyve("build", "--frozen")
+    assert result.returncode == 1, result.output
+    assert "not in the lock" in stage_line(result.stdout, "pip-deps"), result.stdout
+    error = [ln for ln in result.stderr.splitlines() if ln.startswith("error:")]
+    assert len(error) == 1 and "hash mismatch" in error[0].lower(), result.stderr
+    assert pyve("doctor").returncode == 1  # never a tick for it either
+
+
+def test_frozen_refuses_an_entry_without_a_valid_hash(project: Path, pyve: PyveRunner) -> None:
+    (project / "requirements.txt").write_text("beta\n")
+    pyve("init", "--auto-install-deps", check=True)
+    text = (project / LOCK).read_text()
+    unhashed = re.sub(r"(beta==1\.0) \\\n    --hash=sha256:[0-9a-f]{64}", r"\1", text)
+    (project / LOCK).write_text(unhashed)
+    result = pyve("build", "--frozen")
+    assert result.returncode == 1
+    line = next(n for n, t in enumerate(unhashed.splitlines(), 1) if t.startswith("beta=="))
+    assert f"requirements.lock.txt line {line}: beta==1.0 has no sha256 hash" in result.stderr
+    short = text.replace(text.split("--hash=sha256:")[1][:64], "abc123")
+    (project / LOCK).write_text(short)
+    result = pyve("build", "--frozen")
+    assert result.returncode == 1 and "is not a sha256 hash" in result.stderr, result.stderr
+    doctor = pyve("doctor")
+    assert doctor.returncode == 1 and "is not a sha256 hash" in doctor.stdout, doctor.stdout
+
+
+def test_lock_after_a_failed_build_refuses(project: Path, pyve: PyveRunner) -> None:
+    (project / "requirements.txt").write_text("beta\n")
+    pyve("init", "--auto-install-deps", check=True)
+    before = (project / LOCK).read_bytes()
+    (project / "requirements.txt").write_text("beta\nno-such-package-anywhere\n")
+    assert pyve("build").returncode == 1
+    result = pyve("lock")
+    assert result.returncode == 1
+    errors = [ln for ln in result.stderr.splitlines() if ln.startswith("error:")]
+    assert len(errors) == 1 and "the last build did not finish installing" in errors[0], \
+        result.stderr
+    assert (project / LOCK).read_bytes() == before
+
+
+def test_a_local_path_is_listed_and_installed_from_the_path(project: Path, pyve: PyveRunner,
+                                                            tmp_path: Path) -> None:
+    from tests.conftest import write_tiny_project
+
+    write_tiny_project(project / "lib", requires=("gamma",))
+    (project / "requirements.txt").write_text("-e ./lib\nbeta\n")
+    pyve("init", "--auto-install-deps", check=True)
+    lock = (project / LOCK).read_text()
+    assert "# not hash-locked (a local path): -e ./lib\n" in lock and "gamma==0.1" in lock
+    ci = clone(project, tmp_path)
+    shutil.copytree(project / "lib", ci / "lib")
+    pyve("build", "--frozen", cwd=ci, check=True)
+    assert py(ci, "import tiny, gamma, beta").returncode == 0
+    assert "Nothing to do" in pyve("build", cwd=ci, check=True).stdout

@@ -1,0 +1,119 @@
+"""A failing pip or uv: the error line carries the part of its output that explains the
+failure (outputs below are pip 23.2/25 and uv 0.13's own), and the hint fits the failure."""
+
+from __future__ import annotations
+
+import pytest
+
+from pyve.backends.pip import failure_hint
+from pyve.proc import last_error_line
+
+PIP_CONFLICT = """\
+Processing ./wh/zed-1.0-py3-none-any.whl (from -r conflict.txt (line 2))
+INFO: pip is looking at multiple versions of zed to determine which version is compatible.
+ERROR: Cannot install -r conflict.txt (line 2) and alpha==1.0 because these package versions \
+have conflicting dependencies.
+
+The conflict is caused by:
+    The user requested alpha==1.0
+    zed 1.0 depends on alpha>=2
+
+To fix this you could try to:
+1. loosen the range of package versions you've specified
+2. remove package versions to allow pip attempt to solve the dependency conflict
+
+ERROR: ResolutionImpossible: for help visit https://pip.pypa.io/en/latest/topics/dependency-resolution/
+"""
+
+PIP_BUILD = """\
+Processing ./b2
+  Preparing metadata (pyproject.toml): finished with status 'error'
+  error: subprocess-exited-with-error
+
+  × Preparing metadata (pyproject.toml) did not run successfully.
+  │ exit code: 1
+  ╰─> [4 lines of output]
+      Traceback (most recent call last):
+        File "/tmp/b2/_b/failing.py", line 6, in prepare_metadata_for_build_wheel
+          raise RuntimeError("compiler not found: gcc")
+      RuntimeError: compiler not found: gcc
+      [end of output]
+
+  note: This error originates from a subprocess, and is likely not a problem with pip.
+error: metadata-generation-failed
+
+× Encountered error while generating package metadata.
+╰─> See above for output.
+
+note: This is an issue with the package mentioned above, not pip.
+"""
+
+UV_HASH = """\
+Resolved 1 package in 8ms
+error: Failed to download `gamma==0.1`
+  cause: Hash mismatch for `gamma==0.1`
+
+         Expected:
+           sha256:0000000000000000000000000000000000000000000000000000000000000000
+
+         Computed:
+           sha256:fee07b7ce558e58c94e0ca89d6ebd46758aa41b926521215a6a1e57bee6e5e5c
+"""
+
+UV_BUILD = """\
+   Building b2 @ file:///tmp/b2
+error: Failed to build `b2 @ file:///tmp/b2`
+  cause: The build backend returned an error
+  cause: Call to `failing.build_wheel` failed (exit status: 1)
+
+         [stderr]
+         Traceback (most recent call last):
+           File "/tmp/b2/_b/failing.py", line 2, in build_wheel
+             raise RuntimeError("compiler not found: gcc")
+         RuntimeError: compiler not found: gcc
+
+hint: Build failures usually indicate a problem with the package or the build environment
+"""
+
+UV_CONFLICT = """\
+error: No solution found when resolving dependencies
+  cause: Because all versions of zed depend on alpha>=2 and you require alpha==1.0, we can \
+conclude that your requirements and all versions of zed are incompatible.
+         And because you require zed, we can conclude that your requirements are \
+unsatisfiable.
+"""
+
+INDEX = "(PIP_INDEX_URL, PIP_FIND_LINKS)"
+
+
+@pytest.mark.parametrize(("output", "shown", "hint_has", "hint_lacks"), [
+    (PIP_CONFLICT, ["The conflict is caused by: The user requested alpha==1.0; "
+                    "zed 1.0 depends on alpha>=2"], "contradict", INDEX),
+    (UV_CONFLICT, ["No solution found", "zed depend on alpha>=2"], "contradict", INDEX),
+    (PIP_BUILD, ["building ./b2 failed", "RuntimeError: compiler not found: gcc"],
+     "failed to build", INDEX),
+    (UV_BUILD, ["Failed to build `b2", "RuntimeError: compiler not found: gcc"],
+     "failed to build", INDEX),
+    (UV_HASH, ["Hash mismatch for `gamma==0.1`", "expected sha256:0000",
+               "got sha256:fee07b7c"], "differs from the locked one", INDEX),
+])
+def test_the_explaining_part_and_a_fitting_hint(output: str, shown: list[str], hint_has: str,
+                                                hint_lacks: str) -> None:
+    line = last_error_line(output)
+    assert "\n" not in line
+    for part in shown:
+        assert part in line, line
+    hint = failure_hint(line)
+    assert hint_has in hint and hint_lacks not in hint and "-v" in hint
+
+
+def test_a_missing_package_keeps_the_index_hint() -> None:
+    line = last_error_line("ERROR: Could not find a version that satisfies the requirement "
+                           "nosuch (from versions: none)\n"
+                           "ERROR: No matching distribution found for nosuch\n")
+    assert line == "ERROR: No matching distribution found for nosuch"
+    assert INDEX in failure_hint(line)
+
+
+def test_the_line_is_capped() -> None:
+    assert len(last_error_line("ERROR: " + "x" * 5000)) <= 600
