@@ -73,7 +73,10 @@ def solve(channels: Sequence[str], specs: Sequence[str], platform: str,
     vps = list(virtual_packages) if virtual_packages is not None else \
         _virtual_packages_for(platform)
     try:
-        records = _run(rattler.solve(sources=list(channels), specs=list(specs),
+        # MatchSpec objects, not strings: rattler parses strings strictly and rejects the
+        # `name=version=build` pins that `micromamba env export` and `conda env export` write
+        parsed = [MatchSpec(s) for s in specs]
+        records = _run(rattler.solve(sources=list(channels), specs=parsed,
                                      platforms=[platform, "noarch"], virtual_packages=vps))
     except SolverError as exc:
         raise PyveError(f"cannot solve the conda environment for {platform}: "
