@@ -7,7 +7,8 @@ Plain functions (no pytest) so any conftest can wrap them in a fixture:
   depends on ``libfoo >=1``; ``bar`` noarch depends on ``foo-py``; ``baz`` linux-64 only;
   ``needs-missing`` depends on a package that does not exist), indexed.
 - ``add_host_python(channel_dir)``: ``python-<host X.Y.Z>-0_host`` (linux-64) that makes the
-  prefix a venv of the host interpreter, and ``pip`` (noarch python) from ensurepip's wheel.
+  prefix a venv of the host interpreter, and ``pip`` (noarch python) from ensurepip's wheel,
+  with ``bin/pip`` as an entry point like conda-forge's.
 - ``tamper(channel_dir, subdir, file_name)``: rewrite an archive after indexing so its sha256
   no longer matches repodata.json.
 """
@@ -58,10 +59,13 @@ def build_package(
     files: dict[str, bytes] | None = None,
     symlinks: dict[str, str] | None = None,
     noarch: str | None = None,
+    entry_points: list[str] | tuple[str, ...] = (),
 ) -> Path:
     """Write ``<channel>/<subdir>/<name>-<version>-<build>.tar.bz2``; return its path.
 
     ``files`` are regular files (path -> content), ``symlinks`` path -> link target.
+    ``entry_points`` (``"pip = pip._internal.cli.main:main"``) go to info/link.json, as in
+    conda-forge's noarch: python packages; the installer writes them as ``bin/<name>``.
     """
     files = dict(files or {})
     symlinks = dict(symlinks or {})
@@ -86,7 +90,8 @@ def build_package(
         {"_path": p, "path_type": "hardlink", "sha256": hashlib.sha256(d).hexdigest(),
          "size_in_bytes": len(d)}
         for p, d in sorted(files.items())
-    ] + [{"_path": p, "path_type": "softlink"} for p in sorted(symlinks)]
+    ] + [{"_path": p, "path_type": "softlink", **_softlink_info(p, files, symlinks)}
+         for p in sorted(symlinks)]
     out_dir = channel_dir / subdir
     out_dir.mkdir(parents=True, exist_ok=True)
     archive = out_dir / f"{name}-{version}-{build}.tar.bz2"
@@ -96,11 +101,34 @@ def build_package(
                    json.dumps({"paths": paths, "paths_version": 1}, indent=2).encode())
         _add_bytes(tar, "info/files", "".join(f"{p}\n" for p in sorted([*files, *symlinks]))
                    .encode())
+        if entry_points:
+            link = {"noarch": {"type": "python", "entry_points": list(entry_points)},
+                    "package_metadata_version": 1}
+            _add_bytes(tar, "info/link.json", json.dumps(link, indent=2).encode())
         for p, d in sorted(files.items()):
             _add_bytes(tar, p, d)
         for p, target in sorted(symlinks.items()):
             _add_symlink(tar, p, target)
     return archive
+
+
+def _softlink_info(path: str, files: dict[str, bytes], symlinks: dict[str, str]) -> dict:
+    """sha256 and size_in_bytes of what a softlink points to, as conda-build records them
+    (micromamba rejects a package whose paths.json has a null size_in_bytes); a dangling link
+    gets size 0 and the hash of its target text."""
+    seen = set()
+    while path in symlinks and path not in seen:
+        seen.add(path)
+        target = symlinks[path]
+        path = target if os.path.isabs(target) else \
+            os.path.normpath(os.path.join(os.path.dirname(path), target))
+    if path in files:
+        data = files[path]
+    elif os.path.isabs(path) and os.path.isfile(path):
+        data = Path(path).read_bytes()
+    else:
+        return {"sha256": hashlib.sha256(path.encode()).hexdigest(), "size_in_bytes": 0}
+    return {"sha256": hashlib.sha256(data).hexdigest(), "size_in_bytes": len(data)}
 
 
 def _platform_arch(subdir: str) -> tuple[str, str]:
@@ -172,8 +200,12 @@ def _add_pip_package(channel_dir: Path) -> Path:
                 # noarch: python packages keep files under site-packages/; rattler
                 # relocates them to lib/pythonX.Y/site-packages at link time.
                 files[f"site-packages/{item.filename}"] = zf.read(item)
+    # conda-forge's pip declares these entry points: the env gets its own bin/pip, so
+    # `micromamba run pip` and `conda-lock install` never fall through to the host's pip.
     return build_package(channel_dir, "noarch", "pip", pip_version, build="py_0",
-                         depends=["python >=3.7"], files=files, noarch="python")
+                         depends=["python >=3.7"], files=files, noarch="python",
+                         entry_points=["pip = pip._internal.cli.main:main",
+                                       "pip3 = pip._internal.cli.main:main"])
 
 
 def tamper(channel_dir: Path, subdir: str, file_name: str) -> Path:

@@ -64,13 +64,14 @@ def test_content_hash_equals_conda_lock(project: Path) -> None:
     envfile = load_envfile(project / "environment.yml")
     lock_path = write_lock(project / "conda-lock.yml", envfile, solve_all(envfile, PLATFORMS))
     from conda_lock.content_hash import compute_content_hashes
-    from conda_lock.src_parser.environment_yaml import parse_environment_file
+    from conda_lock.src_parser import make_lock_spec
     from conda_lock.virtual_package import default_virtual_package_repodata
 
     mapping = project / "mapping.json"  # a local PyPI->conda name map: no network
     mapping.write_text("{}")
-    spec = parse_environment_file(project / "environment.yml", PLATFORMS,
-                                  mapping_url=str(mapping))
+    # the spec as conda-lock's CLI builds it (duplicate manager+name entries aggregated)
+    spec = make_lock_spec(src_files=[project / "environment.yml"], platform_overrides=PLATFORMS,
+                          mapping_url=str(mapping))
     expected = compute_content_hashes(spec, default_virtual_package_repodata())
     written = read_lock(lock_path)["metadata"]["content_hash"]
     assert written == {p: expected[p] for p in PLATFORMS}

@@ -27,12 +27,15 @@ PIP_LINES = [
 
 
 def conda_lock_hashes(env_path: Path, mapping: Path) -> dict[str, str]:
-    """The oracle: conda-lock's own parser and hash with its default virtual packages."""
+    """The oracle: the lock spec as conda-lock's CLI builds it (`make_lock_spec`, which
+    aggregates duplicate dependencies) and its hash with the default virtual packages.
+    tests/interop/test_interop_conda_lock.py runs the CLI itself on pyve's locks."""
     from conda_lock.content_hash import compute_content_hashes
-    from conda_lock.src_parser.environment_yaml import parse_environment_file
+    from conda_lock.src_parser import make_lock_spec
     from conda_lock.virtual_package import default_virtual_package_repodata
 
-    spec = parse_environment_file(env_path, PLATFORMS, mapping_url=str(mapping))
+    spec = make_lock_spec(src_files=[env_path], platform_overrides=PLATFORMS,
+                          mapping_url=str(mapping))
     return compute_content_hashes(spec, default_virtual_package_repodata())
 
 
@@ -62,6 +65,10 @@ def test_pip_line_hash_matches_conda_lock(tmp_path: Path, line: str) -> None:
 
 @pytest.mark.parametrize("text", [
     "dependencies:\n  - pip\n  - python\n  - pip:\n    - alpha\n",
+    "dependencies:\n  - python\n  - pip>=23\n  - pip:\n    - alpha\n",
+    "dependencies:\n  - pip=23.2=py_0\n  - pip:\n    - alpha\n  - pip:\n    - beta\n",
+    "dependencies:\n  - numpy\n  - python\n  - numpy>=1.24\n  - pip:\n    - alpha\n"
+    "    - Alpha>=1\n",
     "dependencies:\n  - python\n  - pip: []\n",
     "dependencies:\n  - python\n  - pip:\n",
     "name: x\ncategory: dev\nchannels: [a, b]\ndependencies:\n  - zlib\n  - abc >=1\n  - pip:\n"

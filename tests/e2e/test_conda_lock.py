@@ -34,15 +34,16 @@ DEFAULTS = ["linux-64", "osx-arm64", "osx-64", "win-64"]
 
 
 def conda_lock_hashes(project: Path, platforms: list[str]) -> dict[str, str]:
-    """The oracle: conda-lock's own environment.yml parser and content hash."""
+    """The oracle: the lock spec as conda-lock's CLI builds it (`make_lock_spec`, which keeps
+    one dependency per manager and name) and its content hash."""
     from conda_lock.content_hash import compute_content_hashes
-    from conda_lock.src_parser.environment_yaml import parse_environment_file
+    from conda_lock.src_parser import make_lock_spec
     from conda_lock.virtual_package import default_virtual_package_repodata
 
     mapping = project.parent / "mapping.json"  # a local name map: conda-lock stays offline
     mapping.write_text("{}")
-    spec = parse_environment_file(project / "environment.yml", platforms,
-                                  mapping_url=str(mapping))
+    spec = make_lock_spec(src_files=[project / "environment.yml"], platform_overrides=platforms,
+                          mapping_url=str(mapping))
     return compute_content_hashes(spec, default_virtual_package_repodata())
 
 

@@ -94,7 +94,8 @@ class CondaBackend:
     # --- the stages ---------------------------------------------------------------------
 
     def stages(self, project: Project, decision: Decision) -> list[Stage]:
-        conda_engine = micromamba.engine_name(project.config.get("conda_engine"))
+        micromamba.engine_name(project.config.get("conda_engine"))  # a bad value fails now
+        conda_engine = micromamba.recorded_engine(project.config.get("conda_engine"))
         env = self.envfile(project, decision)
         key = self.key(env)
         prefix = f"{ENVS_DIR}/{key}"

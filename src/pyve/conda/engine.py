@@ -32,7 +32,7 @@ from rattler.exceptions import GatewayError, InvalidMatchSpecError, SolverError
 
 from pyve.conda.lockspec import default_virtual_packages
 from pyve.errors import PyveError
-from pyve.fsutil import atomic_write_text
+from pyve.fsutil import _umask, atomic_write_text
 
 
 def default_cache_dir() -> Path:
@@ -73,7 +73,10 @@ def solve(channels: Sequence[str], specs: Sequence[str], platform: str,
     vps = list(virtual_packages) if virtual_packages is not None else \
         _virtual_packages_for(platform)
     try:
-        records = _run(rattler.solve(sources=list(channels), specs=list(specs),
+        # MatchSpec objects, not strings: rattler parses strings strictly and rejects the
+        # `name=version=build` pins that `micromamba env export` and `conda env export` write
+        parsed = [MatchSpec(s) for s in specs]
+        records = _run(rattler.solve(sources=list(channels), specs=parsed,
                                      platforms=[platform, "noarch"], virtual_packages=vps))
     except SolverError as exc:
         raise PyveError(f"cannot solve the conda environment for {platform}: "
@@ -165,6 +168,7 @@ def install(records: Sequence[RepoDataRecord], prefix: Path, cache_dir: Path | N
                              show_progress=False, requested_specs=inner_specs))
         _fix_channel_urls(prefix, records)
         _append_history(prefix, requested_specs)
+        _normalise_record_modes(prefix)
     except BaseException as exc:
         shutil.rmtree(prefix, ignore_errors=True)
         if isinstance(exc, PyveError | KeyboardInterrupt | SystemExit):
@@ -191,6 +195,16 @@ def _fix_channel_urls(prefix: Path, records: Sequence[RepoDataRecord]) -> None:
         url = data.get("url") or (record.url if record else "")
         data["channel"] = _channel_of(record) if record else url.rsplit("/", 2)[0] + "/"
         atomic_write_text(meta, json.dumps(data, indent=2))
+
+
+def _normalise_record_modes(prefix: Path) -> None:
+    """rattler writes conda-meta/*.json with mode 0600; micromamba leaves them to the umask.
+    Do as micromamba does, so an env restored from a CI cache under another user, or shared
+    on a cluster, stays readable by conda tools."""
+    mode = 0o666 & ~_umask()
+    for meta in (prefix / "conda-meta").glob("*.json"):
+        if meta.stat().st_mode & 0o777 != mode:
+            os.chmod(meta, mode)
 
 
 def _append_history(prefix: Path, requested_specs: Sequence[str]) -> None:

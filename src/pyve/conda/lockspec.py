@@ -195,7 +195,14 @@ def _marker_names(tree: object) -> set[str]:
 
 
 def lock_dependencies(envfile: EnvFile, platform: str = "linux-64") -> list[dict]:
-    """Every dependency as conda-lock serializes it for `platform`, in its hashing order."""
+    """Every dependency as the conda-lock CLI serializes it for `platform`, in hashing order.
+
+    The CLI (`make_lock_spec` -> `aggregate_lock_specs`) keeps one dependency per
+    (manager, name), the last one in file order: so a `pip>=23` in `dependencies:` gives way
+    to the `pip` that a `pip:` section appends after it, and `numpy` then `numpy>=1` hash as
+    `numpy>=1`. Its `parse_environment_file` alone keeps both; the CLI's hash is the one that
+    decides whether `conda-lock lock --check-input-hash` re-solves.
+    """
     deps = []
     conda_specs = envfile.conda_specs[:-1] if envfile.implied_pip else envfile.conda_specs
     deps += [conda_dependency(s, envfile.category) for s in conda_specs]
@@ -203,8 +210,8 @@ def lock_dependencies(envfile: EnvFile, platform: str = "linux-64") -> list[dict
     deps += [d for d in pip_deps if d and marker_applies(d.get("markers"), platform)]
     if envfile.pip_section:
         deps.append(_versioned("pip", "conda", "main", "*"))
-    # Stable sort, like conda-lock: equal (manager, name) keep file order.
-    return sorted(deps, key=lambda d: (d["manager"], d["name"]))
+    last = {(d["manager"], d["name"]): d for d in deps}
+    return sorted(last.values(), key=lambda d: (d["manager"], d["name"]))
 
 
 def content_hash(envfile: EnvFile, platform: str) -> str:

@@ -2,7 +2,13 @@
 (PYVE_CONDA_ENGINE=micromamba or `conda_engine = "micromamba"` in pyve.toml).
 
 pyve still decides the package set (solve or lock); micromamba only installs that exact set,
-from an @EXPLICIT file of URLs, so both engines make the same environment."""
+from an @EXPLICIT file of URLs, so both engines make the same environment.
+
+Which engine is part of the env's definition: only pyve.toml's `conda_engine` (a project
+setting, so changing it rebuilds the env like any other setting). PYVE_CONDA_ENGINE is a mode
+of one invocation: it picks the installer for what that build installs, and an env made with
+it stays up to date for plain runs (otherwise `PYVE_CONDA_ENGINE=micromamba pyve build` then
+`pyve run` rebuilt with rattler, and every alternation flipped the env back and forth)."""
 
 from __future__ import annotations
 
@@ -20,11 +26,21 @@ ENGINES = ("rattler", "micromamba")
 
 
 def engine_name(config_value: object) -> str:
-    """rattler (default, embedded) or micromamba: PYVE_CONDA_ENGINE > pyve.toml."""
+    """The engine for this build's installs: PYVE_CONDA_ENGINE > pyve.toml > rattler."""
+    recorded = recorded_engine(config_value)
     env_value = os.environ.get("PYVE_CONDA_ENGINE", "").strip()
-    value = (env_value or str(config_value or "rattler")).strip().lower()
+    return _checked(env_value, "PYVE_CONDA_ENGINE") if env_value else recorded
+
+
+def recorded_engine(config_value: object) -> str:
+    """The engine recorded with the env (its create-env stage): pyve.toml's `conda_engine`
+    only, never the PYVE_CONDA_ENGINE of one invocation."""
+    return _checked(str(config_value or "rattler"), "pyve.toml conda_engine")
+
+
+def _checked(value: str, where: str) -> str:
+    value = value.strip().lower()
     if value not in ENGINES:
-        where = "PYVE_CONDA_ENGINE" if env_value else "pyve.toml conda_engine"
         raise UsageError(f"invalid conda engine {value!r} in {where}",
                          hint="valid: rattler (embedded, the default), micromamba")
     return value
