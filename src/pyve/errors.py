@@ -18,9 +18,12 @@ class PyveError(Exception):
     def __init__(
         self, message: str, hint: str | None = None, exit_code: int = EXIT_FAILURE
     ) -> None:
+        from pyve.redact import one_line  # lazily: `re` is not on the fast path
+
+        message = one_line(message)  # never a traceback, a file's whole text, or a secret
         super().__init__(message)
         self.message = message
-        self.hint = hint
+        self.hint = one_line(hint) if hint else hint
         self.exit_code = exit_code
         self.results: list[Any] = []  # a failed build's per-stage results (build --json)
 

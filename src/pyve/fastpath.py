@@ -364,5 +364,7 @@ def save(project: Project, decision: Decision, stages: list[Stage],
         "fingerprint": env_fingerprint(prints),
         "extra": {**decision.as_dict(), "env": env_dir},
     }
-    atomic_write_text(Path(project.root) / SNAPSHOT, json.dumps(snapshot, indent=1) + "\n")
+    # private: it holds environment.yml's `variables:` and the PYVE_* settings
+    atomic_write_text(Path(project.root) / SNAPSHOT, json.dumps(snapshot, indent=1) + "\n",
+                      mode=0o600)
     return True

@@ -23,7 +23,7 @@ from doit.exceptions import TaskFailed
 from doit.runner import Runner
 from doit.task import Stream, dict_to_task
 
-from pyve import envstate
+from pyve import envstate, redact
 from pyve.backends.base import Stage
 from pyve.errors import PyveError
 from pyve.fingerprint import XxhashChecker, data_digest, file_state
@@ -57,7 +57,8 @@ class ConfigCheck:
     KEY = "_pyve_config"
 
     def __init__(self, config: dict[str, Any]) -> None:
-        self.config = config
+        # stored in .pyve/state.json and said in reasons: a URL's password only as a digest
+        self.config = redact.for_state(config)
         self.reason: str | None = None
 
     def __call__(self, task: Any, values: dict[str, Any]) -> bool:

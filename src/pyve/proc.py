@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pyve import ui
 from pyve.errors import PyveError
+from pyve.redact import excerpt, redact, redact_args
 
 MAX_EXCERPT = 600  # characters: an error stays one readable line
 
@@ -27,6 +28,7 @@ def last_error_line(output: str) -> str:
             if line.lower().startswith("error") or "error:" in line.lower():
                 found = line
                 break
+    found = _INVALID_REQUIREMENT.sub(lambda m: f"{m.group(1)}'{excerpt(m.group(2))}'", found)
     if "DO NOT MATCH THE HASHES" in found:
         # pip names the packages on the lines after its shouting one: name them on ours
         names = [ln.split(" from ", 1)[0] for ln in lines[lines.index(found) + 1:]
@@ -116,6 +118,12 @@ def _uv_causes(output: str) -> str | None:
     return text
 
 
+# pip quotes the whole offending line of a requirements file: `-r /proc/self/environ` would
+# put every environment variable on our one line. Quote a short excerpt of it instead.
+_INVALID_REQUIREMENT = re.compile(
+    r"(Invalid requirement: )'(.*)'(?=(?: \(from line \d+ of .*\))?$)")
+
+
 # pip says "No matching distribution" when the index could not be reached at all; the
 # reason is only in an earlier retry warning: keep it on the one line we print.
 _ERRNO = re.compile(r"\[Errno -?\d+\] [^'\")]+|Read timed out|timed out")
@@ -141,7 +149,7 @@ def run(
     hint: str | None = None,
 ) -> str:
     args = [str(a) for a in cmd]
-    ui.detail("$ " + " ".join(args))
+    ui.detail("$ " + redact_args(args))
     try:
         result = subprocess.run(
             args, cwd=cwd, env=dict(env) if env is not None else None,
@@ -150,7 +158,7 @@ def run(
     except OSError as exc:
         raise PyveError(f"{what or args[0]}: cannot run {args[0]}: {exc.strerror}", hint) from None
     if ui.verbose:
-        ui.detail(result.stdout)
+        ui.detail(redact(result.stdout))
     if result.returncode != 0:
         raise PyveError(f"{what or Path(args[0]).name} failed: {last_error_line(result.stdout)}",
                         hint=hint)

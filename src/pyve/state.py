@@ -30,4 +30,5 @@ class AtomicJsonDB(JsonDB):  # type: ignore[misc]
                 damaged_files.append(name)  # every stage re-runs: the safe answer
 
     def dump(self) -> None:
-        atomic_write_text(Path(self.name), self.codec.encode(self._db), mode=0o644)
+        # private: stage settings come from the user's files (pip options, channels)
+        atomic_write_text(Path(self.name), self.codec.encode(self._db), mode=0o600)

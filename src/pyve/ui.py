@@ -103,9 +103,12 @@ def detail(text: str) -> None:
 
 
 def error(message: str, hint: str | None = None) -> None:
-    err().print(f"[red]error:[/red] {escape(message)}")
+    """One line (+ a hint line), bounded, secrets masked, whatever produced the text."""
+    from pyve.redact import one_line
+
+    err().print(f"[red]error:[/red] {escape(one_line(message))}")
     if hint:
-        err().print(f"  [dim]hint:[/dim] {escape(hint)}")
+        err().print(f"  [dim]hint:[/dim] {escape(one_line(hint))}")
 
 
 def is_ci() -> bool:

@@ -225,7 +225,9 @@ class CondaBackend:
             records = _solve(env, host)
             entries = [lockfile.conda_entry(r, host, env.category) for r in records]
             self._records[solution] = records
-        atomic_write_text(project.path(solution), json.dumps(entries, indent=1) + "\n")
+        # private: package URLs can carry a channel's credentials
+        atomic_write_text(project.path(solution), json.dumps(entries, indent=1) + "\n",
+                          mode=0o600)
 
     def lock_moved(self, project: Project, env: EnvFile, solution: str) -> str | None:
         """A teammate's re-lock (same conda definition, other packages) must reach the env."""

@@ -1,0 +1,65 @@
+"""Secrets the user's files carry never reach pyve's output or its state files in the clear,
+and pyve's files that hold user input are private (0600)."""
+
+from __future__ import annotations
+
+import stat
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PyveRunner
+from tests.e2e.conda_helpers import python_env
+
+PASSWORD = "hunter2pw"
+INDEX = f"--extra-index-url http://bob:{PASSWORD}@127.0.0.1:9/simple"
+
+
+def _files_holding(root: Path, text: str) -> list[str]:
+    return [str(p.relative_to(root)) for p in (root / ".pyve").rglob("*")
+            if p.is_file() and "/envs/" not in f"/{p.relative_to(root / '.pyve')}"
+            and text.encode() in p.read_bytes()]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"),
+                    reason="the local conda channel's python is linux-64 only")
+def test_index_password_is_not_printed_or_stored(project: Path, pyve: PyveRunner,
+                                                 local_channel: Path) -> None:
+    python_env(project, local_channel, pip=[INDEX, "beta"])
+    result = pyve("-v", "build")
+    assert result.returncode == 0, result.output
+    assert "--extra-index-url http://bob:****@127.0.0.1:9/simple" in result.stdout
+    assert PASSWORD not in result.output
+    assert _files_holding(project, PASSWORD) == []
+    assert stat.S_IMODE((project / ".pyve" / "state.json").stat().st_mode) == 0o600
+    (solution,) = (project / ".pyve" / "envs").glob("*.solution.json")
+    assert stat.S_IMODE(solution.stat().st_mode) == 0o600
+
+    # the digest still follows the password: a new one re-runs the pip stage
+    assert "Nothing to do" in pyve("build").stdout
+    python_env(project, local_channel, pip=[INDEX.replace(PASSWORD, "newpass99"), "beta"])
+    again = pyve("build")
+    assert again.returncode == 0 and "pip-deps    ran" in again.stdout, again.output
+    assert "newpass99" not in again.output and _files_holding(project, "newpass99") == []
+
+
+def test_state_files_are_private(project: Path, pyve: PyveRunner) -> None:
+    (project / "pyve.toml").write_text('backend = "venv"\ninstall_deps = true\n')
+    (project / "requirements.txt").write_text("beta\n")
+    assert pyve("build").returncode == 0
+    for name in ("state.json", "fast.json"):  # stage settings; variables and PYVE_* settings
+        mode = stat.S_IMODE((project / ".pyve" / name).stat().st_mode)
+        assert mode == 0o600, (name, oct(mode))
+
+
+def test_requirements_reading_proc_environ_does_not_print_it(project: Path,
+                                                             pyve: PyveRunner) -> None:
+    (project / "pyve.toml").write_text('backend = "venv"\ninstall_deps = true\n')
+    (project / "requirements.txt").write_text("beta\n-r /proc/self/environ\n")
+    result = pyve("build", env={"MY_TOKEN": "ghp_verysecret123", "OTHER_VAR": "visible42"})
+    assert result.returncode == 1, result.output
+    assert "ghp_verysecret123" not in result.output and "visible42" not in result.output
+    errors = [ln for ln in result.stderr.splitlines() if ln.startswith("error:")]
+    assert len(errors) == 1 and "/proc/self/environ" in errors[0], result.output
+    assert len(errors[0]) < 200, errors[0]
