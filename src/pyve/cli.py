@@ -62,16 +62,29 @@ def _define_parser() -> type[argparse.ArgumentParser]:
                 match = re.search(r"unrecognized arguments: (\S+)", message)
                 if match:
                     word = match.group(1).split("=")[0]
-                    message = f"unknown option {word!r}" + _suggest(word, self._all_options())
-            ui.error(f"{message} (see `{self.prog} --help`)")  # one line
+                    command = next((a for a in self._argv if a in COMMANDS), None)
+                    where = f" for `{self.prog} {command}`" if command else ""
+                    # never the word just rejected (valid for another command, say)
+                    others = [o for o in self._all_options(command) if o != word]
+                    message = f"unknown option {word!r}{where}" + _suggest(word, others)
+            command = next((a for a in getattr(self, "_argv", []) if a in COMMANDS), None)
+            help_of = f"{self.prog} {command}" if command else self.prog
+            ui.error(f"{message} (see `{help_of} --help`)")  # one line
             raise SystemExit(EXIT_USAGE)
 
-        def _all_options(self) -> list[str]:
+        def parse_args(self, args: Any = None, namespace: Any = None) -> Any:
+            self._argv = list(sys.argv[1:] if args is None else args)
+            return super().parse_args(args, namespace)
+
+        def _all_options(self, command: str | None = None) -> list[str]:
+            """The options valid here: the global ones, and `command`'s (every command's
+            when it is not known)."""
             options = [*LEGACY, *(o for a in self._actions for o in a.option_strings)]
             for action in self._actions:
                 if isinstance(action, argparse._SubParsersAction):
-                    for sub in action.choices.values():
-                        options += [o for a in sub._actions for o in a.option_strings]
+                    for name, sub in action.choices.items():
+                        if command in (None, name):
+                            options += [o for a in sub._actions for o in a.option_strings]
             return options
 
     return Parser
@@ -80,7 +93,7 @@ def _define_parser() -> type[argparse.ArgumentParser]:
 def _suggest(word: str, choices: Sequence[str]) -> str:
     import difflib
 
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f"; did you mean {close[0]!r}?" if close else ""
 
 

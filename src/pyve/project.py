@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from pyve.errors import PyveError, UsageError
-from pyve.fsutil import atomic_write_text
+from pyve.fsutil import atomic_write_bytes, atomic_write_text
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -116,46 +116,106 @@ def write_config(path: Path, config: dict[str, Any]) -> None:
     atomic_write_text(path, "\n".join(lines) + "\n")
 
 
+GITIGNORE = ".gitignore"
+# pyve made .gitignore (there was none): only then may purge delete it, when nothing but
+# pyve's lines is left in it.
+GITIGNORE_CREATED = f"{STATE_DIR}/created-gitignore"
+
+
+def _gitignore_file(root: Path) -> Path | None:
+    """The file pyve edits: .gitignore, or the file it links to (the link stays a link);
+    None when that is not a regular file pyve can edit (a folder, a dangling link, ...)."""
+    path = root / GITIGNORE
+    if path.is_symlink():
+        target = path.resolve()
+        return target if target.is_file() else None
+    if path.exists() and not path.is_file():
+        return None
+    return path
+
+
+def gitignore_problem(root: Path) -> str | None:
+    """One line saying why pyve left .gitignore alone, or None."""
+    path = root / GITIGNORE
+    if not (path.exists() or path.is_symlink()) or _gitignore_file(root) is not None:
+        return None
+    what = ("a symlink to no file" if path.is_symlink() else
+            "a folder" if path.is_dir() else "not a regular file")
+    return (f"{GITIGNORE} is {what}: pyve left it alone (ignore "
+            f"{' and '.join(GITIGNORE_LINES)} yourself)")
+
+
+def _gitignore_lines(data: bytes) -> list[bytes]:
+    return [line.strip() for line in data.splitlines()]
+
+
+def gitignore_has_block(root: Path) -> bool:
+    path = _gitignore_file(root)
+    try:
+        return path is not None and GITIGNORE_MARK.encode() in _gitignore_lines(path.read_bytes())
+    except OSError:
+        return False
+
+
 def ensure_gitignore(root: Path) -> list[str]:
-    """Add pyve's lines once, below a marker; keep the user's lines and the file's mode."""
-    path = root / ".gitignore"
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    present = {line.strip() for line in text.splitlines()}
-    missing = [line for line in GITIGNORE_LINES if line not in present]
+    """Add pyve's lines once, below a marker; keep the user's lines, bytes, line endings and
+    the file's mode (edited as bytes: a .gitignore need not be UTF-8)."""
+    path = _gitignore_file(root)
+    if path is None:
+        return []
+    try:
+        data: bytes | None = path.read_bytes()
+    except FileNotFoundError:
+        data = None
+    except OSError:
+        return []  # unreadable: the user's to fix; it does not stop a build
+    text = data or b""
+    present = set(_gitignore_lines(text))
+    missing = [line for line in GITIGNORE_LINES if line.encode() not in present]
     if not missing:
         return []
-    block = "\n".join([GITIGNORE_MARK, *missing]) + "\n"
-    if text and not text.endswith("\n"):
-        text += "\n"
-    if text.strip() and not text.endswith("\n\n"):  # one blank line before the block
-        text += "\n"
-    atomic_write_text(path, text + block)
+    eol = b"\r\n" if b"\r\n" in text else b"\n"
+    block = eol.join([GITIGNORE_MARK.encode(), *(line.encode() for line in missing)]) + eol
+    if text and not text.endswith(b"\n"):
+        text += eol
+    if text.strip() and not text.endswith(eol + eol):  # one blank line before the block
+        text += eol
+    if data is None:  # recorded first: a kill between the two never hides that pyve made it
+        atomic_write_text(root / GITIGNORE_CREATED, "pyve created .gitignore\n")
+    atomic_write_bytes(path, text + block)
     return missing
 
 
 def remove_gitignore_lines(root: Path) -> list[str]:
-    """Remove the marker block that ensure_gitignore wrote, and nothing else."""
-    path = root / ".gitignore"
-    if not path.is_file():
+    """Remove the marker block that ensure_gitignore wrote, and nothing else. The file goes
+    only if pyve created it and nothing else is left in it."""
+    path = _gitignore_file(root)
+    try:
+        lines = path.read_bytes().splitlines(keepends=True) if path else []
+    except OSError:
         return []
-    lines = path.read_text(encoding="utf-8").splitlines()
-    if GITIGNORE_MARK not in lines:
+    if path is None:
         return []
-    start = lines.index(GITIGNORE_MARK)
+    stripped = [line.strip() for line in lines]
+    if GITIGNORE_MARK.encode() not in stripped:
+        return []
+    start = stripped.index(GITIGNORE_MARK.encode())
     end = start + 1
-    while end < len(lines) and lines[end] in GITIGNORE_LINES:
+    ours = {line.encode() for line in GITIGNORE_LINES}
+    while end < len(lines) and stripped[end] in ours:
         end += 1
-    removed = lines[start + 1 : end]
+    removed = [line.decode() for line in stripped[start + 1 : end]]
     kept = lines[:start] + lines[end:]
-    while start > 0 and kept and start <= len(kept) and kept[start - 1] == "" and (
-        start == len(kept) or kept[start] == ""
+    while start > 0 and kept and start <= len(kept) and not kept[start - 1].strip() and (
+        start == len(kept) or not kept[start].strip()
     ):
         kept.pop(start - 1)  # the blank line we put before our block
         start -= 1
-    if not any(line.strip() for line in kept):
+    created = (root / GITIGNORE_CREATED).is_file() and path == root / GITIGNORE
+    if created and not any(line.strip() for line in kept):
         path.unlink()  # we created it; nothing of the user's is left in it
         return removed
-    atomic_write_text(path, "\n".join(kept) + "\n")
+    atomic_write_bytes(path, b"".join(kept))
     return removed
 
 

@@ -11,16 +11,22 @@ The rule (docs/backends.md repeats it):
 - no old environment on disk (e.g. after `pyve purge`, as in the Backends Guide's
   recipes): nothing to remove, so no question -- the switch just happens.
 Only what pyve made is removed: a .venv with pyve's marker, the envs under .pyve/envs/.
+
+A .venv pyve did not make (no marker) is never replaced on a default either: the build
+refuses it in one line. `--force` replaces it after the same kind of question
+(`--yes`: yes; `CI` without `--yes`: refused). Replacing is how pyve adopts such a venv: it
+never installs into an environment it did not make, because it could not vouch for what is
+inside (an interpreter it did not choose, packages installed by hand).
 """
 
 from __future__ import annotations
 
-import shutil
 from argparse import Namespace
 from pathlib import Path
 
 from pyve import ui
 from pyve.errors import PyveError
+from pyve.fsutil import discard
 from pyve.project import STATE_DIR, VENV_DIR, Project
 
 ENVS_DIR = f"{STATE_DIR}/envs"
@@ -40,15 +46,13 @@ def previous_backend(project: Project) -> str | None:
 def leftovers(project: Project, backend: str) -> list[Path]:
     """The environment(s) pyve built for `backend` that are still on disk."""
     if backend == "venv":
-        venv = project.root / VENV_DIR
         # pyve's marker: a .venv made by another tool is not ours to delete
-        from pyve.backends.venv import MARKER
+        from pyve.backends.venv import made_by_pyve
 
-        made_by_pyve = (project.root / MARKER).is_file() and not venv.is_symlink()
-        return [venv] if made_by_pyve else []
+        return [project.root / VENV_DIR] if made_by_pyve(project) else []
     envs = project.root / ENVS_DIR
-    if not envs.is_dir() or envs.is_symlink():
-        return []
+    if not envs.is_dir() or envs.is_symlink() or envs.parent.is_symlink():
+        return []  # never reached through a symlink
     return sorted(envs.iterdir())
 
 
@@ -76,13 +80,39 @@ def confirm_switch(project: Project, new: str, args: Namespace) -> list[Path]:
 
 def remove(project: Project, doomed: list[Path]) -> None:
     for path in doomed:
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path)
-        elif path.exists() or path.is_symlink():
-            path.unlink()
+        discard(path)  # renamed aside first; a symlink is unlinked, never followed
     if doomed:
         names = ", ".join(sorted({_display(project, p) for p in doomed}))
         ui.info(f"Removed the old environment: {names}")
+
+
+def replace_foreign_venv(project: Project, backend: str, args: Namespace,
+                         interactive: bool = True) -> None:
+    """`build --force` / `init --force` with a .venv pyve did not make: ask (per the rule
+    above), then remove it so the build makes pyve's own. Without --force the build's
+    create-env refuses it (VenvBackend.create)."""
+    from pyve.backends.venv import foreign_venv_error, made_by_pyve, read_pyvenv_cfg
+
+    venv = project.root / VENV_DIR
+    if backend != "venv" or not getattr(args, "force", False) or made_by_pyve(project) or \
+            not (venv.exists() or venv.is_symlink()):
+        return
+    cfg = {} if venv.is_symlink() else read_pyvenv_cfg(venv)
+    version = cfg.get("version") or cfg.get("version_info")
+    if not version:  # not a virtual environment: a folder or file of the user's, never replaced
+        raise foreign_venv_error(project)
+    if not getattr(args, "yes", False):
+        if ui.is_ci() or not interactive:
+            raise PyveError(f"{VENV_DIR} is a python {version} virtual environment pyve did "
+                            "not make; --force replaces it only with --yes here",
+                            hint=f"pass --yes as well, or move {VENV_DIR} away")
+        question = (f"{VENV_DIR} is a python {version} virtual environment pyve did not make. "
+                    "Replace it? Everything in it will be deleted.")
+        if not ui.ask_yes_no(question, default=False):
+            raise PyveError(f"kept {VENV_DIR}; nothing changed",
+                            hint=f"answer y to replace it, or move {VENV_DIR} away")
+    discard(venv)
+    ui.info(f"Removed {VENV_DIR}/ (python {version}, not made by pyve) to build pyve's own.")
 
 
 def _display(project: Project, path: Path) -> str:

@@ -101,14 +101,6 @@ def test_default_cache_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
     assert engine.default_cache_dir() == tmp_path / "c"
 
 
-def test_cache_clean(local_channel: Path, tmp_path: Path, cache_dir: Path) -> None:
-    engine.install(engine.solve([chan(local_channel)], ["bar"], "linux-64"), tmp_path / "env",
-                   cache_dir)
-    freed = engine.cache_clean(cache_dir)
-    assert freed > 0 and not cache_dir.exists()
-    assert engine.cache_clean(cache_dir) == 0
-
-
 def test_tampered_package_refused(local_channel: Path, tmp_path: Path, cache_dir: Path) -> None:
     channel = conda_fixtures.copy_channel(local_channel, tmp_path / "chan")
     records = engine.solve([chan(channel)], ["bar"], "linux-64")

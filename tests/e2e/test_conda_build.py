@@ -168,14 +168,33 @@ def test_cache_clean_says_how_much(project: Path, pyve: PyveRunner,
     assert cache.is_dir()
     result = pyve("cache", "clean", check=True)
     assert "freed" in result.output and "freed 0 B" not in result.output
-    assert not cache.exists()
+    # the folder stays, marked as pyve's cache; the packages are gone
+    assert sorted(p.name for p in cache.iterdir()) == [".pyve-package-cache", "CACHEDIR.TAG"]
     again = pyve("cache", "clean", check=True)
     assert "freed 0 B" in again.output
     # the env does not depend on the cache
     assert up_to_date(pyve("build", check=True).stdout, "create-env")
 
 
-# --- incremental ------------------------------------------------------------------------
+
+def test_cache_clean_never_empties_a_folder_pyve_did_not_mark(
+        project: Path, pyve: PyveRunner, sandbox_env: dict[str, str]) -> None:
+    """PYVE_CACHE_DIR=$HOME pyve cache clean once deleted the whole home folder."""
+    from tests.e2e.helpers import tree
+
+    home = Path(sandbox_env["HOME"])
+    (home / "thesis.tex").write_text("years of work\n")
+    (home / "photos").mkdir()
+    (home / "photos" / "a.jpg").write_bytes(b"\xff\xd8")
+    before = tree(home)
+    result = pyve("cache", "clean", env={"PYVE_CACHE_DIR": str(home)})
+    assert result.returncode == 1, result.output
+    assert "is not a package cache pyve made" in result.stderr, result.output
+    assert "Traceback" not in result.output
+    assert tree(home) == before
+
+
+# --- incremental ---------------------------------------------------------------------
 
 def test_second_build_runs_nothing(project: Path, pyve: PyveRunner, local_channel: Path) -> None:
     python_env(project, local_channel)

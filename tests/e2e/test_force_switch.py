@@ -90,3 +90,75 @@ def test_venv_not_made_by_pyve_is_never_removed(project: Path) -> None:
     (project / ".venv").mkdir()
     (project / ".venv" / "pyvenv.cfg").write_text("home = /nowhere\n")
     assert leftovers(Project.load(project), "venv") == []
+
+
+# --- a .venv pyve did not make: refused; --force replaces it after asking -----------------
+
+def _user_venv(project: Path) -> Path:
+    import subprocess
+
+    (project / "requirements.txt").write_text("beta\n")
+    (project / "pyve.toml").write_text('backend = "venv"\ninstall_deps = true\n')
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", project / ".venv"],
+                   check=True)
+    (project / ".venv" / "NOTES.txt").write_text("mine\n")
+    return project / ".venv"
+
+
+@pytest.mark.parametrize("command", [("build",), ("init",), ("run", "python", "-c", "1")])
+def test_a_venv_pyve_did_not_make_is_never_replaced_silently(
+        project: Path, pyve: PyveRunner, command: tuple[str, ...]) -> None:
+    """`pyve build` replaced the user's .venv (same Python or not) without a word."""
+    venv = _user_venv(project)
+    result = pyve(*command)
+    assert result.returncode == 1, result.output
+    errors = [ln for ln in result.stderr.splitlines() if ln.startswith("error:")]
+    assert len(errors) == 1 and "pyve did not make; pyve will not replace it" in errors[0]
+    assert "pyve build --force` replaces it" in result.stderr
+    assert (venv / "NOTES.txt").read_text() == "mine\n"
+    assert not (venv / ".pyve-env.json").exists()
+
+
+def test_force_asks_before_replacing_a_venv_pyve_did_not_make(
+        project: Path, pyve: PyveRunner) -> None:
+    venv = _user_venv(project)
+    question = "virtual environment pyve did not make. Replace it? Everything in it will " \
+               "be deleted. [y/N]:"
+    no = pyve("build", "--force", input="\n")  # Enter: the default, no
+    assert no.returncode == 1 and question in no.stdout, no.output
+    assert "kept .venv; nothing changed" in no.stderr
+    ci = pyve("build", "--force", env={"CI": "1"})  # CI never replaces on a default
+    assert ci.returncode == 1 and "only with --yes" in ci.stderr, ci.output
+    assert (venv / "NOTES.txt").is_file()
+    yes = pyve("build", "--force", input="y\n")
+    assert yes.returncode == 0, yes.output
+    assert "Removed .venv/ (python " in yes.stdout
+    assert not (venv / "NOTES.txt").exists() and (venv / ".pyve-env.json").is_file()
+    # from now on it is pyve's: a forced rebuild asks nothing
+    again = pyve("build", "--force", env={"CI": "1"})
+    assert again.returncode == 0 and "[y/N]" not in again.stdout, again.output
+
+
+def test_force_yes_in_ci_replaces_but_never_a_folder_that_is_no_venv(
+        project: Path, pyve: PyveRunner) -> None:
+    venv = _user_venv(project)
+    result = pyve("init", "--force", "--yes", env={"CI": "1"})
+    assert result.returncode == 0, result.output
+    assert (venv / ".pyve-env.json").is_file()
+    pyve("purge", check=True)
+    (project / ".venv").mkdir()
+    (project / ".venv" / "data.csv").write_text("1,2\n")
+    refused = pyve("build", "--force", "--yes")
+    assert refused.returncode == 1 and "not a virtual environment" in refused.stderr
+    assert (project / ".venv" / "data.csv").is_file()
+
+
+def test_a_venv_pyve_began_to_make_is_still_pyves(venv_project: Path, pyve: PyveRunner) -> None:
+    """Killed while making .venv (no marker yet): the next build finishes, never calls the
+    half-made .venv foreign."""
+    (venv_project / ".venv" / ".pyve-env.json").unlink()
+    (venv_project / ".pyve" / "creating-venv").write_text("1\n")
+    result = pyve("build")
+    assert result.returncode == 0, result.output
+    assert (venv_project / ".venv" / ".pyve-env.json").is_file()
+    assert not (venv_project / ".pyve" / "creating-venv").exists()

@@ -147,3 +147,65 @@ def _is_zombie(pid: int) -> bool:
     except OSError:
         return True
 
+
+
+# --- killed while `build --force` removes the old env --------------------------------------
+
+def test_kill_while_force_removes_the_old_venv(project: Path, pyve: PyveRunner,
+                                               sandbox_env: dict[str, str]) -> None:
+    """The old .venv is renamed aside (atomic) before it is deleted: a kill during the
+    delete leaves `.venv.pyve-old-<id>`, which the next build finishes removing -- never a
+    half-deleted .venv that the next build refuses as "not a virtual environment"."""
+    setup(project, "venv")
+    assert pyve("build").returncode == 0
+    proc = start(project, sandbox_env, "build", "--force",
+                 extra={"PYVE_TEST_PAUSE_AT": "discard"})
+    wait_for(project / ".pyve" / "paused-discard", proc)
+    proc.kill()
+    proc.communicate(timeout=60)
+    assert not (project / ".venv").exists()
+    assert len(list(project.glob(".venv.pyve-old-*"))) == 1
+    result = pyve("build")
+    assert result.returncode == 0, result.output
+    assert not list(project.glob(".venv.pyve-old-*"))
+    assert_whole(project, "venv")
+
+
+def test_a_venv_half_deleted_by_a_killed_build_is_replaced(project: Path,
+                                                            pyve: PyveRunner) -> None:
+    """What an older pyve left when killed while deleting the old env in place: pyve's
+    marker without pyvenv.cfg or bin/. It is pyve's env; the next build replaces it."""
+    import shutil
+
+    setup(project, "venv")
+    assert pyve("build").returncode == 0
+    (project / ".venv" / "pyvenv.cfg").unlink()
+    shutil.rmtree(project / ".venv" / "bin")
+    result = pyve("build")
+    assert result.returncode == 0, result.output
+    assert_whole(project, "venv")
+
+
+@linux_only
+def test_kill_while_a_moved_conda_prefix_is_removed(
+        tmp_path: Path, pyve: PyveRunner, sandbox_env: dict[str, str], local_channel: Path,
+) -> None:
+    """A copied project's conda prefix is removed before it is made again (its text files
+    name the old path); killed during that removal, the next build finishes the job."""
+    import shutil
+
+    first = tmp_path / "first"
+    first.mkdir()
+    setup(first, "micromamba", local_channel)
+    assert pyve("build", cwd=first).returncode == 0
+    copy = tmp_path / "copy"
+    shutil.copytree(first, copy, symlinks=True)
+    proc = start(copy, sandbox_env, "build", extra={"PYVE_TEST_PAUSE_AT": "discard"})
+    wait_for(copy / ".pyve" / "paused-discard", proc)
+    proc.kill()
+    proc.communicate(timeout=60)
+    assert len(list((copy / ".pyve" / "envs").glob("*.pyve-old-*"))) == 1
+    result = pyve("build", cwd=copy)
+    assert result.returncode == 0, result.output
+    assert not list((copy / ".pyve" / "envs").glob("*.pyve-old-*"))
+    assert_whole(copy, "micromamba")

@@ -108,9 +108,15 @@ def test_foreign_venv_from_other_python_is_rebuilt(project: Path, pyve: PyveRunn
     import subprocess
 
     subprocess.run([other, "-m", "venv", "--without-pip", project / ".venv"], check=True)
-    result = pyve("init", "3.11", "--yes", check=True)
-    line = stage_line(result.stdout, "create-env")
-    assert " ran " in line and "existing .venv is python 3.12.1, not 3.11.7" in line
+    # not pyve's: never replaced on a default, never reported as the env (--force replaces)
+    refused = pyve("init", "3.11", "--yes")
+    assert refused.returncode == 1
+    assert ".venv is a python 3.12.1 virtual environment that pyve did not make" in \
+        refused.stderr
+    assert read_pyvenv_cfg(project / ".venv")["version"] == "3.12.1"
+    result = pyve("init", "3.11", "--yes", "--force", check=True)
+    assert "Removed .venv/ (python 3.12.1, not made by pyve)" in result.stdout
+    assert " ran " in stage_line(result.stdout, "create-env")
     assert read_pyvenv_cfg(project / ".venv")["version"] == "3.11.7"
     # and switching versions later says what changed
     again = pyve("init", "3.12", "--yes", check=True)

@@ -50,3 +50,32 @@ def test_every_command_has_a_parser() -> None:
         assert parser.parse_args([name] + (["x"] if name == "run" else [])).command_name == name
     args = parser.parse_args(cli.normalize_argv(["--init", "3.12", "--no-install-deps", "-y"]))
     assert (args.version, args.no_install_deps, args.yes) == ("3.12", True, True)
+
+
+@pytest.mark.parametrize(("argv", "word"), [
+    (["purge", "--yes"], "--yes"),  # valid for build and init, not for purge
+    (["status", "-y"], "-y"),
+    (["build", "--unused"], "--unused"),  # purge's
+])
+def test_the_hint_never_suggests_the_option_just_rejected(
+        argv: list[str], word: str, capsys: pytest.CaptureFixture[str], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """`pyve purge --yes` printed "unknown option '--yes'; did you mean '--yes'?"."""
+    monkeypatch.chdir(tmp_path)
+    ui.reset()
+    with pytest.raises(SystemExit):
+        cli.main(argv)
+    ui.reset()
+    err = capsys.readouterr().err.strip()
+    assert f"unknown option {word!r} for `pyve {argv[0]}`" in err
+    assert f"did you mean {word!r}" not in err
+    assert f"see `pyve {argv[0]} --help`" in err
+
+
+def test_every_command_that_can_prompt_accepts_yes() -> None:
+    """init and build ask (backend, pip dependencies, replacing a .venv pyve did not make);
+    the other commands never prompt."""
+    parser = cli.build_parser()
+    for name in ("init", "build"):
+        for flag in ("-y", "--yes"):
+            assert parser.parse_args([name, flag]).yes is True

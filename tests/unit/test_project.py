@@ -1,4 +1,5 @@
-"""project.py: .gitignore lines (once, user lines and mode kept), pins, pyve.toml."""
+"""project.py: .gitignore lines (once; user lines, bytes, line endings, mode and symlink kept;
+deleted only if pyve created it), pins, pyve.toml."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pyve.project import (
     GITIGNORE_MARK,
     Project,
     ensure_gitignore,
+    gitignore_problem,
     read_config,
     read_python_pin,
     remove_gitignore_lines,
@@ -50,6 +52,67 @@ def test_remove_keeps_user_lines_after_block(tmp_path: Path) -> None:
     assert remove_gitignore_lines(tmp_path) == [".venv/", ".pyve/"]
     assert gi.read_text() == "a\n\nmine/\n"
     assert remove_gitignore_lines(tmp_path) == []
+
+
+def test_crlf_endings_are_kept(tmp_path: Path) -> None:
+    gi = tmp_path / ".gitignore"
+    gi.write_bytes(b"build/\r\n*.pyc\r\n")
+    ensure_gitignore(tmp_path)
+    data = gi.read_bytes()
+    assert data.startswith(b"build/\r\n*.pyc\r\n\r\n")
+    assert b"\n" not in data.replace(b"\r\n", b"")  # every line ends CRLF
+    remove_gitignore_lines(tmp_path)
+    assert gi.read_bytes() == b"build/\r\n*.pyc\r\n"
+
+
+def test_a_gitignore_that_is_not_utf8_keeps_its_bytes(tmp_path: Path) -> None:
+    gi = tmp_path / ".gitignore"
+    original = "caf\u00e9/\n".encode("latin-1") + b"\xff\xfe junk\n"
+    gi.write_bytes(original)
+    assert ensure_gitignore(tmp_path) == [".venv/", ".pyve/"]
+    assert gi.read_bytes().startswith(original + b"\n" + GITIGNORE_MARK.encode())
+    assert remove_gitignore_lines(tmp_path) == [".venv/", ".pyve/"]
+    assert gi.read_bytes() == original
+
+
+def test_a_symlinked_gitignore_stays_a_symlink(tmp_path: Path) -> None:
+    target = tmp_path / "shared-ignore"
+    target.write_text("*.log\n")
+    gi = tmp_path / "proj" / ".gitignore"
+    gi.parent.mkdir()
+    gi.symlink_to(target)
+    ensure_gitignore(gi.parent)
+    assert gi.is_symlink() and ".venv/" in target.read_text()
+    remove_gitignore_lines(gi.parent)
+    assert gi.is_symlink() and target.read_text() == "*.log\n"
+
+
+def test_purge_never_deletes_a_gitignore_pyve_did_not_create(tmp_path: Path) -> None:
+    gi = tmp_path / ".gitignore"
+    gi.write_text("")  # the user's, empty
+    ensure_gitignore(tmp_path)
+    assert remove_gitignore_lines(tmp_path) == [".venv/", ".pyve/"]
+    assert gi.is_file() and gi.read_text() == ""
+    # a file with only pyve's block in it, but pyve has no record of making it
+    gi.write_text(GITIGNORE_MARK + "\n.venv/\n.pyve/\n")
+    remove_gitignore_lines(tmp_path)
+    assert gi.is_file()
+
+
+@pytest.mark.parametrize("kind", ["folder", "dangling symlink"])
+def test_a_gitignore_pyve_cannot_edit_is_left_alone_in_one_line(tmp_path: Path,
+                                                                kind: str) -> None:
+    gi = tmp_path / ".gitignore"
+    if kind == "folder":
+        gi.mkdir()
+        (gi / "x").write_text("x\n")
+    else:
+        gi.symlink_to(tmp_path / "nowhere")
+    assert ensure_gitignore(tmp_path) == []
+    assert remove_gitignore_lines(tmp_path) == []
+    note = gitignore_problem(tmp_path)
+    assert note is not None and ".gitignore is" in note and "\n" not in note
+    assert gi.is_dir() or gi.is_symlink()
 
 
 @pytest.mark.parametrize(("files", "pin"), [

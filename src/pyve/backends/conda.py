@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import uuid
 from pathlib import Path
 from typing import Any
@@ -30,7 +29,7 @@ from pyve.conda.envfile import EnvFile, conda_spec_name, env_hash, load_envfile,
 from pyve.decision import Decision
 from pyve.errors import PyveError
 from pyve.fingerprint import data_digest
-from pyve.fsutil import atomic_write_text
+from pyve.fsutil import atomic_write_text, discard, finish_discards
 from pyve.project import Project
 from pyve.reqfiles import files_of_pip_section, requirement_files
 from pyve.sources import group_requirements, install_args, selection
@@ -250,9 +249,10 @@ class CondaBackend:
         entries = json.loads(project.path(solution).read_text(encoding="utf-8"))
         records = self._records.get(solution) or engine.records_from_lock(
             entries, engine.host_platform())
+        finish_discards(prefix)  # what a build killed while removing an old prefix left
         if self.prefix_moved(project, key) and prefix.is_dir():
             # text files have the old prefix patched in; an install over them would keep them
-            shutil.rmtree(prefix)
+            discard(prefix)  # renamed aside first: a kill leaves it whole, or gone
         (prefix / MARKER).unlink(missing_ok=True)  # from here on the env is unfinished
         if not self.has_pip_stage(env, decision) and (prefix / "bin" / "python").exists():
             # no pip stage owns the pip packages: rattler syncs conda's, and these go here

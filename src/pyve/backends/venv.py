@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import uuid
 from pathlib import Path
 from typing import Any
@@ -15,12 +14,46 @@ from pyve.backends.base import Stage
 from pyve.backends.detect import detect_stage
 from pyve.decision import Decision
 from pyve.errors import PyveError
-from pyve.fsutil import atomic_write_text
+from pyve.fsutil import atomic_write_text, discard, finish_discards
 from pyve.project import VENV_DIR, Project
 from pyve.reqfiles import requirement_files
 from pyve.sources import ENV_FILE, group_requirements, install_args, selection
 
 MARKER = f"{VENV_DIR}/.pyve-env.json"  # written last: a half-made venv has none
+# Written in .pyve/ before pyve starts making .venv, removed once MARKER is there: a .venv
+# left unfinished by a killed build is still pyve's. (Not inside .venv: `uv venv` refuses a
+# folder that is not empty.)
+CREATING = ".pyve/creating-venv"
+
+
+def made_by_pyve(project: Project) -> bool:
+    """.venv is pyve's own: a real folder with pyve's marker, or one pyve began to make.
+    Only such a .venv is ever replaced or deleted without the user's say-so."""
+    env = project.root / VENV_DIR
+    if env.is_symlink() or not env.is_dir():
+        return False
+    return (project.root / MARKER).is_file() or (project.root / CREATING).is_file()
+
+
+def foreign_venv_error(project: Project) -> PyveError:
+    """The one line for a .venv pyve did not make (build refuses it; purge keeps it)."""
+    env = project.root / VENV_DIR
+    cfg = read_pyvenv_cfg(env) if not env.is_symlink() else {}
+    version = cfg.get("version") or cfg.get("version_info")
+    if env.is_symlink():
+        what = "a symlink"
+    elif version:
+        what = f"a python {version} virtual environment"
+    elif env.is_dir():
+        what = "a folder that is not a virtual environment"
+    else:
+        what = "a file"
+    replaceable = version and not env.is_symlink()
+    return PyveError(
+        f"{VENV_DIR} is {what} that pyve did not make; pyve will not replace it",
+        hint=("`pyve build --force` replaces it with pyve's environment (asks first; "
+              f"`--yes` in CI), or move {VENV_DIR} away") if replaceable
+        else f"move {VENV_DIR} away, then run `pyve build`")
 
 
 def read_pyvenv_cfg(env: Path) -> dict[str, str]:
@@ -193,25 +226,19 @@ class VenvBackend:
 
     def create(self, project: Project, decision: Decision) -> None:
         env = self.env_dir(project, decision)
+        finish_discards(env)  # what a build killed while removing an old .venv left
         if env.exists() or env.is_symlink():
-            ours = (project.root / MARKER).is_file()  # a damaged venv pyve made is pyve's
-            if env.is_symlink() or not ((env / "pyvenv.cfg").is_file() or ours):
-                raise PyveError(
-                    f"{VENV_DIR} exists but is not a virtual environment; pyve will not delete it",
-                    hint=f"move {VENV_DIR} away, then run `pyve build`",
-                )
-            shutil.rmtree(env)
-        if decision.installer == "uv":
-            # uv installs without pip in the env: `uv venv` is the fastest way to make one
-            proc.run([pip.uv_bin(), "venv", "--quiet", "--python", decision.python_path, env],
-                     cwd=project.root, env=pip.uv_env(), what="uv venv")
-        else:
-            wheel = bundled_pip_wheel(decision.python_path, decision.python_version)
-            venv_args = ["--without-pip"] if wheel else []
-            proc.run([decision.python_path, "-m", "venv", *venv_args, env], cwd=project.root,
-                     what=f"python {decision.python_version} -m venv")
-            if wheel:
-                seed_pip(env, wheel, decision.python_version)
+            if not made_by_pyve(project):
+                raise foreign_venv_error(project)
+            discard(env)  # renamed aside first: a kill leaves the old env whole, or gone
+        creating = project.root / CREATING
+        atomic_write_text(creating, f"{os.getpid()}\n")
+        try:
+            self._make_venv(env, decision, project.root)
+        except BaseException:
+            if not env.exists():  # nothing made: claim nothing (a .venv made later is not ours)
+                creating.unlink(missing_ok=True)
+            raise
         marker = {
             "id": uuid.uuid4().hex,
             "python": decision.python_version,
@@ -221,17 +248,29 @@ class VenvBackend:
             "env": os.path.realpath(env),
         }
         atomic_write_text(project.root / MARKER, json.dumps(marker, indent=2) + "\n")
+        creating.unlink(missing_ok=True)
+
+    def _make_venv(self, env: Path, decision: Decision, root: Path) -> None:
+        if decision.installer == "uv":
+            # uv installs without pip in the env: `uv venv` is the fastest way to make one
+            proc.run([pip.uv_bin(), "venv", "--quiet", "--python", decision.python_path, env],
+                     cwd=root, env=pip.uv_env(), what="uv venv")
+        else:
+            wheel = bundled_pip_wheel(decision.python_path, decision.python_version)
+            venv_args = ["--without-pip"] if wheel else []
+            proc.run([decision.python_path, "-m", "venv", *venv_args, env], cwd=root,
+                     what=f"python {decision.python_version} -m venv")
+            if wheel:
+                seed_pip(env, wheel, decision.python_version)
 
     def check_alive(self, project: Project, decision: Decision) -> str | None:
         """The venv's interpreter still runs the Python it was made from."""
         marker_path = project.root / MARKER
         cfg = read_pyvenv_cfg(self.env_dir(project, decision))
         if not marker_path.is_file():
-            found = cfg.get("version") or cfg.get("version_info", "")
-            if found and found != decision.python_version:  # a .venv pyve did not make
-                return (f"existing {VENV_DIR} is python {found}, not "
-                        f"{decision.python_version}: replacing it")
-            return None  # the missing target says it
+            # the missing target says it; create() then refuses a .venv pyve did not make
+            # (it never replaces one silently)
+            return None
         marker = read_marker(marker_path)
         if marker is None:
             return f"{MARKER} is damaged"

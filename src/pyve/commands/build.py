@@ -5,13 +5,13 @@ from __future__ import annotations
 from argparse import Namespace
 from typing import Any
 
-from pyve import fastpath, report, state, ui
+from pyve import fastpath, report, state, switching, ui
 from pyve.commands.common import load_backend, make_decision, print_stage, summary
 from pyve.decision import Decision
 from pyve.errors import EXIT_FAILURE, PyveError
 from pyve.graph import StageResult, env_fingerprint, fingerprints, plan, run_stages
 from pyve.locking import project_lock
-from pyve.project import Project, ensure_gitignore
+from pyve.project import Project, ensure_gitignore, gitignore_problem
 
 
 def header(decision: Decision, bold: bool = True) -> str:
@@ -30,6 +30,8 @@ def build(project: Project, decision: Decision, force: bool = False,
         ui.say(header(decision))
     fastpath.clear(project.root)  # stale from here until this build succeeds
     ensure_gitignore(project.root)
+    if gitignore_problem(project.root):  # a folder, say: one line, and the build goes on
+        ui.info(str(gitignore_problem(project.root)))
     before = fastpath.stat_all(project.root, fastpath.user_inputs(stages))
     state.damaged_files.clear()
     try:
@@ -100,4 +102,5 @@ def run(args: Namespace) -> int:
                        force=force, json_out=json_out)
     with project_lock(project.state_dir):
         decision = make_decision(project, args, interactive=not json_out)
+        switching.replace_foreign_venv(project, decision.backend, args, interactive=not json_out)
         return build(project, decision, force=force, json_out=json_out)

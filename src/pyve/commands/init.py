@@ -29,6 +29,7 @@ def run(args: Namespace) -> int:
         # a backend change asks (or refuses in CI) before anything is deleted or recorded
         doomed = switching.confirm_switch(project, decision.backend, args)
         switching.remove(project, doomed)
+        switching.replace_foreign_venv(project, decision.backend, args)
         if decision.backend == "micromamba":
             write_default_envfile(project, decision)
         record: dict[str, object] = {"backend": decision.backend}

@@ -1,38 +1,59 @@
-"""`pyve purge`: remove what pyve made -- .venv, .pyve/, its .gitignore lines -- nothing else."""
+"""`pyve purge`: remove what pyve made -- .venv, .pyve/, its .gitignore lines -- nothing else.
+
+Nothing is removed through a symlink: a symlinked .pyve or .pyve/envs is unlinked (the link,
+not what it points at). A .venv pyve did not make (no pyve marker; a symlink) is kept and
+named in one line."""
 
 from __future__ import annotations
 
 import contextlib
-import shutil
 from argparse import Namespace
 from pathlib import Path
 
 from pyve import ui
 from pyve.activation import ENVRC, envrc_is_ours
+from pyve.fsutil import OLD_MARK, discard, leftovers, remove
 from pyve.locking import project_lock
-from pyve.project import STATE_DIR, VENV_DIR, Project, remove_gitignore_lines
+from pyve.project import (
+    STATE_DIR,
+    VENV_DIR,
+    Project,
+    gitignore_has_block,
+    gitignore_problem,
+    remove_gitignore_lines,
+)
 
-
-def _is_pyve_venv(path: Path) -> bool:
-    # Only a real directory holding a venv: never follow a symlink out of the project.
-    return path.is_dir() and not path.is_symlink() and (path / "pyvenv.cfg").is_file()
+ENVS_DIR = f"{STATE_DIR}/envs"
 
 
 def planned(project: Project) -> list[Path]:
-    items = []
+    from pyve.backends.venv import made_by_pyve
+
     venv = project.root / VENV_DIR
-    if _is_pyve_venv(venv):
-        items.append(venv)
+    items = [venv] if made_by_pyve(project) else []
+    items += leftovers(venv)  # what a killed removal of an old .venv left
     state = project.root / STATE_DIR
-    if state.is_dir() and not state.is_symlink():
+    if state.is_dir() or state.is_symlink():
         items.append(state)
     return items
 
 
+def foreign_venv(project: Project) -> str | None:
+    """The line that says a .venv is kept because pyve did not make it."""
+    from pyve.backends.venv import made_by_pyve
+
+    venv = project.root / VENV_DIR
+    if not (venv.exists() or venv.is_symlink()) or made_by_pyve(project):
+        return None
+    what = "a symlink" if venv.is_symlink() else "no pyve marker"
+    return (f"Kept {VENV_DIR}/: pyve did not make it ({what}); "
+            f"delete it yourself if you no longer need it.")
+
+
 def unused_envs(project: Project, args: Namespace) -> list[Path]:
     """Conda envs under .pyve/envs/ other than the one the current definition points at."""
-    envs = project.root / ".pyve" / "envs"
-    if not envs.is_dir():
+    envs = project.root / ENVS_DIR
+    if not envs.is_dir() or _linked_envs(project):
         return []
     from pyve.commands.common import load_backend, make_decision
 
@@ -40,22 +61,30 @@ def unused_envs(project: Project, args: Namespace) -> list[Path]:
     keep = ""
     if decision.backend == "micromamba":
         keep = load_backend("micromamba").env_dir(project, decision).name
-    return sorted(p for p in envs.iterdir() if p.name.split(".")[0] != keep)
+    # `<hash>.pyve-old-<id>`: what a killed removal left; never the env in use
+    return sorted(p for p in envs.iterdir()
+                  if p.name.split(".")[0] != keep or OLD_MARK in p.name)
+
+
+def _linked_envs(project: Project) -> bool:
+    return (project.root / STATE_DIR).is_symlink() or (project.root / ENVS_DIR).is_symlink()
 
 
 def purge_unused(project: Project, args: Namespace) -> int:
+    if _linked_envs(project):
+        ui.info(f"{ENVS_DIR} is reached through a symlink: purge --unused removes nothing "
+                "through it (`pyve purge` removes the link itself).")
+        return 0
     with project_lock(project.state_dir):
         items = unused_envs(project, args)
         for item in items:
             if args.dry_run:
                 ui.info(f"would remove {item.relative_to(project.root)}")
-            elif item.is_dir() and not item.is_symlink():
-                shutil.rmtree(item)
             else:
-                item.unlink()
+                discard(item)
     if not args.dry_run:
-        envs = [i for i in items if i.is_dir() or not i.name.endswith(".json")]
-        ui.info(f"Removed {len(envs)} unused environment(s) under .pyve/envs/.")
+        envs = [i for i in items if not i.name.endswith(".json")]
+        ui.info(f"Removed {len(envs)} unused environment(s) under {ENVS_DIR}/.")
     return 0
 
 
@@ -64,38 +93,44 @@ def run(args: Namespace) -> int:
     if getattr(args, "unused", False):
         return purge_unused(project, args)
     items = planned(project)
+    kept = foreign_venv(project)
     if getattr(args, "dry_run", False):
         for item in items:
-            ui.info(f"would remove {item.name}/")
+            ui.info(f"would remove {item.name}" + ("" if item.is_symlink() else "/")
+                    + (" (a symlink: the link only)" if item.is_symlink() else ""))
+        if kept:
+            ui.info(kept.replace("Kept", "would keep", 1))
         if envrc_is_ours(project.root):
             ui.info(f"would remove {ENVRC} (written by pyve, unchanged)")
-        ui.say("would remove pyve's lines from .gitignore" if _has_gitignore_block(project)
+        ui.say("would remove pyve's lines from .gitignore" if gitignore_has_block(project.root)
                else "nothing else to remove")
         return 0
     removed: list[str] = []
+    state = project.root / STATE_DIR
+    linked_state = state.is_symlink()
     with project_lock(project.state_dir):
         # Again under the lock (a concurrent purge may have removed some), but never what only
         # taking the lock made (.pyve/ of a project pyve had not touched).
         items = [item for item in planned(project) if item in items]
-        venv = project.root / VENV_DIR
-        if venv in items:
-            shutil.rmtree(venv)
-            removed.append(f"{VENV_DIR}/")
+        for item in items:
+            if item != state:
+                # .venv (renamed aside first), or what a killed removal left of an old one
+                discard(item) if item.name == VENV_DIR else remove(item)
+                removed.append(f"{item.name}/")
         if envrc_is_ours(project.root):  # an edited .envrc is the user's: kept
             (project.root / ENVRC).unlink()
             removed.append(ENVRC)
         lines = remove_gitignore_lines(project.root)
+        note = gitignore_problem(project.root)
         if lines:
             removed.append(f".gitignore lines ({', '.join(lines)})")
         # .pyve/ last: it holds the lock we are holding.
-        state = project.root / STATE_DIR
-        if state in items:
+        if state in items and linked_state:
+            state.unlink()  # the link only: what it points at is the user's
+        elif state in items:
             for child in state.iterdir():
                 if child.name != "lock":
-                    if child.is_dir() and not child.is_symlink():
-                        shutil.rmtree(child)
-                    else:
-                        child.unlink()
+                    remove(child)  # a symlink in .pyve/ (envs, say) is unlinked, not followed
             # Remove the lock file and .pyve/ while still holding the lock: a process waiting
             # for it then finds its lock file unlinked and starts over with a fresh one
             # (locking._acquire). Removing .pyve/ after releasing the lock would delete the
@@ -104,17 +139,14 @@ def run(args: Namespace) -> int:
             with contextlib.suppress(OSError):  # a waiter already made a new lock: keep it
                 state.rmdir()
     if state in items:
-        removed.append(f"{STATE_DIR}/")
+        removed.append(f"{STATE_DIR}" + (" (a symlink: the link only)" if linked_state else "/"))
     if removed:
         ui.info("Removed: " + ", ".join(removed))
     else:
         ui.say("Nothing to remove: no environment made by pyve here.")
+    if note:
+        ui.info(note)
+    if kept:
+        ui.info(kept)
     ui.say("Kept pyve.toml, lock files and all your files.")
     return 0
-
-
-def _has_gitignore_block(project: Project) -> bool:
-    from pyve.project import GITIGNORE_MARK
-
-    path = project.root / ".gitignore"
-    return path.is_file() and GITIGNORE_MARK in path.read_text(encoding="utf-8").splitlines()

@@ -7,7 +7,6 @@ one-line PyveError naming the package or channel.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import json
 import os
@@ -30,6 +29,7 @@ from rattler import (
 )
 from rattler.exceptions import GatewayError, InvalidMatchSpecError, SolverError
 
+from pyve.conda import pkgcache
 from pyve.conda.lockspec import default_virtual_packages
 from pyve.errors import PyveError
 from pyve.fsutil import _umask, atomic_write_text
@@ -161,9 +161,7 @@ def install(records: Sequence[RepoDataRecord], prefix: Path, cache_dir: Path | N
     verify_sha256(records)
     inner_specs = [MatchSpec(s)._match_spec for s in requested_specs]
     try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        with contextlib.suppress(OSError):  # not world/group-writable: others must not plant files
-            os.chmod(cache_dir, os.stat(cache_dir).st_mode & ~0o022)
+        pkgcache.prepare(cache_dir)  # made and marked as pyve's cache, or used as it is
         _run(rattler.install(list(records), target_prefix=prefix, cache_dir=cache_dir,
                              show_progress=False, requested_specs=inner_specs))
         _fix_channel_urls(prefix, records)
@@ -250,19 +248,3 @@ def records_from_lock(lock_packages: Iterable[dict], platform: str) -> list[Repo
                             f"... in its channel but {locked[:12]}... in the lock",
                             hint="the channel changed the package; re-lock if you trust it")
     return sorted(found.values(), key=lambda r: r.name.normalized)
-
-
-# --- cache -------------------------------------------------------------------------------
-
-def cache_clean(cache_dir: Path | None = None) -> int:
-    """Delete the package cache; return the bytes freed."""
-    cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    if not cache_dir.exists():
-        return 0
-    freed = 0
-    for root, _dirs, files in os.walk(cache_dir):
-        for name in files:
-            with contextlib.suppress(OSError):  # vanished meanwhile: nothing to count
-                freed += os.lstat(os.path.join(root, name)).st_size
-    shutil.rmtree(cache_dir, ignore_errors=True)
-    return freed

@@ -1,0 +1,68 @@
+"""The package cache: marked as pyve's when pyve creates it; `clean` empties only a marked
+folder, only of package entries, never through a symlink."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pyve.conda import engine, pkgcache
+from pyve.errors import PyveError
+
+
+def _install(local_channel: Path, prefix: Path, cache_dir: Path) -> None:
+    engine.install(engine.solve([str(local_channel)], ["bar"], "linux-64"), prefix, cache_dir)
+
+
+def test_a_new_cache_is_marked_and_clean_removes_only_packages(
+        local_channel: Path, tmp_path: Path, cache_dir: Path) -> None:
+    _install(local_channel, tmp_path / "env", cache_dir)
+    assert pkgcache.is_pyve_cache(cache_dir)
+    assert (cache_dir / "CACHEDIR.TAG").read_text().startswith(
+        "Signature: 8a477f597d28d172789f06886806bc55")
+    packages = pkgcache.package_entries(cache_dir)
+    assert {p.name for p in packages} >= {"bar-0.4-0", "bar-0.4-0.lock", ".cache.lock"}
+    (cache_dir / "notes.txt").write_text("mine\n")  # not a package: kept
+    (cache_dir / "some-folder").mkdir()
+    freed = pkgcache.clean(cache_dir)
+    assert freed > 0
+    assert sorted(p.name for p in cache_dir.iterdir()) == [
+        ".pyve-package-cache", "CACHEDIR.TAG", "notes.txt", "some-folder"]
+    assert pkgcache.clean(cache_dir) == 0
+    _install(local_channel, tmp_path / "env2", cache_dir)  # and the emptied cache works again
+    assert pkgcache.package_entries(cache_dir)
+
+
+def test_a_folder_pyve_did_not_mark_is_never_emptied(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    (home / "bar-0.4-0" / "info").mkdir(parents=True)  # looks like a package, all the same
+    (home / "bar-0.4-0" / "info" / "index.json").write_text("{}")
+    (home / "thesis.tex").write_text("years of work\n")
+    (home / "CACHEDIR.TAG").write_text("Signature: 8a477f597d28d172789f06886806bc55\n")
+    with pytest.raises(PyveError, match="not a package cache pyve made"):
+        pkgcache.clean(home)
+    assert (home / "thesis.tex").is_file() and (home / "bar-0.4-0" / "info").is_dir()
+
+
+def test_prepare_never_claims_a_folder_with_files(tmp_path: Path) -> None:
+    folder = tmp_path / "full"
+    folder.mkdir()
+    (folder / "a.txt").write_text("x")
+    pkgcache.prepare(folder)
+    assert not pkgcache.is_pyve_cache(folder)
+    assert sorted(p.name for p in folder.iterdir()) == ["a.txt"]
+
+
+def test_clean_never_follows_a_symlink(tmp_path: Path) -> None:
+    cache = tmp_path / "pkgs"
+    pkgcache.prepare(cache)
+    outside = tmp_path / "outside"
+    (outside / "info").mkdir(parents=True)
+    (outside / "info" / "index.json").write_text("{}")
+    (outside / "x.conda").write_text("not ours")
+    (cache / "linked-1.0-0").symlink_to(outside)  # a link to a package-like folder
+    (cache / "linked-1.0-0.conda").symlink_to(outside / "x.conda")
+    pkgcache.clean(cache)
+    assert (outside / "info" / "index.json").is_file() and (outside / "x.conda").is_file()
+    assert not (cache / "linked-1.0-0.conda").is_symlink()  # the link itself went
