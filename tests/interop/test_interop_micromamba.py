@@ -88,9 +88,10 @@ def test_micromamba_install_then_pyve_build_restores_the_lock(
 def test_engine_variable_is_a_mode_of_one_build(project: Path, pyve: PyveRunner,
                                                 local_channel: Path,
                                                 mamba_env: dict[str, str]) -> None:
-    """PYVE_CONDA_ENGINE=micromamba builds with micromamba; the next plain build is up to date
-    (it used to rebuild with rattler: "engine micromamba -> rattler")."""
-    write_envfile(project, local_channel, ["bar"], platforms=["linux-64"])
+    """PYVE_CONDA_ENGINE=micromamba builds with micromamba; a plain `pyve run` and `pyve
+    build` then use that env as it is (they used to rebuild it with rattler: "engine
+    micromamba -> rattler")."""
+    write_envfile(project, local_channel, ["python", "bar"], platforms=["linux-64"])
     with_micromamba = {**mamba_env, "PYVE_CONDA_ENGINE": "micromamba",
                        "PATH": f"{helpers.MICROMAMBA.parent}{os.pathsep}{mamba_env['PATH']}"}
     first = pyve("init", "--yes", env=with_micromamba)
@@ -98,8 +99,12 @@ def test_engine_variable_is_a_mode_of_one_build(project: Path, pyve: PyveRunner,
     assert ran(first.output, "create-env")
     prefix = helpers.env_prefix(project)
     assert "micromamba" in (prefix / "conda-meta" / "history").read_text()
+    marker = (prefix / "conda-meta" / "pyve-env.marker").read_text()  # a new id per install
+    run = pyve("run", "python", "-c", "import sys; print(sys.prefix)", env=mamba_env)
+    assert run.returncode == 0, run.output
+    assert run.stdout.strip() == str(prefix)
     plain = pyve("build", env=mamba_env)
     assert plain.returncode == 0, plain.output
     assert up_to_date(plain.output, "create-env"), plain.output
-    assert "micromamba" in (prefix / "conda-meta" / "history").read_text()
+    assert (prefix / "conda-meta" / "pyve-env.marker").read_text() == marker
     assert pyve("build", "--check", env=mamba_env).returncode == 0
