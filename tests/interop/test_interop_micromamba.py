@@ -7,7 +7,6 @@ import os
 import stat
 from pathlib import Path
 
-import pytest
 import yaml
 
 from tests.conftest import PyveRunner
@@ -69,7 +68,6 @@ def test_micromamba_env_export_then_pyve_init(built: Built, project: Path, pyve:
     assert package_set(helpers.env_prefix(project)) == package_set(built.prefix)
 
 
-@pytest.mark.xfail(reason="needs issue 12.1 env-state tracking", strict=True)
 def test_micromamba_install_then_pyve_build_restores_the_lock(
         project: Path, pyve: PyveRunner, local_channel: Path,
         mamba_env: dict[str, str]) -> None:
@@ -80,6 +78,8 @@ def test_micromamba_install_then_pyve_build_restores_the_lock(
     helpers.micromamba("install", "--yes", "-p", prefix, "--override-channels",
                        "-c", local_channel.as_uri(), "bar", env=mamba_env)
     assert "bar" in helpers.installed(prefix)  # micromamba took the env as its own
+    check = pyve("build", "--check", env=mamba_env)
+    assert check.returncode == 1 and "env changed outside pyve: bar installed" in check.stdout
     result = pyve("build", env=mamba_env)
     assert result.returncode == 0, result.output
     assert {r["url"] for r in helpers.installed(prefix).values()} == locked
