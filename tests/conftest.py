@@ -16,6 +16,21 @@ from tests import conda_fixtures
 from tests.wheel_fixtures import build_wheelhouse
 
 REAL_PYENV_ROOT = os.environ.get("PYENV_ROOT") or str(Path.home() / ".pyenv")
+# The local channel's `python` is the host interpreter as a linux-64 package.
+LINUX_64 = sys.platform.startswith("linux") and os.uname().machine == "x86_64"
+linux_only = pytest.mark.skipif(not LINUX_64, reason="the local channel's python is linux-64 only")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Markers from what a test uses, defined once: `conda` (and linux-64 only) for a test
+    that uses the local conda channel, `slow` for one that runs the real `pyve` command."""
+    for item in items:
+        names = getattr(item, "fixturenames", ())
+        if "local_channel" in names:
+            item.add_marker(pytest.mark.conda)
+            item.add_marker(linux_only)
+        if "pyve" in names or "local_channel" in names:
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")

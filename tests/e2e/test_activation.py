@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PyveRunner
+from tests.conftest import PyveRunner, linux_only
 from tests.direnv_stubs import DIRENV_STUBS
 from tests.e2e.conda_helpers import python_env
 
@@ -94,7 +94,7 @@ def test_shell_hook_without_env_fails_cleanly(project: Path, pyve: PyveRunner) -
     assert "pyve init" in result.stderr
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="conda python is linux-only")
+@linux_only
 def test_shell_hook_conda_exports_variables(project: Path, pyve: PyveRunner,
                                             local_channel: Path) -> None:
     python_env(project, local_channel, pip=[], extra="variables:\n  GREETING: \"hi 'there'\"\n")

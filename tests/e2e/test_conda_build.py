@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from pyve.backends.conda import MARKER
-from tests.conftest import PyveRunner
+from tests.conftest import PyveRunner, linux_only
 from tests.e2e.conda_helpers import (
     env_dirs,
     only_env,
@@ -21,8 +21,7 @@ from tests.e2e.conda_helpers import (
     write_envfile,
 )
 
-pytestmark = pytest.mark.skipif(not __import__("sys").platform.startswith("linux"),
-                                reason="the local channel's python is linux-64 only")
+pytestmark = linux_only
 
 
 # --- detection --------------------------------------------------------------------------

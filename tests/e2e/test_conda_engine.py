@@ -8,12 +8,9 @@ import stat
 import sys
 from pathlib import Path
 
-import pytest
+from tests.conftest import PyveRunner, linux_only
 
-from tests.conftest import PyveRunner
-
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
-                                reason="the test channel's python is linux-64 only")
+pytestmark = linux_only
 
 
 def write_project(project: Path, channel: Path) -> None:

@@ -3,12 +3,11 @@ channel) plus what to do; non-zero exit; no traceback; the previous env and lock
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import PyveRunner
+from tests.conftest import PyveRunner, linux_only
 from tests.e2e.conda_helpers import (
     assert_one_error,
     env_dirs,
@@ -16,8 +15,7 @@ from tests.e2e.conda_helpers import (
     snapshot,
 )
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
-                                reason="the local channel's python is linux-64 only")
+pytestmark = linux_only
 
 
 def good_text(channel: Path, case: str) -> str:

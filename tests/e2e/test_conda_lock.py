@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,7 @@ import pytest
 from pyve.backends.conda import MARKER
 from pyve.conda.lockfile import write_document
 from tests import conda_fixtures
-from tests.conftest import PyveRunner
+from tests.conftest import PyveRunner, linux_only
 from tests.e2e.conda_helpers import (
     assert_one_error,
     assert_valid_lock,
@@ -28,8 +27,7 @@ from tests.e2e.conda_helpers import (
     write_envfile,
 )
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
-                                reason="the local channel's python is linux-64 only")
+pytestmark = linux_only
 DEFAULTS = ["linux-64", "osx-arm64", "osx-64", "win-64"]
 
 

@@ -4,17 +4,14 @@ Guide's own spellings (`pyve --purge`, `pyve --init --backend ...`)."""
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
-import pytest
 import yaml
 
-from tests.conftest import PyveRunner, write_tiny_project
+from tests.conftest import PyveRunner, linux_only, write_tiny_project
 from tests.e2e.conda_helpers import assert_valid_lock, env_dirs, only_env, write_envfile
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
-                                reason="the local channel's python is linux-64 only")
+pytestmark = linux_only
 
 
 def test_venv_to_micromamba_and_back(project: Path, pyve: PyveRunner,

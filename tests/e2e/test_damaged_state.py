@@ -12,12 +12,9 @@ import pytest
 
 from pyve.backends import conda as conda_backend
 from pyve.backends import venv as venv_backend
-from tests.conftest import PyveRunner
+from tests.conftest import PyveRunner, linux_only
 from tests.e2e.conda_helpers import ran, stage_line
 from tests.e2e.faults import assert_whole, env_python, setup
-
-linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"),
-                                reason="the local conda channel's python is linux-64 only")
 
 
 def _build(pyve: PyveRunner, cwd: Path | None = None, **env: str) -> str:

@@ -4,13 +4,10 @@ contract (0: all good or warnings only; 1: any error)."""
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from tests.conftest import PyveRunner
+from tests.conftest import PyveRunner, linux_only
 from tests.e2e.conda_helpers import only_env, python_env
 
 
@@ -102,7 +99,7 @@ def test_unused_envs_warn(venv_project: Path, pyve: PyveRunner) -> None:
     assert "⚠ unused-envs" in result.stdout and "pyve purge --unused" in result.stdout
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="conda python is linux-only")
+@linux_only
 def test_conda_env_checks(project: Path, pyve: PyveRunner, local_channel: Path) -> None:
     python_env(project, local_channel)
     pyve("init", "--backend", "micromamba", "--yes", check=True)

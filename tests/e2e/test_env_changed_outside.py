@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
-import pytest
-
-from tests.conftest import PyveRunner
+from tests.conftest import PyveRunner, linux_only
 from tests.e2e.conda_helpers import only_env, python_env
 from tests.e2e.helpers import py, stage_line
 
@@ -78,8 +75,6 @@ def test_missing_pyvenv_cfg_is_damage(venv_project: Path, pyve: PyveRunner) -> N
     assert pyve("build", "--check").returncode == 0
 
 
-linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"),
-                                reason="the local channel's python is linux-64 only")
 
 
 @linux_only

@@ -9,12 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PyveRunner
+from tests.conftest import PyveRunner, linux_only
 from tests.e2e.conda_helpers import env_dirs, python_env
 
 QUESTION = "Switch from venv to micromamba? The old environment will be removed. [y/N]:"
-linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"),
-                                reason="the test channel's python is linux-only")
 
 
 def test_init_force_rebuilds_and_says_what(venv_project: Path, pyve: PyveRunner) -> None:

@@ -5,12 +5,11 @@ and an include cycle or a missing include is one clear error."""
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import PyveRunner, write_tiny_project
+from tests.conftest import PyveRunner, linux_only, write_tiny_project
 from tests.e2e.conda_helpers import assert_one_error, python_env, ran
 from tests.e2e.helpers import py, stage_line
 
@@ -85,8 +84,7 @@ def test_missing_include_is_one_error(project: Path, pyve: PyveRunner) -> None:
                      "pins/none.txt not found")
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"),
-                    reason="the local channel's python is linux-64 only")
+@linux_only
 def test_conda_pip_section_include_is_an_input(project: Path, pyve: PyveRunner,
                                                local_channel: Path) -> None:
     python_env(project, local_channel, pip=["-r requirements/pip.txt"])

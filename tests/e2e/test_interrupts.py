@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PyveRunner
+from tests.conftest import PyveRunner, linux_only
 from tests.e2e.conda_helpers import ran, stage_line
 from tests.e2e.faults import (
     CONDA_STAGES,
@@ -27,8 +27,6 @@ from tests.e2e.faults import (
 )
 
 CASES = [("venv", s) for s in VENV_STAGES] + [("micromamba", s) for s in CONDA_STAGES]
-linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"),
-                                reason="the local conda channel's python is linux-64 only")
 
 
 def _check_interrupt_output(code: int, out: str, err: str) -> None:

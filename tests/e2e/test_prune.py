@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import PyveRunner
+from tests.conftest import PyveRunner, linux_only
 from tests.e2e.conda_helpers import only_env, python_env
 from tests.e2e.helpers import stage_line
 
@@ -70,8 +69,7 @@ def test_a_requirement_without_a_name_removes_nothing(project: Path, pyve: PyveR
     assert {"alpha", "beta", "gamma"} <= installed(project / ".venv")
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"),
-                    reason="the local channel's python is linux-64 only")
+@linux_only
 def test_conda_pip_section_removed_line(project: Path, pyve: PyveRunner,
                                         local_channel: Path) -> None:
     python_env(project, local_channel, pip=["beta"])

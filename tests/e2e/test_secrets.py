@@ -4,12 +4,9 @@ and pyve's files that hold user input are private (0600)."""
 from __future__ import annotations
 
 import stat
-import sys
 from pathlib import Path
 
-import pytest
-
-from tests.conftest import PyveRunner
+from tests.conftest import PyveRunner, linux_only
 from tests.e2e.conda_helpers import python_env
 
 PASSWORD = "hunter2pw"
@@ -22,8 +19,7 @@ def _files_holding(root: Path, text: str) -> list[str]:
             and text.encode() in p.read_bytes()]
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"),
-                    reason="the local conda channel's python is linux-64 only")
+@linux_only
 def test_index_password_is_not_printed_or_stored(project: Path, pyve: PyveRunner,
                                                  local_channel: Path) -> None:
     python_env(project, local_channel, pip=[INDEX, "beta"])

@@ -10,13 +10,11 @@ import sys
 from argparse import Namespace
 from pathlib import Path
 
-import pytest
-
 from pyve.commands.common import load_backend, make_decision
 from pyve.errors import PyveError
 from pyve.graph import plan
 from pyve.project import DECISION_FILES, Project
-from tests.conftest import PyveRunner
+from tests.conftest import PyveRunner, linux_only
 from tests.e2e.conda_helpers import python_env
 from tests.unit.test_fastpath import fast_fresh
 
@@ -93,8 +91,7 @@ def test_every_declared_venv_input(project: Path, pyve: PyveRunner, same_env: No
     assert _guard(project, pyve) >= 5
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"),
-                    reason="the local channel's python is linux-64 only")
+@linux_only
 def test_every_declared_conda_input(project: Path, pyve: PyveRunner, local_channel: Path,
                                     same_env: None) -> None:
     python_env(project, local_channel, pip=["beta", "-r pip-extra.txt"])
