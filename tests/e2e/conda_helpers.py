@@ -82,14 +82,16 @@ def lock_urls(lock: dict[str, Any], platform: str, manager: str = "conda") -> se
 
 
 def snapshot(project: Path) -> dict[str, tuple[int, int]]:
-    """(size, mtime_ns) of every file outside .pyve/stamps, state and lock: "nothing changed"."""
+    """(size, mtime_ns) of every file outside .pyve/stamps, state, lock and the fast path's
+    snapshot (a cache every build drops first): "nothing changed"."""
     result = {}
     for root, dirs, files in os.walk(project):
         dirs.sort()
         for name in files:
             path = Path(root) / name
             rel = path.relative_to(project).as_posix()
-            if rel in (".pyve/lock", ".pyve/state.json") or rel.startswith(".pyve/stamps/"):
+            if rel in (".pyve/lock", ".pyve/state.json", ".pyve/fast.json") \
+                    or rel.startswith(".pyve/stamps/"):
                 continue
             if rel == "environment.yml":
                 continue  # the test edits it
