@@ -18,9 +18,9 @@ from pyve.errors import PyveError
 
 # What pip reads of a local project to learn its name and dependencies.
 PROJECT_METADATA = ("pyproject.toml", "setup.cfg", "setup.py")
-_INCLUDE_OPTIONS = {"-r": "requirement", "--requirement": "requirement",
+INCLUDE_OPTIONS = {"-r": "requirement", "--requirement": "requirement",
                     "-c": "constraint", "--constraint": "constraint"}
-_EDITABLE_OPTIONS = ("-e", "--editable")
+EDITABLE_OPTIONS = ("-e", "--editable")
 
 
 @dataclass(frozen=True)
@@ -109,13 +109,13 @@ def relative(path: Path, root: Path) -> str:
 def files_of_lines(inputs: Inputs, lines: Iterable[Line], base: Path, where: str) -> None:
     """Follow the includes and local projects of `lines`, read from the folder `base`."""
     for line in lines:
-        included = option_value(line.text, _INCLUDE_OPTIONS)
+        included = option_value(line.text, INCLUDE_OPTIONS)
         if included:
             option, value = included
             at = f"{where}, line {line.number}" if line.number else where
             _follow(inputs, base / value, f"{at} ({option} {value})")
             continue
-        editable = option_value(line.text, _EDITABLE_OPTIONS)
+        editable = option_value(line.text, EDITABLE_OPTIONS)
         value = editable[1] if editable else line.text
         if value.startswith("-"):
             continue  # --index-url, -f, --hash ...: no file of the project's

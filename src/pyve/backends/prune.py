@@ -18,6 +18,7 @@ from pathlib import Path
 from pyve import proc, ui
 from pyve.backends import pip
 from pyve.fsutil import atomic_write_text
+from pyve.reqfiles import EDITABLE_OPTIONS, INCLUDE_OPTIONS, logical_lines, option_value
 
 NEEDED_FILE = ".pyve-needed.json"  # in the env, like pip's hashes: it dies with the env
 KEEP = {"pip", "setuptools", "wheel", "distribute"}  # never removed, even if once required
@@ -147,27 +148,25 @@ def _requirements_file(path: Path, seen: set[Path]) -> set[str] | None:
         text = path.read_text(encoding="utf-8")
     except (OSError, ValueError):  # unreadable, not UTF-8, a NUL in the name: cannot say
         return None
-    return _lines(text.replace("\\\n", " ").splitlines(), path.parent, seen)
+    return _lines([line.text for line in logical_lines(text)], path.parent, seen)
 
 
 def _lines(lines: list[str], base: Path, seen: set[Path]) -> set[str] | None:
     names: set[str] = set()
     for line in lines:
-        line = line.split(" #", 1)[0].strip()
+        line = line.strip()
         if not line or line.startswith("#"):
             continue
-        option, _, value = line.partition(" ")
-        if option.startswith(("-r", "--requirement")):
-            included = (value or option.removeprefix("--requirement").removeprefix("-r")
-                        ).lstrip("=").strip()
-            found = _requirements_file(base / included, seen)
+        included = option_value(line, INCLUDE_OPTIONS)
+        if included and included[0] in ("-r", "--requirement"):
+            found = _requirements_file(base / included[1], seen)
             if found is None:
                 return None
             names |= found
             continue
-        if option.startswith(("-e", "--editable")):
+        if option_value(line, EDITABLE_OPTIONS) or line in EDITABLE_OPTIONS:
             return None  # a path or URL: its name is only known after the install
-        if option.startswith("-"):
+        if line.startswith("-"):
             continue  # -c, --index-url, -f ...: no requirement
         name = requirement_name(line)
         if name is None:
