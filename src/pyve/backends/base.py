@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from pyve import health
 from pyve.decision import Decision
 from pyve.project import Project
 
@@ -45,7 +46,10 @@ class Stage:
 
 
 class Backend(Protocol):
+    """What a backend gives the commands: none of them asks for a backend by name."""
+
     name: str
+    lock_file: str  # the lock it writes, relative to the project root
 
     def env_dir(self, project: Project, decision: Decision) -> Path:
         """Where the environment lives."""
@@ -61,4 +65,21 @@ class Backend(Protocol):
 
     def run_env(self, project: Project, decision: Decision) -> dict[str, str]:
         """Environment variables that activate the env (PATH first, VIRTUAL_ENV, ...)."""
+        ...
+
+    def is_built(self, project: Project, decision: Decision) -> bool:
+        """The env was finished: the marker written last is there."""
+        ...
+
+    def doctor_checks(self, project: Project, decision: Decision) -> list[health.Check]:
+        """The backend's own health checks: interpreter, env against lock, lock fresh."""
+        ...
+
+    def lock_status(self, project: Project, decision: Decision,
+                    platforms: list[str] | None) -> dict[str, str | None]:
+        """`pyve lock --check`: platform -> why the lock is stale, or None when fresh."""
+        ...
+
+    def lock_for(self, project: Project, decision: Decision, platforms: list[str]) -> None:
+        """`pyve lock --platform P`: write the lock for these platforms."""
         ...

@@ -20,7 +20,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from pyve import envstate, ui
+from pyve import envstate, health, ui
 from pyve.backends import pip, prune
 from pyve.backends.base import Stage
 from pyve.backends.detect import damaged_json, detect_stage
@@ -30,6 +30,7 @@ from pyve.decision import Decision
 from pyve.errors import PyveError
 from pyve.fingerprint import data_digest
 from pyve.fsutil import atomic_write_text, discard, finish_discards
+from pyve.health import ERROR, OK, WARN, Check
 from pyve.project import Project
 from pyve.reqfiles import files_of_pip_section, requirement_files
 from pyve.sources import group_requirements, install_args, selection
@@ -54,6 +55,7 @@ def default_envfile_text(project: Project, python: str | None) -> str:
 
 class CondaBackend:
     name = "micromamba"
+    lock_file = LOCK_FILE
 
     def __init__(self) -> None:
         self._records: dict[str, list[Any]] = {}  # solved in this process: no re-query
@@ -89,6 +91,41 @@ class CondaBackend:
         return {**env.variables, "CONDA_PREFIX": prefix,
                 "CONDA_DEFAULT_ENV": env.name or project.root.name,
                 "PATH": f"{prefix}/bin{os.pathsep}"}
+
+    # --- what the commands ask ------------------------------------------------------------
+
+    def is_built(self, project: Project, decision: Decision) -> bool:
+        return (self.env_dir(project, decision) / MARKER).is_file()
+
+    def doctor_checks(self, project: Project, decision: Decision) -> list[Check]:
+        env_dir = self.env_dir(project, decision)
+        found = [health.interpreter(env_dir, venv=False), health.pip_over_conda(env_dir)]
+        lock_path = project.path(LOCK_FILE)
+        if not lock_path.is_file():
+            found.append(Check("lock", WARN, f"{LOCK_FILE} is missing", "run `pyve lock`"))
+            return found
+        try:
+            lock = lockfile.read_lock(lock_path)
+            found.append(health.conda_matches_lock(lock, LOCK_FILE, env_dir,
+                                                   engine.host_platform()))
+            if project.has(ENV_FILE):
+                found.append(health.conda_lock_fresh(
+                    self.lock_status(project, decision, None), LOCK_FILE))
+            else:
+                found.append(Check("lock-fresh", OK,
+                                   f"{LOCK_FILE} is the definition (no environment.yml)"))
+        except PyveError as exc:
+            found.append(Check("lock", ERROR, exc.message, exc.hint))
+        return found
+
+    def lock_status(self, project: Project, decision: Decision,
+                    platforms: list[str] | None) -> dict[str, str | None]:
+        env = self.envfile(project, decision)
+        return lockfile.check_fresh(project.path(LOCK_FILE), env,
+                                    self.lock_platforms(project, env, platforms))
+
+    def lock_for(self, project: Project, decision: Decision, platforms: list[str]) -> None:
+        self.write_lock(project, self.envfile(project, decision), decision, platforms)
 
     # --- the stages ---------------------------------------------------------------------
 

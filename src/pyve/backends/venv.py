@@ -8,13 +8,14 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from pyve import envstate, proc
+from pyve import envstate, health, proc
 from pyve.backends import pip, piplock, prune
 from pyve.backends.base import Stage
 from pyve.backends.detect import detect_stage
 from pyve.decision import Decision
-from pyve.errors import PyveError
+from pyve.errors import PyveError, UsageError
 from pyve.fsutil import atomic_write_text, discard, finish_discards
+from pyve.health import Check
 from pyve.project import VENV_DIR, Project
 from pyve.reqfiles import requirement_files
 from pyve.sources import ENV_FILE, group_requirements, install_args, selection
@@ -88,6 +89,23 @@ def interpreter_stamp(path: str) -> dict[str, object]:
 
 class VenvBackend:
     name = "venv"
+    lock_file = pip.LOCK_FILE
+
+    def is_built(self, project: Project, decision: Decision) -> bool:
+        return (project.root / MARKER).is_file()
+
+    def doctor_checks(self, project: Project, decision: Decision) -> list[Check]:
+        env = self.env_dir(project, decision)
+        return [health.interpreter(env, venv=True),
+                health.venv_matches_lock(project.root, env, pip.LOCK_FILE),
+                health.venv_lock_fresh(project.root, list(decision.pip_sources), pip.LOCK_FILE)]
+
+    def lock_status(self, project: Project, decision: Decision,
+                    platforms: list[str] | None) -> dict[str, str | None]:
+        raise UsageError("lock --check applies to conda-lock.yml (the micromamba backend)")
+
+    def lock_for(self, project: Project, decision: Decision, platforms: list[str]) -> None:
+        raise UsageError("--platform applies to conda locks (the micromamba backend)")
 
     def env_dir(self, project: Project, decision: Decision) -> Path:
         return project.root / VENV_DIR

@@ -11,6 +11,7 @@ from argparse import Namespace
 from pathlib import Path
 
 from pyve import health, ui
+from pyve.backends.base import Backend
 from pyve.commands.common import load_backend, make_decision
 from pyve.decision import Decision
 from pyve.errors import EXIT_FAILURE, PyveError
@@ -28,12 +29,11 @@ def checks(project: Project, args: Namespace) -> list[Check]:
     except PyveError as exc:  # e.g. an environment.yml that does not parse
         return [Check("project", ERROR, exc.message, exc.hint)]
     found: list[Check] = [Check("inputs", WARN, note) for note in decision.notes]
-    exists = _env_exists(project, decision, env_dir)
+    exists = _env_exists(project, backend, decision, env_dir)
     found.append(exists)
     if exists.status == OK:
         found.append(_stages(project, backend, decision))
-        found.append(health.interpreter(env_dir, venv=decision.backend == "venv"))
-        found += _backend_checks(project, backend, decision, env_dir)
+        found += backend.doctor_checks(project, decision)
     found.append(_unused(project, args))
     from pyve.conda import engine
 
@@ -43,29 +43,21 @@ def checks(project: Project, args: Namespace) -> list[Check]:
     return found
 
 
-def _env_exists(project: Project, decision: Decision, env_dir: Path) -> Check:
+def _env_exists(project: Project, backend: Backend, decision: Decision, env_dir: Path
+                ) -> Check:
     rel = env_dir.relative_to(project.root) if env_dir.is_relative_to(project.root) else env_dir
-    # the marker each backend writes last: an env without it is half-built
-    if decision.backend == "venv":
-        from pyve.backends.venv import MARKER
-
-        marker = project.root / MARKER
-    else:
-        from pyve.backends.conda import MARKER as CONDA_MARKER
-
-        marker = env_dir / CONDA_MARKER
-    if marker.is_file():
+    if backend.is_built(project, decision):  # the marker it writes last: else half-built
         return Check("environment", OK, f"{decision.backend} environment at {rel}/")
     hint = "run `pyve init`" if not project.has("pyve.toml") else "run `pyve build`"
     what = "is unfinished (an interrupted build?)" if env_dir.exists() else "does not exist"
     return Check("environment", ERROR, f"{decision.backend} environment {rel}/ {what}", hint)
 
 
-def _stages(project: Project, backend: object, decision: Decision) -> Check:
+def _stages(project: Project, backend: Backend, decision: Decision) -> Check:
     from pyve.graph import plan
 
     try:
-        results = plan(project, backend.stages(project, decision))  # type: ignore[attr-defined]
+        results = plan(project, backend.stages(project, decision))
     except PyveError as exc:
         return Check("stages", WARN, f"cannot plan the build: {exc.message}", exc.hint)
     stale = [r for r in results if r.status != "up to date"]
@@ -75,37 +67,6 @@ def _stages(project: Project, backend: object, decision: Decision) -> Check:
         return Check("stages", WARN, f"{len(stale)} stage(s) stale: {first.name}{why}",
                      "run `pyve build`")
     return Check("stages", OK, f"all {len(results)} stages up to date")
-
-
-def _backend_checks(project: Project, backend: object, decision: Decision,
-                    env_dir: Path) -> list[Check]:
-    if decision.backend == "venv":
-        from pyve.backends.pip import LOCK_FILE
-
-        return [health.venv_matches_lock(project.root, env_dir, LOCK_FILE),
-                health.venv_lock_fresh(project.root, list(decision.pip_sources), LOCK_FILE)]
-    from pyve.conda import engine, lockfile
-
-    found = [health.pip_over_conda(env_dir)]
-    lock_path = project.path(lockfile.LOCK_NAME)
-    if not lock_path.is_file():
-        found.append(Check("lock", WARN, f"{lockfile.LOCK_NAME} is missing", "run `pyve lock`"))
-        return found
-    try:
-        lock = lockfile.read_lock(lock_path)
-        found.append(health.conda_matches_lock(lock, lockfile.LOCK_NAME, env_dir,
-                                               engine.host_platform()))
-        if project.has("environment.yml"):
-            env = backend.envfile(project, decision)  # type: ignore[attr-defined]
-            platforms = backend.lock_platforms(project, env, None)  # type: ignore[attr-defined]
-            found.append(health.conda_lock_fresh(
-                lockfile.check_fresh(lock_path, env, platforms), lockfile.LOCK_NAME))
-        else:
-            found.append(Check("lock-fresh", OK,
-                               f"{lockfile.LOCK_NAME} is the definition (no environment.yml)"))
-    except PyveError as exc:
-        found.append(Check("lock", ERROR, exc.message, exc.hint))
-    return found
 
 
 def _unused(project: Project, args: Namespace) -> Check:

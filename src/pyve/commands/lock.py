@@ -22,10 +22,7 @@ def run(args: Namespace) -> int:
         decision = make_decision(project, args, interactive=False)
         backend = load_backend(decision.backend)
         if args.platform:
-            if decision.backend != "micromamba":
-                raise UsageError("--platform applies to conda locks (the micromamba backend)")
-            backend.write_lock(project, backend.envfile(project, decision), decision,
-                               list(args.platform))  # type: ignore[attr-defined]
+            backend.lock_for(project, decision, list(args.platform))
             ui.say(f"Lock written for {', '.join(args.platform)}.")
             return 0
         name = backend.lock_stage()
@@ -39,14 +36,8 @@ def run(args: Namespace) -> int:
 
 def check(project: Project, args: Namespace) -> int:
     decision = make_decision(project, args, interactive=False)
-    if decision.backend != "micromamba":
-        raise UsageError("lock --check applies to conda-lock.yml (the micromamba backend)")
-    from pyve.conda import lockfile
-
     backend = load_backend(decision.backend)
-    env = backend.envfile(project, decision)  # type: ignore[attr-defined]
-    platforms = backend.lock_platforms(project, env, args.platform)  # type: ignore[attr-defined]
-    status = lockfile.check_fresh(project.path(lockfile.LOCK_NAME), env, platforms)
+    status = backend.lock_status(project, decision, args.platform)
     stale = {p: why for p, why in status.items() if why}
     if getattr(args, "json", False):
         print(json.dumps({"fresh": not stale, "platforms": [
@@ -56,5 +47,5 @@ def check(project: Project, args: Namespace) -> int:
         for platform, why in stale.items():
             ui.info(f"stale: {platform}: {why}")
     else:
-        ui.say(f"conda-lock.yml is fresh for {', '.join(status)}.")
+        ui.say(f"{backend.lock_file} is fresh for {', '.join(status)}.")
     return EXIT_FAILURE if stale else 0
