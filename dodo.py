@@ -1,7 +1,7 @@
 """pyve's own development tasks, run with `doit` from the repo root (not with pyve):
 
     doit test     # the test suite (offline)
-    doit lint     # ruff
+    doit lint     # ruff and mypy
     doit bench    # the performance table in docs/performance.md (< 10 minutes on 2 cores)
 """
 
@@ -15,7 +15,8 @@ PY = sys.executable
 
 
 def task_lint() -> dict[str, Any]:
-    return {"actions": [[PY, "-m", "ruff", "check", "src", "tests", "bench", "dodo.py"]],
+    return {"actions": [[PY, "-m", "ruff", "check", "src", "tests", "bench", "dodo.py"],
+                        [PY, "-m", "mypy"]],
             "uptodate": [False]}
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
+from typing import Any
 
 from pyve.errors import UsageError
 
@@ -101,7 +102,7 @@ class Decision:
         """3.11 of 3.11.7: the name of the env's lib/pythonX.Y."""
         return ".".join(self.python_version.split(".")[:2])
 
-    def as_dict(self) -> dict[str, object]:
+    def as_dict(self) -> dict[str, Any]:  # JSON values, for --json documents
         return {
             "backend": self.backend,
             "backend_reason": self.backend_reason,

@@ -83,3 +83,12 @@ class Backend(Protocol):
     def lock_for(self, project: Project, decision: Decision, platforms: list[str]) -> None:
         """`pyve lock --platform P`: write the lock for these platforms."""
         ...
+
+    def prepare(self, project: Project, decision: Decision) -> list[str]:
+        """`pyve init`, before the build: write what the backend needs that the project
+        lacks (the conda backend starts an environment.yml); returns what to say."""
+        ...
+
+    def definition_files(self, project: Project) -> list[str]:
+        """The project's files that define the env besides the pip sources."""
+        ...

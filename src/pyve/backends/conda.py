@@ -97,6 +97,19 @@ class CondaBackend:
     def is_built(self, project: Project, decision: Decision) -> bool:
         return (self.env_dir(project, decision) / MARKER).is_file()
 
+    def prepare(self, project: Project, decision: Decision) -> list[str]:
+        """A conda project needs a definition: with neither environment.yml nor
+        conda-lock.yml, start one (python + pip) that the user then edits -- it is theirs
+        from now on."""
+        if project.has(ENV_FILE) or project.has(LOCK_FILE):
+            return []
+        atomic_write_text(project.path(ENV_FILE),
+                          default_envfile_text(project, decision.python_request))
+        return [f"Created {ENV_FILE} (python and pip); add your conda packages there."]
+
+    def definition_files(self, project: Project) -> list[str]:
+        return [f for f in (ENV_FILE, LOCK_FILE) if project.has(f)]
+
     def doctor_checks(self, project: Project, decision: Decision) -> list[Check]:
         env_dir = self.env_dir(project, decision)
         found = [health.interpreter(env_dir, venv=False), health.pip_over_conda(env_dir)]

@@ -40,6 +40,6 @@ def damaged_json(path: Path, kind: type, item: type | None = None) -> str | None
         return None  # the missing target says it
     except (OSError, ValueError):
         data = None
-    if isinstance(data, kind) and (item is None or all(isinstance(i, item) for i in data)):
+    if isinstance(data, kind) and (item is None or all(isinstance(i, item) for i in data)):  # type: ignore[attr-defined]
         return None
     return f"{path.parent.name}/{path.name} is damaged"

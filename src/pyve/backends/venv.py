@@ -94,6 +94,12 @@ class VenvBackend:
     def is_built(self, project: Project, decision: Decision) -> bool:
         return (project.root / MARKER).is_file()
 
+    def prepare(self, project: Project, decision: Decision) -> list[str]:
+        return []
+
+    def definition_files(self, project: Project) -> list[str]:
+        return []
+
     def doctor_checks(self, project: Project, decision: Decision) -> list[Check]:
         env = self.env_dir(project, decision)
         return [health.interpreter(env, venv=True),

@@ -30,8 +30,8 @@ def run(args: Namespace) -> int:
         doomed = switching.confirm_switch(project, decision.backend, args)
         switching.remove(project, doomed)
         switching.replace_foreign_venv(project, decision.backend, args)
-        if decision.backend == "micromamba":
-            write_default_envfile(project, decision)
+        for said in backend.prepare(project, decision):
+            ui.say(said)
         record: dict[str, object] = {"backend": decision.backend}
         if decision.python_request:
             record["python"] = decision.python_request
@@ -58,22 +58,8 @@ def run(args: Namespace) -> int:
 def say_rebuilt(project: Project, decision: Decision) -> None:
     """`init --force`: name what was rebuilt and from which files."""
     env = load_backend(decision.backend).env_dir(project, decision)
-    inputs = [*decision.pip_sources]
-    if decision.backend == "micromamba":
-        inputs = [f for f in ("environment.yml", "conda-lock.yml") if project.has(f)] + inputs
+    backend = load_backend(decision.backend)
+    inputs = [*backend.definition_files(project), *decision.pip_sources]
     python = f"python {decision.python_version}, " if decision.python_version else ""
     ui.info(f"Rebuilt {env.relative_to(project.root)}/ from scratch ({python}"
             f"{', '.join(inputs) or 'no dependency files'}).")
-
-
-def write_default_envfile(project: Project, decision: Decision) -> None:
-    """A conda project needs a definition: with neither environment.yml nor conda-lock.yml,
-    start one (python + pip) that the user then edits -- it is theirs from now on."""
-    from pyve.backends.conda import ENV_FILE, LOCK_FILE, default_envfile_text
-    from pyve.fsutil import atomic_write_text
-
-    if project.has(ENV_FILE) or project.has(LOCK_FILE):
-        return
-    atomic_write_text(project.path(ENV_FILE),
-                      default_envfile_text(project, decision.python_request))
-    ui.say(f"Created {ENV_FILE} (python and pip); add your conda packages there.")

@@ -58,9 +58,7 @@ def unused_envs(project: Project, args: Namespace) -> list[Path]:
     from pyve.commands.common import load_backend, make_decision
 
     decision = make_decision(project, args, interactive=False)
-    keep = ""
-    if decision.backend == "micromamba":
-        keep = load_backend("micromamba").env_dir(project, decision).name
+    keep = load_backend(decision.backend).env_dir(project, decision).name  # .venv: none here
     # `<hash>.pyve-old-<id>`: what a killed removal left; never the env in use
     return sorted(p for p in envs.iterdir()
                   if p.name.split(".")[0] != keep or OLD_MARK in p.name)

@@ -77,7 +77,8 @@ def solve(channels: Sequence[str], specs: Sequence[str], platform: str,
         # `name=version=build` pins that `micromamba env export` and `conda env export` write
         parsed = [MatchSpec(s) for s in specs]
         records = _run(rattler.solve(sources=list(channels), specs=parsed,
-                                     platforms=[platform, "noarch"], virtual_packages=vps))
+                                     platforms=[platform, "noarch"],  # type: ignore[list-item]
+                                     virtual_packages=vps))
     except SolverError as exc:
         raise PyveError(f"cannot solve the conda environment for {platform}: "
                         f"{_solver_reason(exc)}",
@@ -232,7 +233,8 @@ def records_from_lock(lock_packages: Iterable[dict], platform: str) -> list[Repo
     channels = sorted({url.rsplit("/", 2)[0] for url in wanted})
     names = sorted({p["name"] for p in wanted.values()})
     try:
-        result = _run(rattler.Gateway().query(channels, [platform, "noarch"], names,
+        result = _run(rattler.Gateway().query(channels, [platform, "noarch"],  # type: ignore[list-item]
+                                              names,
                                               recursive=False))
     except GatewayError as exc:
         raise _gateway_error(exc, channels) from exc

@@ -191,7 +191,7 @@ def _marker_names(tree: object) -> set[str]:
     # packaging keeps the parsed marker as nested lists of (Variable|Value, Op, ...) tuples.
     if isinstance(tree, (list, tuple)):
         return set().union(*(_marker_names(item) for item in tree)) if tree else set()
-    return {tree.value} if type(tree).__name__ == "Variable" else set()
+    return {str(getattr(tree, "value", ""))} if type(tree).__name__ == "Variable" else set()
 
 
 def lock_dependencies(envfile: EnvFile, platform: str = "linux-64") -> list[dict]:
