@@ -37,7 +37,9 @@ def test_removed_requirement_leaves_env_and_lock(project: Path, pyve: PyveRunner
     assert "removed beta: no longer required" in result.stdout
     assert " ran " in stage_line(result.stdout, "pip-deps")
     assert {"alpha", "gamma"} <= installed(venv) and "beta" not in installed(venv)
-    assert locked(project) == {"alpha", "gamma"}  # gamma: by hand, so still in the env
+    # gamma, installed by hand, stays in the env but not in the lock: the lock is what the
+    # sources need (as pip-compile writes it), so a teammate never gets it by accident
+    assert locked(project) == {"alpha"}
     assert "no longer required" not in pyve("build", "--force", check=True).stdout
 
 

@@ -48,7 +48,7 @@ def unlisted(python: Path, wanted: set[str]) -> list[str]:
     conda's packages and what came from a local folder (the project itself) aside."""
     env = Path(python).parent.parent
     return sorted(name for name, (installer, _req, local) in _distributions(env).items()
-                  if name not in wanted and installer in INSTALLERS and name not in KEEP
+                  if name not in wanted and installer != "conda" and name not in KEEP
                   and not local)
 
 
