@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from typing import Any
 
 import xxhash
@@ -13,6 +14,8 @@ _CHUNK = 1 << 20
 
 
 def file_digest(path: str | os.PathLike[str]) -> str:
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        return "not-a-regular-file"  # a FIFO or device: reading it would block or consume it
     hasher = xxhash.xxh3_128()
     with open(path, "rb") as handle:
         while chunk := handle.read(_CHUNK):

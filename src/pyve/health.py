@@ -107,8 +107,8 @@ def venv_matches_lock(root: Path, env_dir: Path, lock_name: str) -> Check:
         more = f" (+{len(diffs) - 3} more)" if len(diffs) > 3 else ""
         return Check("lock", ERROR, f"environment differs from {lock_name}: "
                      + "; ".join(diffs[:3]) + more,
-                     "`pyve build --frozen` installs the lock; `pyve build --force` reinstalls "
-                     "from the files and writes the lock again")
+                     "`pyve build --frozen` makes the env exactly the lock; a package you "
+                     "need belongs in your requirements (then `pyve build`)")
     return Check("lock", OK, f"environment matches {lock_name} ({count} packages)")
 
 

@@ -131,6 +131,9 @@ def _follow(inputs: Inputs, path: Path, named_at: str) -> None:
                             [*inputs.chain[inputs.chain.index(resolved):], resolved])
         raise PyveError(f"requirements include cycle: {cycle} ({named_at})",
                         hint="remove one of the -r/-c lines that close the cycle")
+    if resolved.exists() and not resolved.is_file():
+        inputs.add(resolved)  # a FIFO or a device: pip reads it; reading it here would
+        return                # consume it (or block), so it is an input, not followed
     if not resolved.is_file():
         raise PyveError(f"{named_at}: included file {relative(resolved, inputs.root)} "
                         "not found", hint="fix the path (it is relative to the file that "

@@ -302,7 +302,8 @@ def differences(root: Path, python: Path) -> list[str]:
     """How the env differs from the lock, one phrase per package (empty: it is the lock)."""
     wanted = applicable(read_lock(root / LOCK_FILE), python)
     found = [f"{entry.name} {why}" for entry, why in unverified(python, wanted)]
-    found += [f"{name} installed, not locked"
+    versions = {pip.canonical_name(n): v for n, v in _installed(python)}
+    found += [f"{name} {versions.get(name, '?')} installed, not locked"
               for name in prune.unlisted(python, {e.name for e in wanted})]
     return found
 

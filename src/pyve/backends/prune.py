@@ -72,7 +72,7 @@ def unlisted(python: Path, wanted: set[str]) -> list[str]:
     conda's packages and what came from a local folder (the project itself) aside."""
     env = Path(python).parent.parent
     return sorted(name for name, (installer, _req, local) in _distributions(env).items()
-                  if name not in wanted and installer in INSTALLERS and name not in KEEP
+                  if name not in wanted and installer != "conda" and name not in KEEP
                   and not local)
 
 
@@ -145,6 +145,8 @@ def _requirements_file(path: Path, seen: set[Path]) -> set[str] | None:
         if path in seen:
             return set()
         seen.add(path)
+        if not path.is_file():  # missing, or a FIFO/device: reading would consume or block
+            return None
         text = path.read_text(encoding="utf-8")
     except (OSError, ValueError):  # unreadable, not UTF-8, a NUL in the name: cannot say
         return None
