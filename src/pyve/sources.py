@@ -97,6 +97,26 @@ def selection(decision: Decision) -> dict[str, list[str]]:
     return {"extras": list(decision.extras), "groups": list(decision.groups)}
 
 
+def env_section_file(root: Path, directory: Path) -> Path:
+    """environment.yml's pip: section as a requirements file in `directory`, for tools that
+    read only requirements files (uv pip compile): relative paths made absolute, since they
+    are relative to the env file's folder."""
+    lines = []
+    for line in _env_pip_lines(root):
+        option, _, value = line.partition(" ")
+        value = value.strip()
+        if option in ("-r", "-c", "--requirement", "--constraint") or (
+                option in ("-e", "--editable") and "://" not in value
+                and not value.startswith(("git+", "hg+", "svn+", "bzr+"))):
+            line = f"{option} {(root / value).resolve()}"
+        elif line.startswith("."):
+            line = str((root / line).resolve())
+        lines.append(line)
+    path = directory / "environment-pip.txt"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
 def check_selection(root: Path, extras: Iterable[str], groups: Iterable[str]) -> None:
     """pyve.toml's extras and groups must exist in pyproject.toml: one line naming the one
     that does not, and what there is."""

@@ -26,6 +26,7 @@ from pyve import proc
 from pyve.backends import pip, prune
 from pyve.errors import PyveError
 from pyve.fsutil import atomic_write_text
+from pyve.sources import ENV_FILE, env_section_file
 
 LOCK_FILE = pip.LOCK_FILE
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -80,7 +81,9 @@ def compile_lock(python: Path, root: Path, sources: list[str], extras: tuple[str
              "--no-annotate", "--no-header", "--quiet", "--python", python,
              *(["--python-version", minor] if minor else []), *pip.uv_index_flags(),
              "--constraint", pins, *(f"--extra={e}" for e in extras),
-             *(f"--group={g}" for g in groups), *sources],
+             *(f"--group={g}" for g in groups),
+             *(str(env_section_file(root, Path(tmp))) if s == ENV_FILE else s
+               for s in sources)],
             cwd=root, env=pip.uv_env(), what="uv pip compile (the lock)",
             hint="the installed versions must be resolvable from the index for every Python "
                  f">= {minor or 'this one'}; re-run with -v for uv's reasoning",
