@@ -70,7 +70,7 @@ def compile_lock(python: Path, root: Path, sources: list[str], extras: tuple[str
     if uv is None:
         raise PyveError("writing requirements.lock.txt needs uv (its universal resolver "
                         "finds every file's hash), and uv is not installed",
-                        hint="pip install uv (or `pip install 'pyve[uv]'`)")
+                        hint="pip install uv (pyve-env depends on it; a broken install lost it)")
     minor = ".".join(_env_version(python).split(".")[:2])
     with tempfile.TemporaryDirectory(prefix="pyve-lock-") as tmp:
         pins = Path(tmp) / "installed.txt"

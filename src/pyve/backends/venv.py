@@ -326,8 +326,8 @@ class VenvBackend:
             return  # the lock is the input (checked fresh before the build): never rewritten
         inputs = self.locked_inputs(project, sources)
         piplock.write_lock(self.python(project), project.root, sources, inputs=inputs,
-                           extras=tuple(getattr(decision, "extras", ()) or ()),
-                           groups=tuple(getattr(decision, "groups", ()) or ()))
+                           extras=decision.extras if decision else (),
+                           groups=decision.groups if decision else ())
 
     def locked_inputs(self, project: Project, sources: list[str]) -> str:
         """The sources as pip-deps installed them (its stamp). The lock pins what the env
