@@ -130,13 +130,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("version", nargs="?", help="Python version (same as --python)")
     _add_decision_options(p)
     p.add_argument("--force", action="store_true",
-                   help="rebuild the environment from the current files (every stage runs)")
+                   help="rebuild the environment from the current files (every stage runs); "
+                   "replace a .venv pyve did not make (asks first)")
     p.add_argument("--no-direnv", action="store_true",
                    help="do not write a direnv .envrc (written only when none exists)")
 
     p = sub.add_parser("build", help="bring the environment up to date (only stale stages run)")
     _add_decision_options(p)
-    p.add_argument("--force", action="store_true", help="rebuild every stage")
+    p.add_argument("--force", action="store_true",
+                   help="rebuild every stage; replace a .venv pyve did not make (asks first)")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--dry-run", action="store_true",
                       help="list the stages that would run, and why; change nothing")

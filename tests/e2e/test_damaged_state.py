@@ -82,10 +82,10 @@ def test_damaged_venv_marker_rebuilds_env(built_venv: Path, pyve: PyveRunner, ho
 
 
 def test_half_made_venv_is_rebuilt(built_venv: Path, pyve: PyveRunner) -> None:
-    """What a crash inside `python -m venv` leaves: no marker, half the files, and the note
-    pyve writes before it starts making .venv (so the half-made .venv is still pyve's)."""
+    """What a crash inside `python -m venv` or pip leaves: no marker, half the files, and
+    the claim pyve writes before it starts making .venv (so the .venv is still pyve's)."""
     (built_venv / venv_backend.MARKER).unlink()
-    (built_venv / venv_backend.CREATING).write_text("12345\n")
+    (built_venv / venv_backend.CREATING).write_text("1\n")
     for site in (built_venv / ".venv" / "lib").glob("python*/site-packages"):
         shutil.rmtree(site)
     out = _build(pyve)
