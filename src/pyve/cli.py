@@ -7,7 +7,7 @@ import os
 import sys
 
 from pyve import __version__
-from pyve.errors import EXIT_INTERRUPTED, EXIT_USAGE, PyveError
+from pyve.errors import EXIT_INTERRUPTED, EXIT_USAGE, PyveError, is_users, os_error
 
 # Imports are lazy: a no-op `pyve build` / `pyve run` is answered by pyve.fastpath before
 # argparse, rich or doit load (each costs more than the whole fast answer).
@@ -254,16 +254,31 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
         ui.error(exc.message, exc.hint)
         return exc.exit_code
+    except OSError as exc:
+        if not is_users(exc):
+            return _internal_error(args.debug)
+        if args.debug:
+            traceback.print_exc()
+        error = os_error(exc)  # a full disk, a read-only project, a file in pyve's way
+        ui.error(error.message, error.hint)
+        return error.exit_code
     except KeyboardInterrupt:
         ui.err().print("interrupted; the next `pyve build` repairs what was left unfinished")
         return EXIT_INTERRUPTED
     except Exception:  # noqa: BLE001 - one line + a log file, never a raw traceback
-        if args.debug:
-            raise
-        log = _write_crash_log()
-        ui.error(f"internal error: {sys.exc_info()[1]!r}",
-                 hint=f"details in {log}; please attach it to a bug report")
-        return 1
+        return _internal_error(args.debug)
+
+
+def _internal_error(debug: bool) -> int:
+    """A bug: one line, and the traceback in a log file (or on screen with --debug)."""
+    from pyve import ui
+
+    if debug:
+        raise  # called from an except block: the exception being handled
+    log = _write_crash_log()
+    ui.error(f"internal error: {sys.exc_info()[1]!r}",
+             hint=f"details in {log}; please attach it to a bug report")
+    return 1
 
 
 def _chdir(directory: str) -> None:

@@ -28,6 +28,72 @@ class PyveError(Exception):
         self.results: list[Any] = []  # a failed build's per-stage results (build --json)
 
 
+def is_users(exc: BaseException) -> bool:
+    """An OSError the user fixes (a full disk, a read-only folder, a file in the way)."""
+    import errno
+
+    codes = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EISDIR,
+             errno.ENOTDIR, errno.EEXIST}
+    return isinstance(exc, OSError) and exc.errno in codes
+
+
+def os_error(exc: OSError) -> PyveError:
+    """A file-system failure as the user's problem to fix: the path, what is wrong, a hint.
+    (The next build repairs whatever a failed write left unfinished.)"""
+    import errno
+    import os
+
+    path = _shown(exc.filename)
+    code = exc.errno
+    again = "then run the command again"
+    if code == errno.ENOTDIR and exc.filename:
+        path = _shown(_first_non_folder(os.fsdecode(exc.filename)))
+    if code in (errno.ENOSPC, errno.EDQUOT):
+        reason, hint = "no space left on the device", f"free some disk space, {again}"
+    elif code == errno.EROFS:
+        reason, hint = "read-only file system", \
+            "pyve writes .pyve/, the environment and the locks in the project: make it " \
+            f"writable, {again} (`pyve run --frozen` runs without writing)"
+    elif code in (errno.EACCES, errno.EPERM):
+        reason, hint = "permission denied", \
+            f"pyve needs to write there: fix the permissions, {again}"
+    elif code == errno.EISDIR:
+        reason, hint = "is a folder where pyve expects a file", \
+            f"move it away (pyve never deletes what it did not make), {again}"
+    elif code in (errno.ENOTDIR, errno.EEXIST):
+        reason, hint = "is a file where pyve expects a folder", \
+            f"move it away (pyve never deletes what it did not make), {again}"
+    else:
+        reason, hint = exc.strerror or type(exc).__name__, None
+    return PyveError(f"{path}: {reason}" if path else reason, hint=hint)
+
+
+def _shown(filename: object) -> str:
+    """A path as the user thinks of it: relative to the project (the working folder)."""
+    import os
+
+    if not filename:
+        return ""
+    path = os.fsdecode(filename)  # type: ignore[arg-type]
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:
+        return path
+    return path if relative.startswith("..") else relative
+
+
+def _first_non_folder(path: str) -> str:
+    """`.pyve/stamps/x` fails with ENOTDIR when `.pyve/stamps` is a file: name that one."""
+    import os
+
+    parts = os.path.abspath(path).split(os.sep)
+    for end in range(2, len(parts) + 1):
+        candidate = os.sep.join(parts[:end])
+        if os.path.exists(candidate) and not os.path.isdir(candidate):
+            return candidate
+    return path
+
+
 class UsageError(PyveError):
     """Invalid command line, backend name or setting: exit 2, nothing touched."""
 

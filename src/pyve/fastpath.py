@@ -106,6 +106,8 @@ def matches(root: str, snapshot: dict[str, Any]) -> bool:
         return False
     if snapshot.get("env") != env_values():
         return False
+    if not _sound(snapshot):
+        return False  # damaged: the full path rebuilds it
     stats = snapshot.get("stats")
     if not isinstance(stats, dict) or not stats:
         return False
@@ -113,6 +115,20 @@ def matches(root: str, snapshot: dict[str, Any]) -> bool:
         if _stat(path if path.startswith("/") else f"{root}/{path}") != recorded:
             return False
     return True
+
+
+def _sound(snapshot: dict[str, Any]) -> bool:
+    """The fields the answers read have the shapes `save` writes."""
+    def strings(value: Any) -> bool:
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+    run_env = snapshot.get("run_env")
+    return (isinstance(snapshot.get("header"), str) and strings(snapshot.get("stages"))
+            and isinstance(snapshot.get("env_dir"), str)
+            and isinstance(run_env, dict)
+            and all(isinstance(v, str) for v in run_env.values())
+            and isinstance(snapshot.get("fingerprints"), dict)
+            and isinstance(snapshot.get("extra"), dict))
 
 
 def _parse(argv: list[str]) -> tuple[str, str, list[str], bool] | None:

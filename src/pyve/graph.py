@@ -25,11 +25,11 @@ from doit.task import Stream, dict_to_task
 
 from pyve import envstate, redact
 from pyve.backends.base import Stage
-from pyve.errors import PyveError
+from pyve.errors import PyveError, is_users, os_error
 from pyve.fingerprint import XxhashChecker, data_digest, file_state
 from pyve.fsutil import atomic_write_text
 from pyve.project import Project
-from pyve.state import AtomicJsonDB
+from pyve.state import AtomicJsonDB, repair_state_dir
 
 STAMP_DIR = ".pyve/stamps"
 STATE_FILE = ".pyve/state.json"
@@ -149,7 +149,7 @@ class Reporter:
     def __init__(self, on_line: Any) -> None:
         self.on_line = on_line
         self.results: dict[str, StageResult] = {}
-        self.errors: dict[str, PyveError] = {}
+        self.errors: dict[str, Exception] = {}
         self._started: dict[str, float] = {}
 
     def initialize(self, tasks: Any, selected: Any) -> None: ...
@@ -210,7 +210,7 @@ def _test_pause(stage: str, when: str) -> None:
         flag.unlink(missing_ok=True)
 
 
-def _to_task(stage: Stage, known: set[str], errors: dict[str, PyveError],
+def _to_task(stage: Stage, known: set[str], errors: dict[str, Exception],
              before_run: dict[str, Any] | None = None) -> Any:
     stamp = stamp_path(stage.name)
     after = [name for name in stage.after if name in known]
@@ -226,20 +226,23 @@ def _to_task(stage: Stage, known: set[str], errors: dict[str, PyveError],
                     before_run[dep] = file_state(dep)
                 except OSError:
                     before_run.pop(dep, None)
-        _test_pause(stage.name, "before")
-        # Until the new stamp is written the stage's output is unfinished (a re-made venv has
-        # lost its packages): drop the old stamp first, so a crash in between reads as "never
-        # completed" next time -- never as up to date, and never as an unchanged upstream.
-        Path(stamp).unlink(missing_ok=True)
         try:
+            _test_pause(stage.name, "before")
+            # Until the new stamp is written the stage's output is unfinished (a re-made venv
+            # has lost its packages): drop the old stamp first, so a crash in between reads as
+            # "never completed" next time -- never as up to date, nor as an unchanged upstream.
+            Path(stamp).unlink(missing_ok=True)
             text = stage.action()
+            if stage.contents is not None:  # what the env holds now (envstate.py)
+                envstate.save(Path("."), stage.name, stage.contents())
+            _test_pause(stage.name, "after")  # done, but neither stamp nor state says so yet
+            atomic_write_text(Path(stamp), text if text is not None else uuid.uuid4().hex)
         except PyveError as exc:
             errors[stage.name] = exc
             return TaskFailed(exc.message)
-        if stage.contents is not None:
-            envstate.save(Path("."), stage.name, stage.contents())
-        _test_pause(stage.name, "after")  # done, but neither stamp nor state says so yet
-        atomic_write_text(Path(stamp), text if text is not None else uuid.uuid4().hex)
+        except Exception as exc:  # noqa: BLE001 - a full disk, or a bug: raised again after
+            errors[stage.name] = exc  # doit, for the one-line handler (never doit's traceback)
+            return TaskFailed(str(exc))
         return None
 
     task = dict_to_task({
@@ -287,6 +290,7 @@ def in_dir(path: Path) -> Iterator[None]:
 def _dependency(project: Project, create: bool = True) -> ReasonDependency:
     if create:  # `plan` (pyve status) only reads: it must not create .pyve/
         project.state_dir.mkdir(mode=0o755, exist_ok=True)
+        repair_state_dir(project.state_dir)
     return ReasonDependency(
         AtomicJsonDB, str(project.root / STATE_FILE), checker_cls=XxhashChecker,
         codec_cls=JSONCodec,
@@ -310,9 +314,11 @@ def run_stages(
         runner.run_all(control.task_dispatcher())
     if reporter.errors:
         error = next(iter(reporter.errors.values()))
-        # what did run, for `build --json` to report next to the error
-        error.results = [reporter.results.get(s.name, StageResult(s.name, "not run"))
-                         for s in stages]
+        if is_users(error):  # a full disk, a read-only folder: the user's to fix
+            error = os_error(error)  # type: ignore[arg-type]
+        if isinstance(error, PyveError):  # what did run, for `build --json` to report
+            error.results = [reporter.results.get(s.name, StageResult(s.name, "not run"))
+                             for s in stages]
         raise error
     return [reporter.results.get(s.name, StageResult(s.name, "not run")) for s in stages]
 

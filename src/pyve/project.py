@@ -10,6 +10,7 @@ from typing import Any
 
 from pyve.errors import PyveError, UsageError
 from pyve.fsutil import atomic_write_bytes, atomic_write_text
+from pyve.redact import excerpt
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -25,7 +26,11 @@ GITIGNORE_MARK = "# added by pyve (pyve purge removes these lines)"
 GITIGNORE_LINES = (".venv/", ".pyve/")
 CONFIG_KEYS = {"backend", "python", "install_deps", "installer", "conda_engine", "extras",
                "groups"}
-LIST_KEYS = {"extras", "groups"}  # lists of names; every other setting is a string or bool
+LIST_KEYS = {"extras", "groups"}  # lists of names
+# install_deps: true/false, or the comma-separated files the user agreed to install from
+CONFIG_TYPES: dict[str, tuple[type, ...]] = {
+    "backend": (str,), "python": (str,), "install_deps": (bool, str), "installer": (str,),
+    "conda_engine": (str,)}
 
 FILE_KINDS = {
     "environment.yml": "conda/micromamba",
@@ -89,20 +94,29 @@ def read_config(path: Path) -> dict[str, Any]:
         ) from None
     except UnicodeDecodeError:
         raise UsageError(f"{path.name}: not UTF-8 text", hint=f"fix {path.name}") from None
+    except RecursionError:  # tomllib parses nested arrays and tables recursively
+        raise UsageError(f"{path.name}: nested too deeply", hint=f"fix {path.name}") from None
     section = data.get("pyve", data)
+    if not isinstance(section, dict):
+        raise UsageError(f"{path.name}: pyve must be a table ([pyve]), not "
+                         f"{excerpt(repr(section))}", hint=f"fix {path.name}")
     unknown = sorted(set(section) - CONFIG_KEYS - {"pyve"})
     if unknown:
         raise UsageError(
-            f"{path.name}: unknown setting {unknown[0]!r}",
+            f"{path.name}: unknown setting {excerpt(repr(unknown[0]))}",
             hint="valid settings: " + ", ".join(sorted(CONFIG_KEYS)),
         )
-    for key, value in section.items():
-        if key in LIST_KEYS:
-            if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
-                raise UsageError(f"{path.name}: {key} must be a list of names, not {value!r}",
-                                 hint=f'e.g. {key} = ["dev"]')
-        elif key in CONFIG_KEYS and not isinstance(value, (str, bool)):
-            raise UsageError(f"{path.name}: {key} must be a string, not {value!r}")
+    for key in LIST_KEYS & set(section):
+        value = section[key]
+        if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+            raise UsageError(f"{path.name}: {key} must be a list of names, not "
+                             f"{excerpt(repr(value))}", hint=f'e.g. {key} = ["dev"]')
+    for key, kinds in CONFIG_TYPES.items():
+        if key in section and not isinstance(section[key], kinds):
+            what = "true, false or a string" if bool in kinds else "a string"
+            raise UsageError(f"{path.name}: {key} must be {what}, not "
+                             f"{excerpt(repr(section[key]))}",
+                             hint=f'quote it: {key} = "..."' if what == "a string" else None)
     return {k: v for k, v in section.items() if k in CONFIG_KEYS}
 
 

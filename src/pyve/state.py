@@ -14,7 +14,9 @@ damaged_files: list[str] = []  # read by the command to say "state was damaged; 
 
 
 class AtomicJsonDB(JsonDB):  # type: ignore[misc]
-    """JsonDB whose dump is temp file + rename, and whose load forgives a damaged file."""
+    """JsonDB whose dump is temp file + rename, and whose load forgives a damaged file: one
+    that does not parse, or whose entries doit could not read (`{"pip-deps": 5}`). A damaged
+    entry is dropped, so its stage runs again -- the safe answer, never a crash."""
 
     def __init__(self, name: str, codec: Any, *, module_name: str | None = None) -> None:
         self.name = name
@@ -25,10 +27,51 @@ class AtomicJsonDB(JsonDB):  # type: ignore[misc]
                 data = codec.decode(Path(name).read_text(encoding="utf-8"))
                 if not isinstance(data, dict):
                     raise ValueError("not a JSON object")
-                self._db = data
-            except (ValueError, UnicodeDecodeError):
-                damaged_files.append(name)  # every stage re-runs: the safe answer
+            except (ValueError, UnicodeDecodeError, RecursionError):
+                damaged_files.append(name)  # every stage re-runs
+                return
+            self._db = {task: entry for task, entry in data.items() if entry_is_sound(entry)}
+            if len(self._db) != len(data):
+                damaged_files.append(name)
 
     def dump(self) -> None:
         # private: stage settings come from the user's files (pip options, channels)
         atomic_write_text(Path(self.name), self.codec.encode(self._db), mode=0o600)
+
+
+def entry_is_sound(entry: object) -> bool:
+    """One task's record has the shape doit and pyve's checks read: values and settings are
+    mappings, the file list is names, each file's state is (mtime, size, digest)."""
+    if not isinstance(entry, dict):
+        return False
+    for key, value in entry.items():
+        if key == "_values_:":
+            if not isinstance(value, dict) or not isinstance(value.get("_pyve_config", {}), dict):
+                return False
+        elif key == "checker:":
+            if not isinstance(value, str):
+                return False
+        elif key == "deps:":
+            if not isinstance(value, list) or not all(isinstance(d, str) for d in value):
+                return False
+        elif key in ("result:", "ignore:"):
+            if not isinstance(value, str | dict):
+                return False
+        elif not _file_state(value):
+            return False
+    return True
+
+
+def _file_state(value: object) -> bool:
+    return (isinstance(value, list) and len(value) == 3
+            and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value[:2])
+            and isinstance(value[2], str))
+
+
+def repair_state_dir(state_dir: Path) -> None:
+    """pyve's own folders inside .pyve/ that are files (a damaged disk, a stray write) are
+    discarded, so the build makes them again; the stages they recorded re-run."""
+    stamps = state_dir / "stamps"
+    if stamps.is_symlink() or (stamps.exists() and not stamps.is_dir()):
+        stamps.unlink()
+        damaged_files.append(str(stamps))

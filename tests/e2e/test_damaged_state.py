@@ -59,6 +59,39 @@ def test_damaged_state_file_is_rebuilt(built_venv: Path, pyve: PyveRunner, how: 
     assert "Nothing to do" in _build(pyve)
 
 
+@pytest.mark.parametrize("shape", [
+    {"pip-deps": 5},
+    {"pip-deps": {"requirements.txt": 5, "deps:": ["requirements.txt"]}, "freeze": None},
+])  # more shapes: tests/unit/test_parsers_fuzz.py
+def test_wrong_shape_state_file_is_rebuilt(built_venv: Path, pyve: PyveRunner,
+                                           shape: dict) -> None:
+    """Valid JSON, wrong shape: the damaged entries are dropped and their stages re-run,
+    then every later command works (it used to break them all)."""
+    import json
+
+    (built_venv / ".pyve" / "state.json").write_text(json.dumps(shape))
+    out = _build(pyve)
+    said = [ln for ln in out.splitlines() if "state.json" in ln]
+    assert len(said) == 1 and "damaged" in said[0], out
+    assert_whole(built_venv, "venv")
+    assert "Nothing to do" in _build(pyve)
+    for command in (("status",), ("doctor",)):
+        result = pyve(*command)
+        assert result.returncode == 0, result.output
+
+
+def test_stamps_folder_that_is_a_file_is_rebuilt(built_venv: Path, pyve: PyveRunner) -> None:
+    stamps = built_venv / ".pyve" / "stamps"
+    shutil.rmtree(stamps)
+    stamps.write_text("not a folder\n")
+    out = _build(pyve)
+    assert ".pyve/stamps was damaged" in out, out
+    assert ran(out, "pip-deps"), out
+    assert stamps.is_dir()
+    assert_whole(built_venv, "venv")
+    assert "Nothing to do" in _build(pyve)
+
+
 @pytest.mark.parametrize("how", ["garbage"])
 def test_damaged_decision_json_is_rewritten(built_venv: Path, pyve: PyveRunner,
                                             how: str) -> None:
@@ -157,6 +190,20 @@ def test_damaged_conda_solution_is_solved_again(built_conda: Path, pyve: PyveRun
                                                 how: str) -> None:
     (solution,) = (built_conda / ".pyve" / "envs").glob("*.solution.json")
     solution.write_bytes(DAMAGE[how](solution.read_bytes()))
+    out = _build(pyve)
+    assert "is damaged" in stage_line(out, "conda-solve"), out
+    assert_whole(built_conda, "micromamba")
+
+
+@linux_only
+def test_wrong_shape_conda_solution_is_solved_again(built_conda: Path, pyve: PyveRunner) -> None:
+    """A solution whose entries doit cannot use (`url: 5`) is damaged like a truncated one."""
+    import json
+
+    (solution,) = (built_conda / ".pyve" / "envs").glob("*.solution.json")
+    entries = json.loads(solution.read_text())
+    entries[0]["url"] = 5
+    solution.write_text(json.dumps(entries))
     out = _build(pyve)
     assert "is damaged" in stage_line(out, "conda-solve"), out
     assert_whole(built_conda, "micromamba")

@@ -27,7 +27,7 @@ class Row:
     id: str
     needle: str  # in the one error line; its start is the row's key in docs/errors.md
     code: int
-    files: dict[str, str] = field(default_factory=dict)
+    files: dict[str, str | bytes] = field(default_factory=dict)
     args: tuple[str, ...] = ("build",)
     env: dict[str, str] = field(default_factory=dict)
     conda: bool = False  # needs the local channel (use {channel} in files)
@@ -36,12 +36,26 @@ class Row:
 
 VENV_TOML = 'backend = "venv"\ninstall_deps = true\n'
 ENV_HEAD = "channels:\n  - {channel}\nplatforms: [linux-64]\ndependencies:\n"
+# "billion laughs": nine lines that expand to about a billion strings
+LAUGHS = "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
+    f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(8)
+) + "dependencies: *i\n"
+LOCK_HEAD = ("version: 1\nmetadata: {platforms: [linux-64], channels: [], content_hash: {},"
+             " sources: []}\npackage:\n")
+LOCK_ENTRY = ("- {name: x, version: '1', manager: conda, platform: linux-64, url: %s, "
+              "hash: {}, dependencies: {}}\n")
 ROWS = [
     Row("pyve-toml-syntax", "pyve.toml: invalid TOML", 2, {"pyve.toml": "backend = \n"}),
     Row("pyve-toml-unknown", "pyve.toml: unknown setting 'colour'", 2,
         {"pyve.toml": VENV_TOML + 'colour = "red"\n'}),
     Row("pyve-toml-type", "pyve.toml: python must be a string", 2,
         {"pyve.toml": VENV_TOML + "python = 3.11\n"}),
+    Row("pyve-toml-bool", "pyve.toml: backend must be a string, not True", 2,
+        {"pyve.toml": "backend = true\n"}),
+    Row("pyve-toml-not-table", "pyve.toml: pyve must be a table ([pyve]), not 1", 2,
+        {"pyve.toml": "pyve = 1\n"}),
+    Row("pyve-toml-nested", "pyve.toml: nested too deeply", 2,
+        {"pyve.toml": VENV_TOML + "x = " + "[" * 3000 + "]" * 3000 + "\n"}),
     Row("pyproject-syntax", "pyproject.toml: invalid TOML", 1,
         {"pyproject.toml": "[project\nname = 'x'\n"}),
     Row("envfile-yaml", "environment.yml:4: invalid YAML", 1,
@@ -53,6 +67,25 @@ ROWS = [
         conda=True),
     Row("envfile-empty", "environment.yml: 'dependencies' is missing or empty", 1,
         {"environment.yml": "channels: [x]\n"}),
+    Row("envfile-not-utf8", "environment.yml:3: not UTF-8 text", 1,
+        {"environment.yml": b"channels: [x]\ndependencies: [python]\n# caf\xe9\n"}),
+    Row("envfile-platform", "environment.yml: platforms: '../../etc' is not a conda platform", 1,
+        {"environment.yml": "channels: [x]\nplatforms: ['../../etc']\ndependencies: [python]\n"}),
+    Row("envfile-platform-map", "environment.yml: platforms: {'a': 'b'} is not a conda platform",
+        1, {"environment.yml": "channels: [x]\nplatforms: [{a: b}]\ndependencies: [python]\n"}),
+    Row("envfile-channel", "environment.yml: invalid channel 'foo[x]'", 1,
+        {"environment.yml": "channels: ['foo[x]']\ndependencies: [python]\n"}),
+    Row("envfile-variables", "environment.yml: variables: 'A=B' is not a variable name", 1,
+        {"environment.yml": "channels: [x]\nvariables: {'A=B': 1}\ndependencies: [python]\n"}),
+    Row("envfile-aliases", "environment.yml: refused: its aliases expand it to", 1,
+        {"environment.yml": "channels: [x]\n" + LAUGHS}),
+    Row("envfile-nested", "environment.yml: refused: nested more than 100 levels deep", 1,
+        {"environment.yml": "dependencies: " + "[" * 3000 + "]" * 3000 + "\n"}),
+    Row("lock-entry-url", "conda-lock.yml: damaged: package entry 'x': 'url' must be text", 1,
+        {"conda-lock.yml": LOCK_HEAD + LOCK_ENTRY % "5"}),
+    Row("lock-entry-name", "conda-lock.yml: damaged: package entry #1: 'name' is missing", 1,
+        {"conda-lock.yml": LOCK_HEAD + (LOCK_ENTRY % "file:///x.tar.bz2").replace("name: x, ",
+                                                                                 "")}),
     Row("requirements-line", "(from line 2 of requirements.txt)", 1,
         {"requirements.txt": "alpha\nthis is not valid!!\n", "pyve.toml": VENV_TOML}),
     Row("backend-flag", "invalid backend 'foo' in --backend", 2, args=("build", "--backend", "foo"),
@@ -96,6 +129,9 @@ ROWS = [
         2, {"pyve.toml": VENV_TOML + 'extras = ["dev"]\n'}),
     Row("pyve-toml-groups", "pyve.toml: groups: 'test' is not in [dependency-groups]", 2,
         {"pyve.toml": VENV_TOML + 'groups = ["test"]\n'}),
+    Row("lock-platform-flag", "--platform: '../x' is not a conda platform", 2,
+        {"environment.yml": ENV_HEAD + "  - python\n"}, args=("lock", "--platform", "../x"),
+        conda=True, breaks_input=False),
     Row("lock-not-ours", "requirements.lock.txt exists and was not written by pyve", 1,
         {"requirements.txt": "alpha\n", "pyve.toml": VENV_TOML,
          "requirements.lock.txt": "alpha==1.0\n"}),
@@ -104,7 +140,10 @@ ROWS = [
 
 def _materialize(root: Path, row: Row, channel: Path) -> None:
     for name, text in row.files.items():
-        (root / name).write_text(text.replace("{channel}", str(channel)), encoding="utf-8")
+        if isinstance(text, bytes):
+            (root / name).write_bytes(text)
+        else:
+            (root / name).write_text(text.replace("{channel}", str(channel)), encoding="utf-8")
 
 
 def _assert_one_error(result: Result, row: Row) -> None:
@@ -164,7 +203,8 @@ def test_bad_input_leaves_env_and_lock_unchanged(project: Path, pyve: PyveRunner
             for name in ("requirements.txt", "pyve.toml")}
     before = _snapshot(project)
     for row in ROWS:
-        if row.conda or "environment.yml" in row.files or "requirements.lock.txt" in row.files:
+        if row.conda or {"environment.yml", "conda-lock.yml", "requirements.lock.txt"} & set(
+                row.files):
             continue  # would switch the backend / replace the lock: run on their own above
         _materialize(project, row, local_channel)
         result = pyve(*row.args, env=row.env or None)
@@ -214,3 +254,84 @@ def test_read_only_project(project: Path, pyve: PyveRunner) -> None:
         project.chmod(0o755)
     assert result.returncode == 1 and "Traceback" not in result.output, result.output
     assert result.stderr.startswith("error: "), result.output
+
+
+@pytest.mark.parametrize("name", [".gitignore", ".pyve"])
+def test_something_in_pyves_way_is_kept(project: Path, pyve: PyveRunner, name: str) -> None:
+    """`.gitignore` as a folder, `.pyve` as a file: the user's, so kept; one line."""
+    setup(project, "venv")
+    if name == ".gitignore":
+        (project / name).mkdir()
+        (project / name / "keep.txt").write_text("mine\n")
+    else:
+        (project / name).write_text("mine\n")
+    result = pyve("build")
+    assert result.returncode == 1, result.output
+    assert "Traceback" not in result.output and "internal error" not in result.output
+    kind = "folder where pyve expects a file" if name == ".gitignore" else \
+        "file where pyve expects a folder"
+    lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
+    assert lines[0] == f"error: {name}: is a {kind}", result.output
+    assert len(lines) == 2 and lines[1].startswith("  hint: move it away"), result.output
+    kept = project / name / "keep.txt" if name == ".gitignore" else project / name
+    assert kept.read_text() == "mine\n"
+
+
+def _namespace_script(tmp_path: Path, script: str, env: dict[str, str]) -> Result:
+    """Run `script` (sh) in a private mount namespace, where it may mount a small tmpfs or a
+    read-only view of the project. Root or not (CI runs as root, where chmod protects
+    nothing): skipped where the kernel or the container does not allow it."""
+    import shutil
+    import subprocess
+
+    unshare = shutil.which("unshare")
+    if unshare is None or not sys.platform.startswith("linux"):
+        pytest.skip("needs unshare(1) on Linux to mount a full or read-only file system")
+    flags = ["-m"] if os.geteuid() == 0 else ["-r", "-m"]
+    probe = subprocess.run([unshare, *flags, "sh", "-c", f"mount -t tmpfs tmpfs {tmp_path}"],
+                           capture_output=True, check=False)
+    if probe.returncode != 0:
+        pytest.skip(f"mount namespaces are not allowed here: {probe.stderr.decode()[:80]}")
+    done = subprocess.run([unshare, *flags, "sh", "-c", script], env=env, capture_output=True,
+                          text=True, timeout=300, check=False)
+    return Result(done.returncode, done.stdout, done.stderr)
+
+
+def _pyve_cmd() -> str:
+    return f"{sys.executable} -m pyve"
+
+
+@pytest.mark.parametrize("size", ["8k", "64k"])
+def test_disk_full(tmp_path: Path, sandbox_env: dict[str, str], size: str) -> None:
+    """ENOSPC while pyve writes its own files (8k) or while the venv is made (64k)."""
+    root = tmp_path / "small"
+    root.mkdir()
+    script = (f"mount -t tmpfs -o size={size} tmpfs {root} && cd {root} && "
+              "printf 'beta\\n' > requirements.txt && "
+              "printf 'backend = \"venv\"\\ninstall_deps = true\\n' > pyve.toml; "
+              f"{_pyve_cmd()} build")
+    result = _namespace_script(tmp_path, script, sandbox_env)
+    assert result.returncode == 1, result.output
+    assert "Traceback" not in result.output and "internal error" not in result.output
+    lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
+    assert lines[0].startswith("error: ") and "no space left on the device" in lines[0], lines
+    assert len(lines) == 2 and "free some disk space" in lines[1], lines
+
+
+def test_read_only_mount(tmp_path: Path, project: Path, pyve: PyveRunner,
+                         sandbox_env: dict[str, str]) -> None:
+    """A stale env in a read-only project: one line, exit 1; status and `run --frozen` work."""
+    setup(project, "venv")
+    assert pyve("build").returncode == 0
+    with (project / "requirements.txt").open("a") as handle:
+        handle.write("alpha\n")
+    script = (f"mount --bind {project} {project} && mount -o remount,bind,ro {project} && "
+              f"cd {project} && {_pyve_cmd()} build; echo \"build=$?\"; "
+              f"{_pyve_cmd()} status >/dev/null; echo \"status=$?\"; "
+              f"{_pyve_cmd()} run --frozen python -c 'import beta'; echo \"run=$?\"")
+    result = _namespace_script(tmp_path, script, sandbox_env)
+    assert "build=1" in result.stdout and "status=0" in result.stdout, result.output
+    assert "run=0" in result.stdout, result.output
+    assert "Traceback" not in result.output and "internal error" not in result.output
+    errors = [ln for ln in result.stderr.splitlines() if ln.startswith("error:")]
+    assert errors == ["error: .pyve/lock: read-only file system"], result.output

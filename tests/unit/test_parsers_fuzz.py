@@ -128,3 +128,196 @@ def test_requirement_names(tmp_path_factory: pytest.TempPathFactory, data: bytes
     (root / "requirements.txt").write_bytes(data)
     found = prune.requirement_names(root, ["requirements.txt"])
     assert found is None or all(isinstance(name, str) and name for name in found)
+
+
+# --- shapes: well-formed files whose values are of the wrong kind -------------------------
+
+# JSON-like values of any shape (what a hand edit, a merge or another tool may leave).
+VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12)
+    | st.sampled_from(["linux-64", "conda-forge", "python", "pip", "../../etc", "foo[x]",
+                       "file:///x/noarch/a-1-0.tar.bz2", "http://u:p@h/simple"]),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner,
+                                                                 max_size=4),
+    max_leaves=12)
+
+
+def _shaped(keys: list[str]) -> st.SearchStrategy[dict]:
+    """A mapping with some of `keys` (valid names, values of any shape) and maybe others."""
+    return st.dictionaries(st.sampled_from(keys) | st.text(max_size=6), VALUES, max_size=6)
+
+
+ENV_KEYS = ["name", "channels", "dependencies", "platforms", "variables", "category", "prefix"]
+
+
+@FAST
+@given(st.one_of(_shaped(ENV_KEYS), VALUES,
+                 st.builds(lambda d, extra: {"dependencies": ["python", {"pip": d}], **extra},
+                           VALUES, _shaped(ENV_KEYS))))
+def test_envfile_shapes(data: object) -> None:
+    import yaml
+
+    from pyve.conda.lockspec import content_hash
+
+    text = yaml.safe_dump(data)
+
+    def parse_and_use(text: str) -> None:
+        env = envfile.parse_envfile(text, Path("environment.yml"))
+        for platform in lockfile.lock_platforms(env):  # what the lock stage does next
+            content_hash(env, platform)
+        envfile.env_hash(env.channels, env.conda_specs, "linux-64")
+
+    _ok_or_pyve_error(parse_and_use, text)
+
+
+@FAST
+@given(st.dictionaries(st.sampled_from(["backend", "python", "install_deps", "installer",
+                                        "conda_engine", "pyve"]) | st.text(max_size=5),
+                       st.one_of(st.booleans(), st.integers(), st.text(max_size=8),
+                                 st.lists(st.integers(), max_size=3)), max_size=5),
+       st.booleans())
+def test_read_config_shapes(tmp_path_factory: pytest.TempPathFactory, data: dict,
+                            in_table: bool) -> None:
+    import json
+
+    lines = [f"{json.dumps(k)} = {json.dumps(v)}" for k, v in data.items()]
+    text = ("[pyve]\n" if in_table else "") + "\n".join(lines) + "\n"
+    path = tmp_path_factory.mktemp("cfg") / "pyve.toml"
+    path.write_text(text, encoding="utf-8")
+    try:
+        config = read_config(path)
+    except PyveError:
+        return
+    from pyve.project import CONFIG_TYPES
+
+    assert all(isinstance(config[k], CONFIG_TYPES[k]) for k in config), config
+
+
+LOCK_ENTRY_KEYS = ["name", "version", "manager", "platform", "url", "hash", "dependencies",
+                   "category", "optional"]
+GOOD_ENTRY = {"name": "x", "version": "1", "manager": "conda", "platform": "linux-64",
+              "url": "file:///c/linux-64/x-1-0.tar.bz2", "hash": {"sha256": "ab"},
+              "dependencies": {}, "category": "main", "optional": False}
+
+
+@FAST
+@given(st.lists(st.one_of(
+    _shaped(LOCK_ENTRY_KEYS),
+    st.builds(lambda key, value: {**GOOD_ENTRY, key: value}, st.sampled_from(LOCK_ENTRY_KEYS),
+              VALUES)), max_size=3),
+    st.one_of(st.just({"platforms": ["linux-64"]}), _shaped(
+        ["platforms", "channels", "content_hash", "sources", "custom_metadata"]), VALUES))
+def test_lock_shapes(tmp_path_factory: pytest.TempPathFactory, packages: list,
+                     metadata: object) -> None:
+    import yaml
+
+    from pyve.backends.conda import _envfile_from_lock
+    from pyve.project import Project
+
+    root = tmp_path_factory.mktemp("lock")
+    path = root / "conda-lock.yml"
+    path.write_text(yaml.safe_dump({"version": 1, "metadata": metadata, "package": packages}))
+
+    def read_and_use(p: Path) -> None:
+        lock = lockfile.read_lock(p)
+        for platform in ("linux-64", "osx-64"):  # what the backend and doctor do with it
+            lockfile.lock_packages(lock, platform)
+            lockfile.pip_requirements(lock, platform)
+        _envfile_from_lock(Project(root))
+
+    _ok_or_pyve_error(read_and_use, path)
+
+
+# --- pyve's own state files: damaged ones are forgiven, never a crash ---------------------
+
+@FAST
+@given(st.dictionaries(st.sampled_from(["detect", "create-env", "pip-deps"]) | st.text(max_size=5),
+                       st.one_of(VALUES, _shaped(["_values_:", "checker:", "deps:", "result:",
+                                                  "req.txt", ".pyve/stamps/detect"])),
+                       max_size=4))
+def test_state_file_shapes(tmp_path_factory: pytest.TempPathFactory, data: dict) -> None:
+    """Any JSON in .pyve/state.json: planning and building the stages works (the damaged
+    entries are dropped: their stages run again)."""
+    import json
+
+    from pyve import state
+    from pyve.backends.base import Stage
+    from pyve.graph import plan, run_stages
+    from pyve.project import Project
+
+    root = tmp_path_factory.mktemp("state")
+    (root / ".pyve").mkdir()
+    (root / "req.txt").write_text("x\n")
+    (root / ".pyve" / "state.json").write_text(json.dumps(data))
+    stages = [Stage("detect", lambda: None, file_dep=["req.txt"], config={"a": 1}),
+              Stage("create-env", lambda: None, config={"b": [1]}, after=["detect"]),
+              Stage("pip-deps", lambda: None, file_dep=["req.txt"], after=["create-env"])]
+    project = Project(root)
+    state.damaged_files.clear()
+    assert len(plan(project, stages)) == 3
+    run_stages(project, stages, lambda result: None)
+    assert all(r.status == "up to date" for r in plan(project, stages))
+
+
+@FAST
+@given(st.one_of(VALUES, _shaped(["backend", "python", "pip_sources", "installer"])))
+def test_decision_file_shapes(tmp_path_factory: pytest.TempPathFactory, data: object) -> None:
+    import json
+
+    from pyve.backends.detect import damaged_json
+    from pyve.commands.common import recorded_decision
+    from pyve.project import Project
+    from pyve.switching import previous_backend
+
+    root = tmp_path_factory.mktemp("decision")
+    (root / ".pyve").mkdir()
+    (root / ".pyve" / "decision.json").write_text(json.dumps(data))
+    project = Project(root)
+    recorded_decision(project)
+    damaged_json(root / ".pyve" / "decision.json", dict)
+    previous_backend(project)
+
+
+@FAST
+@given(st.lists(st.one_of(_shaped(LOCK_ENTRY_KEYS), VALUES,
+                          st.builds(lambda key, value: {**GOOD_ENTRY, key: value},
+                                    st.sampled_from(LOCK_ENTRY_KEYS), VALUES)), max_size=3))
+def test_solution_file_shapes(tmp_path_factory: pytest.TempPathFactory, data: list) -> None:
+    """A solution no installer could use is called damaged (the stage solves again)."""
+    import json
+
+    from pyve.backends.conda import _damaged_solution
+
+    path = tmp_path_factory.mktemp("solution") / "abc.solution.json"
+    path.write_text(json.dumps(data))
+    if _damaged_solution(path) is None:
+        for entry in data:  # what create-env reads of each entry
+            assert isinstance(entry["url"], str) and isinstance(entry["name"], str)
+
+
+@FAST
+@given(_shaped(["header", "stages", "env_dir", "run_env", "fingerprints", "fingerprint",
+                "extra"]), st.sampled_from([["build"], ["build", "--json"], ["shell-hook"],
+                                            ["build", "--check"], ["run", "nonexistent-cmd-x"]]))
+def test_fast_snapshot_shapes(tmp_path_factory: pytest.TempPathFactory,
+                              monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+                              fields: dict, argv: list[str]) -> None:
+    """A fast.json whose header matches (so it is trusted) but whose fields are damaged:
+    the fast path answers or steps aside (None), never raises."""
+    import json
+    import os
+    import sys
+
+    from pyve import __version__, fastpath
+
+    root = tmp_path_factory.mktemp("fast")
+    (root / ".pyve").mkdir()
+    (root / "pyve.toml").write_text("")
+    snapshot = {"format": fastpath.FORMAT, "pyve": __version__, "root": str(root),
+                "executable": os.path.realpath(sys.executable), "python": sys.version,
+                "env": fastpath.env_values(),
+                "stats": {"pyve.toml": fastpath._stat(str(root / "pyve.toml"))}, **fields}
+    (root / fastpath.SNAPSHOT).write_text(json.dumps(snapshot))
+    monkeypatch.chdir(root)
+    assert fastpath.check(argv) in (None, 0)
+    capsys.readouterr()

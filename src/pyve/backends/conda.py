@@ -159,7 +159,7 @@ class CondaBackend:
                 action=lambda: self.solve(project, env, decision, solution),
                 targets=[solution],
                 config=definition,
-                checks=[lambda: damaged_json(project.path(solution), list, dict),
+                checks=[lambda: _damaged_solution(project.path(solution)),
                         lambda: self.lock_moved(project, env, solution)],
                 watch=[LOCK_FILE, solution],
                 after=["detect"],
@@ -444,6 +444,17 @@ def _solve(env: EnvFile, platform: str) -> list[Any]:
 
 def _without_none(values: dict[str, str | None]) -> dict[str, str]:
     return {k: v for k, v in values.items() if v is not None}
+
+
+def _damaged_solution(path: Path) -> str | None:
+    """The solution is a list of lock entries; one of the wrong shape means solve again."""
+    damaged = damaged_json(path, list, dict)
+    if damaged or not path.is_file():
+        return damaged
+    entries = json.loads(path.read_text(encoding="utf-8"))
+    if any(lockfile.entry_problem(e) for e in entries):
+        return f"{path.parent.name}/{path.name} is damaged"
+    return None
 
 
 def _urls(entries: list[dict[str, Any]]) -> list[str]:

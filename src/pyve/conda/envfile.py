@@ -11,7 +11,9 @@ import xxhash
 import yaml
 from packaging.requirements import InvalidRequirement, Requirement
 
+from pyve.conda import safeyaml
 from pyve.errors import PyveError
+from pyve.redact import excerpt
 
 # Package names as conda allows them (lowercase is the norm, but channels have mixed case).
 _NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
@@ -20,6 +22,8 @@ _VERSION_TERM_RE = re.compile(r"^(?:\d[A-Za-z0-9_.!+*\-]*|\*)$")
 _OPERATOR_RE = re.compile(r"^(?:==|!=|>=|<=|~=|>|<|=)?")
 # pip option lines conda passes through to `pip install -r` (run in the env file's folder).
 _PIP_OPTION_RE = re.compile(r"^(-r|-c|-e|--[a-z][a-z-]*)(\s|=|$)")
+# What conda sets as environment variables (`pyve run` puts them in the environment).
+_VARIABLE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 KNOWN_KEYS = {"name", "channels", "dependencies", "prefix", "variables", "platforms", "category",
               "pip-repositories", "allow-pypi-requests"}
@@ -48,6 +52,10 @@ def load_envfile(path: Path | str) -> EnvFile:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise PyveError(f"{path.name}: cannot read: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise PyveError(f"{path.name}:{line}: not UTF-8 text", hint=f"save {path.name} as UTF-8"
+                        ) from None
     return parse_envfile(text, path)
 
 
@@ -72,22 +80,71 @@ def parse_envfile(text: str, path: Path | str = "environment.yml") -> EnvFile:
     implied_pip = pip_section and not any(conda_spec_name(s) == "pip" for s in conda_specs)
     if implied_pip:
         conda_specs.append("pip")  # conda runs the pip section with the env's own pip
-    channels = [str(c) for c in _list(data, "channels", label) if str(c) != "nodefaults"]
-    platforms = [str(p) for p in _list(data, "platforms", label)]
-    variables = data.get("variables") or {}
-    if not isinstance(variables, dict):
-        raise PyveError(f"{label}: 'variables' must be a mapping of NAME: value")
+    channels = [_channel(c, label) for c in _list(data, "channels", label)]
+    channels = [c for c in channels if c != "nodefaults"]
+    platforms = check_platforms(_list(data, "platforms", label), f"{label}: platforms")
     name = data.get("name")
     return EnvFile(path=path, name=str(name) if name is not None else None, channels=channels,
                    conda_specs=conda_specs, pip_specs=pip_specs,
-                   variables={str(k): str(v) for k, v in variables.items()},
+                   variables=_variables(data.get("variables"), label),
                    platforms=platforms, category=str(data.get("category") or "main"),
                    pip_section=pip_section, implied_pip=implied_pip)
 
 
+def check_platforms(platforms: list, where: str) -> list[str]:
+    """Conda platform names (subdirs such as linux-64), or a PyveError naming the bad one."""
+    from rattler import Platform
+
+    for platform in platforms:
+        try:
+            ok = isinstance(platform, str) and platform != "noarch" and bool(Platform(platform))
+        except Exception:  # noqa: BLE001 - rattler raises its own ParseSubdirError
+            ok = False
+        if not ok:
+            raise PyveError(f"{where}: {excerpt(repr(platform))} is not a conda platform",
+                            hint="use platform names like linux-64, linux-aarch64, osx-arm64, "
+                                 "osx-64, win-64")
+    return list(platforms)
+
+
+def _channel(channel: object, label: str) -> str:
+    """A channel name, URL or path, as rattler reads it (`foo[x]` is a platform selector)."""
+    from rattler import Channel
+
+    problem = None
+    if not isinstance(channel, str | int | float) or not str(channel).strip():
+        problem = "a channel is a name, URL or path"
+    else:
+        try:
+            Channel(str(channel))
+        except Exception as exc:  # noqa: BLE001 - rattler's InvalidChannelError
+            problem = str(exc).splitlines()[0] if str(exc).strip() else "not a channel"
+    if problem:
+        raise PyveError(f"{label}: invalid channel {excerpt(repr(channel))}: {problem}",
+                        hint="use a channel name (conda-forge), a URL or a local path")
+    return str(channel)
+
+
+def _variables(variables: object, label: str) -> dict[str, str]:
+    if variables is None:
+        return {}
+    if not isinstance(variables, dict):
+        raise PyveError(f"{label}: 'variables' must be a mapping of NAME: value")
+    for key, value in variables.items():
+        if not isinstance(key, str) or not _VARIABLE_RE.match(key):
+            raise PyveError(f"{label}: variables: {excerpt(repr(key))} is not a variable name",
+                            hint="use names like MY_SETTING (letters, digits, _)")
+        if not isinstance(value, str | int | float | bool) or "\x00" in str(value):
+            raise PyveError(f"{label}: variables: {key} must be a text value",
+                            hint=f"quote it: {key}: \"...\"")
+    return {k: str(v) for k, v in variables.items()}
+
+
 def _load_yaml(text: str, label: str) -> object:
     try:
-        return yaml.safe_load(text)
+        return safeyaml.load(text)
+    except safeyaml.DocumentTooLarge as exc:
+        raise PyveError(f"{label}: refused: {exc}", hint=safeyaml.HINT) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{label}:{mark.line + 1}" if mark is not None else label
@@ -146,7 +203,8 @@ def _where(label: str, lines: dict[str, int], item: str) -> str:
 def _check_conda_spec(spec: str, label: str, lines: dict[str, int]) -> None:
     reason = matchspec_problem(spec)
     if reason:
-        raise PyveError(f"{_where(label, lines, spec)}: invalid conda spec '{spec}': {reason}",
+        raise PyveError(f"{_where(label, lines, spec)}: invalid conda spec '{excerpt(spec)}': "
+                        f"{reason}",
                         hint="use forms like 'numpy', 'numpy>=1.24', 'python=3.11', "
                              "'conda-forge::numpy'")
 
@@ -160,7 +218,8 @@ def _check_pip_line(line: str, label: str, lines: dict[str, int]) -> None:
         Requirement(line)
     except InvalidRequirement as exc:
         first = str(exc).splitlines()[0]
-        raise PyveError(f"{_where(label, lines, line)}: invalid pip requirement '{line}': {first}",
+        raise PyveError(f"{_where(label, lines, line)}: invalid pip requirement "
+                        f"'{excerpt(line)}': {first}",
                         hint="use PEP 508 forms like 'requests>=2', 'pkg[extra]==1.0'") from exc
 
 

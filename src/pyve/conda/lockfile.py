@@ -10,9 +10,10 @@ from typing import Any
 
 import yaml
 
-from pyve.conda.envfile import EnvFile
+from pyve.conda import safeyaml
+from pyve.conda.envfile import EnvFile, check_platforms
 from pyve.conda.lockspec import content_hash
-from pyve.errors import PyveError
+from pyve.errors import PyveError, UsageError
 from pyve.fsutil import atomic_write_text
 
 DEFAULT_PLATFORMS = ["linux-64", "osx-arm64", "osx-64", "win-64"]
@@ -21,7 +22,12 @@ LOCK_NAME = "conda-lock.yml"
 
 def lock_platforms(envfile: EnvFile, requested: Sequence[str] | None = None) -> list[str]:
     """Platforms to lock: the caller's, else the env file's `platforms:`, else the defaults."""
-    return list(requested or envfile.platforms or DEFAULT_PLATFORMS)
+    if requested:
+        try:
+            return check_platforms(list(requested), "--platform")
+        except PyveError as exc:  # the command line's: exit 2
+            raise UsageError(exc.message, exc.hint) from None
+    return list(envfile.platforms or DEFAULT_PLATFORMS)
 
 
 def _split_depend(depend: str) -> tuple[str, str]:
@@ -119,7 +125,10 @@ def read_lock(path: Path) -> dict[str, Any]:
     """Load conda-lock.yml; PyveError for a file that is not a version 1 lock."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = safeyaml.load(path.read_text(encoding="utf-8"))
+    except safeyaml.DocumentTooLarge as exc:
+        raise PyveError(f"{path.name}: refused: {exc}", hint="re-create it with `pyve lock`"
+                        ) from None
     except OSError as exc:
         raise PyveError(f"{path.name}: cannot read: {exc.strerror or exc}") from exc
     except UnicodeDecodeError:
@@ -139,7 +148,58 @@ def read_lock(path: Path) -> dict[str, Any]:
             packages or [], list) or not all(isinstance(e, dict) for e in packages or []):
         raise PyveError(f"{path.name}: damaged: 'metadata' must be a mapping and 'package' "
                         "a list of entries", hint="re-create it with `pyve lock`")
+    problem = _metadata_problem(data.get("metadata") or {})
+    if problem:
+        raise PyveError(f"{path.name}: damaged: metadata: {problem}",
+                        hint="re-create it with `pyve lock`")
+    for number, entry in enumerate(packages or [], start=1):
+        problem = entry_problem(entry)
+        if problem:
+            name = entry.get("name")
+            which = f"'{name}'" if isinstance(name, str) else f"#{number}"
+            raise PyveError(f"{path.name}: damaged: package entry {which}: {problem}",
+                            hint="re-create it with `pyve lock`")
     return data
+
+
+# The fields every reader of an entry relies on, and their types (conda-lock's model).
+_ENTRY_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "name": str, "version": (str, int, float), "manager": str, "platform": str, "url": str}
+
+
+def _metadata_problem(metadata: Mapping[str, Any]) -> str | None:
+    hashes = metadata.get("content_hash") or {}
+    if not isinstance(hashes, dict) or not all(isinstance(v, str) for v in hashes.values()):
+        return "'content_hash' must map platforms to hashes"
+    platforms = metadata.get("platforms") or []
+    if not isinstance(platforms, list) or not all(isinstance(p, str) for p in platforms):
+        return "'platforms' must be a list of platform names"
+    channels = metadata.get("channels") or []
+    if not isinstance(channels, list) or not all(
+            isinstance(c, str) or (isinstance(c, dict) and isinstance(c.get("url"), str))
+            for c in channels):
+        return "'channels' must be a list of {url: ...} entries"
+    if not isinstance(metadata.get("custom_metadata") or {}, dict):
+        return "'custom_metadata' must be a mapping"
+    return None
+
+
+def entry_problem(entry: Mapping[str, Any]) -> str | None:
+    """What is wrong with the shape of one package entry (of a lock or a solution), or None.
+    Whether its hash is one to trust is the installer's question, not this one."""
+    for key, kind in _ENTRY_FIELDS.items():
+        value = entry.get(key)
+        if value is None:
+            return f"'{key}' is missing"
+        if not isinstance(value, kind) or isinstance(value, bool):
+            return f"'{key}' must be text, not {type(value).__name__}"
+    if entry["manager"] not in ("conda", "pip"):
+        return f"manager must be conda or pip, not '{str(entry['manager'])[:20]}'"
+    if not isinstance(entry.get("hash") or {}, dict):
+        return "'hash' must be a mapping (md5, sha256)"
+    if not isinstance(entry.get("dependencies") or {}, dict):
+        return "'dependencies' must be a mapping"
+    return None
 
 
 def lock_packages(lock: Mapping[str, Any], platform: str, manager: str | None = None
