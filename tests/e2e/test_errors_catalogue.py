@@ -256,25 +256,28 @@ def test_read_only_project(project: Path, pyve: PyveRunner) -> None:
     assert result.stderr.startswith("error: "), result.output
 
 
-@pytest.mark.parametrize("name", [".gitignore", ".pyve"])
-def test_something_in_pyves_way_is_kept(project: Path, pyve: PyveRunner, name: str) -> None:
-    """`.gitignore` as a folder, `.pyve` as a file: the user's, so kept; one line."""
+def test_something_in_pyves_way_is_kept(project: Path, pyve: PyveRunner) -> None:
+    """`.pyve` as a file: the user's, so kept; one line."""
     setup(project, "venv")
-    if name == ".gitignore":
-        (project / name).mkdir()
-        (project / name / "keep.txt").write_text("mine\n")
-    else:
-        (project / name).write_text("mine\n")
+    (project / ".pyve").write_text("mine\n")
     result = pyve("build")
     assert result.returncode == 1, result.output
     assert "Traceback" not in result.output and "internal error" not in result.output
-    kind = "folder where pyve expects a file" if name == ".gitignore" else \
-        "file where pyve expects a folder"
     lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
-    assert lines[0] == f"error: {name}: is a {kind}", result.output
+    assert lines[0] == "error: .pyve: is a file where pyve expects a folder", result.output
     assert len(lines) == 2 and lines[1].startswith("  hint: move it away"), result.output
-    kept = project / name / "keep.txt" if name == ".gitignore" else project / name
-    assert kept.read_text() == "mine\n"
+    assert (project / ".pyve").read_text() == "mine\n"
+
+
+def test_gitignore_folder_is_kept_and_the_build_goes_on(project: Path, pyve: PyveRunner) -> None:
+    """`.gitignore` as a folder blocks nothing: pyve leaves it alone and says so in one line."""
+    setup(project, "venv")
+    (project / ".gitignore").mkdir()
+    (project / ".gitignore" / "keep.txt").write_text("mine\n")
+    result = pyve("build")
+    assert result.returncode == 0, result.output
+    assert ".gitignore is a folder: pyve left it alone" in result.output
+    assert (project / ".gitignore" / "keep.txt").read_text() == "mine\n"
 
 
 def _namespace_script(tmp_path: Path, script: str, env: dict[str, str]) -> Result:
