@@ -246,9 +246,7 @@ def venv_lock_fresh(root: Path, sources: list[str], lock_name: str) -> Check:
                      "run `pyve lock`")
     now = pip.inputs_text(root, sources)
     if recorded != now:
-        old = dict(p.split(":", 1) for p in recorded.split() if ":" in p)
-        new = dict(p.split(":", 1) for p in now.split() if ":" in p)
-        changed = [s for s in sorted({*old, *new}) if old.get(s) != new.get(s)] or ["sources"]
+        changed = pip.changed_inputs(recorded, now) or ["sources"]
         return Check("lock-fresh", WARN, f"{lock_name} is stale: {', '.join(changed)} "
                      "changed since it was written", "run `pyve build`")
     return Check("lock-fresh", OK, f"{lock_name} is fresh")

@@ -140,6 +140,13 @@ def inputs_text(root: Path, sources: list[str]) -> str:
     return " ".join(parts) or "(none)"
 
 
+def changed_inputs(recorded: str, now: str) -> list[str]:
+    """The files whose digests differ between two inputs texts (`name:digest ...`)."""
+    old = dict(p.split(":", 1) for p in recorded.split() if ":" in p)
+    new = dict(p.split(":", 1) for p in now.split() if ":" in p)
+    return [name for name in sorted({*old, *new}) if old.get(name) != new.get(name)]
+
+
 def lock_inputs(lock: Path) -> str | None:
     """The inputs line of a pyve lock (None: no lock, or one written without it)."""
     try:
@@ -165,9 +172,7 @@ def check_frozen_lock(root: Path, sources: list[str], lock_name: str = LOCK_FILE
         raise PyveError(f"--frozen: {lock_name} does not say what it was locked from", hint=hint)
     now = inputs_text(root, sources)
     if recorded != now:
-        old = dict(p.split(":", 1) for p in recorded.split() if ":" in p)
-        new = dict(p.split(":", 1) for p in now.split() if ":" in p)
-        changed = [s for s in sorted({*old, *new}) if old.get(s) != new.get(s)]
+        changed = changed_inputs(recorded, now)
         raise PyveError(f"--frozen: {lock_name} is stale: {', '.join(changed) or 'sources'} "
                         "changed since it was written", hint=hint)
 

@@ -344,9 +344,7 @@ class VenvBackend:
             raise PyveError(f"the last build did not finish installing {', '.join(sources)}; "
                             "there is nothing sound to lock", hint=hint) from None
         if installed != now:
-            old = dict(p.split(":", 1) for p in installed.split() if ":" in p)
-            new = dict(p.split(":", 1) for p in now.split() if ":" in p)
-            changed = [s for s in sorted({*old, *new}) if old.get(s) != new.get(s)]
+            changed = pip.changed_inputs(installed, now)
             raise PyveError(f"{', '.join(changed) or 'the sources'} changed since the "
                             "environment was built; a lock now would not match it", hint=hint)
         return installed

@@ -250,9 +250,9 @@ def pip_inputs_changed(lock: Mapping[str, Any], envfile: EnvFile) -> str | None:
     recorded = custom.get(PIP_INPUTS_KEY) if isinstance(custom, dict) else None
     if now == recorded:
         return None
-    old = dict(p.split(":", 1) for p in str(recorded or "").split() if ":" in p)
-    new = dict(p.split(":", 1) for p in (now or "").split() if ":" in p)
-    changed = [name for name in sorted({*old, *new}) if old.get(name) != new.get(name)]
+    from pyve.backends.pip import changed_inputs
+
+    changed = changed_inputs(str(recorded or ""), now or "")
     return f"{', '.join(changed) or 'pip: includes'} changed since it was locked"
 
 
