@@ -67,7 +67,7 @@ def interpreter(env_dir: Path, venv: bool) -> Check:
                      "run `pyve build --force`")
     version = done.stdout.strip()
     if venv:
-        from pyve.backends.venv import read_pyvenv_cfg
+        from pyve.backends.venv.backend import read_pyvenv_cfg
 
         cfg = read_pyvenv_cfg(env_dir)
         recorded = cfg.get("version") or cfg.get("version_info", "")
@@ -91,7 +91,7 @@ def _clean_env() -> dict[str, str]:
 def venv_matches_lock(root: Path, env_dir: Path, lock_name: str) -> Check:
     """requirements.lock.txt's entries that apply here == what is installed, each from a
     file the lock lists where pyve saw the file (read in-process, as pip freeze)."""
-    from pyve.backends import piplock
+    from pyve.backends.venv import piplock
 
     lock = root / lock_name
     if not lock.is_file():
@@ -136,8 +136,8 @@ def conda_matches_lock(lock: dict[str, Any], lock_name: str, prefix: Path,
                        platform: str) -> Check:
     """The lock's conda packages for this platform are exactly the installed ones, and
     its pip packages are installed at the locked versions."""
-    from pyve.backends import pip
-    from pyve.conda.lockfile import lock_packages
+    from pyve.backends.conda.lockfile import lock_packages
+    from pyve.installers import pip
 
     locked = {e["url"] for e in lock_packages(lock, platform, "conda")}
     installed = set()
@@ -231,7 +231,8 @@ def pip_over_conda(prefix: Path) -> Check:
 # --- locks fresh ----------------------------------------------------------------------------
 
 def venv_lock_fresh(root: Path, sources: list[str], lock_name: str) -> Check:
-    from pyve.backends import pip, piplock
+    from pyve.backends.venv import piplock
+    from pyve.installers import pip
 
     lock = root / lock_name
     if not lock.is_file():

@@ -172,7 +172,7 @@ def requirement_files(root: Path, sources: Iterable[str]) -> list[str]:
             inputs.add(path)
             continue
         if source == "environment.yml":  # the venv backend installs its pip: section
-            from pyve.conda.envfile import load_envfile
+            from pyve.backends.conda.envfile import load_envfile
 
             inputs.add(path)
             lines = load_envfile(path).pip_specs

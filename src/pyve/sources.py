@@ -71,7 +71,7 @@ def _pyproject(path: Path) -> dict[str, Any]:
 
 
 def _env_pip_lines(root: Path) -> list[str]:
-    from pyve.conda.envfile import load_envfile
+    from pyve.backends.conda.envfile import load_envfile
 
     return list(load_envfile(root / ENV_FILE).pip_specs)
 

@@ -47,7 +47,7 @@ def leftovers(project: Project, backend: str) -> list[Path]:
     """The environment(s) pyve built for `backend` that are still on disk."""
     if backend == "venv":
         # pyve's marker: a .venv made by another tool is not ours to delete
-        from pyve.backends.venv import made_by_pyve
+        from pyve.backends.venv.backend import made_by_pyve
 
         return [project.root / VENV_DIR] if made_by_pyve(project) else []
     envs = project.root / ENVS_DIR
@@ -91,7 +91,7 @@ def replace_foreign_venv(project: Project, backend: str, args: Namespace,
     """`build --force` / `init --force` with a .venv pyve did not make: ask (per the rule
     above), then remove it so the build makes pyve's own. Without --force the build's
     create-env refuses it (VenvBackend.create)."""
-    from pyve.backends.venv import foreign_venv_error, made_by_pyve, read_pyvenv_cfg
+    from pyve.backends.venv.backend import foreign_venv_error, made_by_pyve, read_pyvenv_cfg
 
     venv = project.root / VENV_DIR
     if backend != "venv" or not getattr(args, "force", False) or made_by_pyve(project) or \

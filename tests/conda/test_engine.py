@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pyve.conda import engine
+from pyve.engines import rattler as engine
 from pyve.errors import PyveError
 from tests import conda_fixtures
 

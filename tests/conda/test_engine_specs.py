@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pyve.conda import engine
+from pyve.engines import rattler as engine
 
 
 @pytest.mark.parametrize("specs", [

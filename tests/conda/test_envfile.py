@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pyve.conda.envfile import env_hash, load_envfile, matchspec_problem, parse_envfile
+from pyve.backends.conda.envfile import env_hash, load_envfile, matchspec_problem, parse_envfile
 from pyve.errors import PyveError
 
 VALID_SPECS = ["python=3.11", "numpy>=1.24", "numpy>=1.24,<2.0", "conda-forge::numpy",

@@ -7,9 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pyve.conda import engine
-from pyve.conda.envfile import load_envfile
-from pyve.conda.lockfile import (
+from pyve.backends.conda.envfile import load_envfile
+from pyve.backends.conda.lockfile import (
     DEFAULT_PLATFORMS,
     check_fresh,
     lock_packages,
@@ -18,6 +17,7 @@ from pyve.conda.lockfile import (
     read_lock,
     write_lock,
 )
+from pyve.engines import rattler as engine
 from pyve.errors import PyveError
 
 PLATFORMS = ["linux-64", "osx-64", "osx-arm64", "win-64"]

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from pyve.conda.envfile import load_envfile
-from pyve.conda.lockspec import content_hash
+from pyve.backends.conda.envfile import load_envfile
+from pyve.backends.conda.lockspec import content_hash
 
 PLATFORMS = ["linux-64", "osx-64", "osx-arm64", "win-64", "linux-aarch64", "linux-ppc64le"]
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pyve.conda import engine, pkgcache
+from pyve.backends.conda import pkgcache
+from pyve.engines import rattler as engine
 from pyve.errors import PyveError
 
 

@@ -87,12 +87,12 @@ def assert_whole(project: Path, backend: str) -> None:
     if backend == "venv":
         lock = (project / "requirements.lock.txt").read_text()
         assert "alpha==" in lock and "beta==" in lock and lock.endswith("\n")
-        from pyve.backends.venv import MARKER
+        from pyve.backends.venv.backend import MARKER
 
         assert (project / MARKER).is_file()
     else:
-        from pyve.backends.conda import MARKER as CONDA_MARKER
-        from pyve.conda.lockfile import read_lock
+        from pyve.backends.conda.backend import MARKER as CONDA_MARKER
+        from pyve.backends.conda.lockfile import read_lock
 
         lock = read_lock(project / "conda-lock.yml")
         names = {p["name"] for p in lock["package"]}

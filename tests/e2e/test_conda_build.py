@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pyve.backends.conda import MARKER
+from pyve.backends.conda.backend import MARKER
 from tests.conftest import PyveRunner, linux_only
 from tests.e2e.conda_helpers import (
     env_dirs,

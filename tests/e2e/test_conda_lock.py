@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from pyve.backends.conda import MARKER
-from pyve.conda.lockfile import write_document
+from pyve.backends.conda.backend import MARKER
+from pyve.backends.conda.lockfile import write_document
 from tests import conda_fixtures
 from tests.conftest import PyveRunner, linux_only
 from tests.e2e.conda_helpers import (

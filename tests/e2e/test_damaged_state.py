@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from pyve.backends import conda as conda_backend
-from pyve.backends import venv as venv_backend
+from pyve.backends.conda import backend as conda_backend
+from pyve.backends.venv import backend as venv_backend
 from tests.conftest import PyveRunner, linux_only
 from tests.e2e.conda_helpers import ran, stage_line
 from tests.e2e.faults import assert_whole, env_python, setup

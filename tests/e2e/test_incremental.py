@@ -111,8 +111,8 @@ def test_frozen_installs_the_lock_and_refuses_a_stale_one(project: Path, pyve: P
 def test_uv_installer_builds_a_lock_pip_accepts(project: Path, pyve: PyveRunner,
                                                tmp_path: Path,
                                                sandbox_env: dict[str, str]) -> None:
-    from pyve.backends.pip import uv_bin
     from pyve.errors import PyveError
+    from pyve.installers.pip import uv_bin
 
     try:
         uv_bin()

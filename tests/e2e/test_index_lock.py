@@ -30,8 +30,8 @@ def test_lock_hashes_come_from_the_index(installer: str, project: Path, pyve: Py
     """pip: from its install report; uv (no report, no pip in the env): from `uv pip compile
     --generate-hashes` over the exact pins. Either way pip --require-hashes accepts the lock."""
     if installer == "uv":
-        from pyve.backends.pip import uv_bin
         from pyve.errors import PyveError
+        from pyve.installers.pip import uv_bin
 
         try:
             uv_bin()

@@ -42,8 +42,8 @@ def test_removed_requirement_leaves_env_and_lock(project: Path, pyve: PyveRunner
 
 
 def test_uv_installer_removes_too(project: Path, pyve: PyveRunner) -> None:
-    from pyve.backends.pip import uv_bin
     from pyve.errors import PyveError
+    from pyve.installers.pip import uv_bin
 
     try:
         uv_bin()
@@ -88,7 +88,7 @@ def test_conda_pip_section_removed_line(project: Path, pyve: PyveRunner,
 def test_without_uv_pip_uninstalls(project: Path, pyve: PyveRunner,
                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """uv is only an accelerator here: without it, pip removes the same packages."""
-    from pyve.backends import pip, prune
+    from pyve.installers import pip, prune
 
     (project / "requirements.txt").write_text("beta\n")
     pyve("init", "--auto-install-deps", check=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pyve.backends.venv import read_pyvenv_cfg
+from pyve.backends.venv.backend import read_pyvenv_cfg
 from tests.conftest import PyveRunner
 from tests.e2e.helpers import py, pyenv_python, stage_line, status_json, tree
 

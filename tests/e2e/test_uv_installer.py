@@ -13,7 +13,7 @@ from tests.e2e.helpers import py
 
 @pytest.fixture(autouse=True)
 def needs_uv() -> None:
-    from pyve.backends.pip import find_uv
+    from pyve.installers.pip import find_uv
 
     if find_uv() is None:
         pytest.skip("uv is not installed")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from pyve.conda import engine
+from pyve.engines import rattler as engine
 from tests.conftest import REAL_PYENV_ROOT, Result
 
 REPO = Path(__file__).resolve().parents[2]

@@ -10,7 +10,7 @@ from doit.dependency import JSONCodec
 
 from pyve import state
 from pyve.backends.detect import damaged_json
-from pyve.backends.venv import read_marker
+from pyve.backends.venv.backend import read_marker
 
 DAMAGED = [b"", b"{", b'{"a": ', b"\x00\xff\xfe", b"[1, 2]", b"null", b"42", b'"text"',
            "{\"ä\": 1".encode("latin-1")]

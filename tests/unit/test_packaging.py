@@ -41,7 +41,7 @@ def test_wheel_holds_the_package_only(dist: Path) -> None:
     (wheel,) = dist.glob("pyve_env-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert {n.split("/")[0] for n in names} == {"pyve", f"pyve_env-{__version__}.dist-info"}
-    assert "pyve/cli.py" in names and "pyve/backends/venv.py" in names
+    assert "pyve/cli.py" in names and "pyve/backends/venv/backend.py" in names
     entry = zipfile.ZipFile(wheel).read(f"pyve_env-{__version__}.dist-info/entry_points.txt")
     assert b"pyve = pyve.cli:main" in entry
 

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pyve import cli, pythons
-from pyve.conda import envfile, lockfile
+from pyve.backends.conda import envfile, lockfile
 from pyve.errors import PyveError
 from pyve.project import read_config, read_python_pin
 
@@ -122,7 +122,7 @@ def test_normalize_argv(argv: list[str]) -> None:
 def test_requirement_names(tmp_path_factory: pytest.TempPathFactory, data: bytes) -> None:
     """What the prune step reads from requirements.txt: a set of names or None, nothing
     else (it runs after a successful pip install, so it must never fail the build)."""
-    from pyve.backends import prune
+    from pyve.installers import prune
 
     root = tmp_path_factory.mktemp("req")
     (root / "requirements.txt").write_bytes(data)
@@ -157,7 +157,7 @@ ENV_KEYS = ["name", "channels", "dependencies", "platforms", "variables", "categ
 def test_envfile_shapes(data: object) -> None:
     import yaml
 
-    from pyve.conda.lockspec import content_hash
+    from pyve.backends.conda.lockspec import content_hash
 
     text = yaml.safe_dump(data)
 
@@ -211,7 +211,7 @@ def test_lock_shapes(tmp_path_factory: pytest.TempPathFactory, packages: list,
                      metadata: object) -> None:
     import yaml
 
-    from pyve.backends.conda import _envfile_from_lock
+    from pyve.backends.conda.backend import _envfile_from_lock
     from pyve.project import Project
 
     root = tmp_path_factory.mktemp("lock")
@@ -286,7 +286,7 @@ def test_solution_file_shapes(tmp_path_factory: pytest.TempPathFactory, data: li
     """A solution no installer could use is called damaged (the stage solves again)."""
     import json
 
-    from pyve.backends.conda import _damaged_solution
+    from pyve.backends.conda.backend import _damaged_solution
 
     path = tmp_path_factory.mktemp("solution") / "abc.solution.json"
     path.write_text(json.dumps(data))

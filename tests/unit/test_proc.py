@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from pyve.backends.pip import failure_hint
+from pyve.installers.pip import failure_hint
 from pyve.proc import last_error_line
 
 PIP_CONFLICT = """\

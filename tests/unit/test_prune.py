@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pyve.backends import prune
+from pyve.installers import prune
 
 
 def names(tmp_path: Path, text: str, **files: str) -> set[str] | None:

@@ -48,7 +48,7 @@ def test_atomic_write_modes(tmp_path: Path) -> None:
 def test_new_files_and_cache_are_not_world_writable_under_umask_0(tmp_path: Path) -> None:
     import os
 
-    from pyve.conda import engine
+    from pyve.engines import rattler as engine
     from pyve.fsutil import atomic_write_text
 
     old = os.umask(0)

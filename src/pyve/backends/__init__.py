@@ -7,11 +7,11 @@ from pyve.backends.base import Backend
 
 def get_backend(name: str) -> Backend:
     if name == "venv":
-        from pyve.backends.venv import VenvBackend
+        from pyve.backends.venv.backend import VenvBackend
 
         return VenvBackend()
     if name == "micromamba":
-        from pyve.backends.conda import CondaBackend
+        from pyve.backends.conda.backend import CondaBackend
 
         return CondaBackend()
     raise ValueError(f"unknown backend {name!r}")  # decision.py validated it already

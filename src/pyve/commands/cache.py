@@ -1,12 +1,12 @@
 """`pyve cache clean|info`: the shared conda package cache (micromamba's `clean --all`), emptied
-only where pyve marked it as its own (conda/pkgcache.py)."""
+only where pyve marked it as its own (backends/conda/pkgcache.py)."""
 
 from __future__ import annotations
 
 from argparse import Namespace
 
 from pyve import ui
-from pyve.conda.pkgcache import disk_usage
+from pyve.backends.conda.pkgcache import disk_usage
 
 
 def human(size: int) -> str:
@@ -19,7 +19,8 @@ def human(size: int) -> str:
 
 
 def run(args: Namespace) -> int:
-    from pyve.conda import engine, pkgcache
+    from pyve.backends.conda import pkgcache
+    from pyve.engines import rattler as engine
 
     cache = engine.default_cache_dir()
     if args.action == "info":

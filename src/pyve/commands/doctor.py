@@ -35,7 +35,7 @@ def checks(project: Project, args: Namespace) -> list[Check]:
         found.append(_stages(project, backend, decision))
         found += backend.doctor_checks(project, decision)
     found.append(_unused(project, args))
-    from pyve.conda import engine
+    from pyve.engines import rattler as engine
 
     found.append(health.disk(env_dir if exists.status == OK else None,
                              engine.default_cache_dir()))

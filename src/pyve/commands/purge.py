@@ -27,7 +27,7 @@ ENVS_DIR = f"{STATE_DIR}/envs"
 
 
 def planned(project: Project) -> list[Path]:
-    from pyve.backends.venv import made_by_pyve
+    from pyve.backends.venv.backend import made_by_pyve
 
     venv = project.root / VENV_DIR
     items = [venv] if made_by_pyve(project) else []
@@ -40,7 +40,7 @@ def planned(project: Project) -> list[Path]:
 
 def foreign_venv(project: Project) -> str | None:
     """The line that says a .venv is kept because pyve did not make it."""
-    from pyve.backends.venv import made_by_pyve
+    from pyve.backends.venv.backend import made_by_pyve
 
     venv = project.root / VENV_DIR
     if not (venv.exists() or venv.is_symlink()) or made_by_pyve(project):

@@ -16,8 +16,8 @@ import re
 from pathlib import Path
 
 from pyve import proc, ui
-from pyve.backends import pip
 from pyve.fsutil import atomic_write_text
+from pyve.installers import pip
 from pyve.reqfiles import EDITABLE_OPTIONS, INCLUDE_OPTIONS, logical_lines, option_value
 
 NEEDED_FILE = ".pyve-needed.json"  # in the env, like pip's hashes: it dies with the env

@@ -11,7 +11,7 @@ import xxhash
 import yaml
 from packaging.requirements import InvalidRequirement, Requirement
 
-from pyve.conda import safeyaml
+from pyve.backends.conda import safeyaml
 from pyve.errors import PyveError
 from pyve.redact import excerpt
 

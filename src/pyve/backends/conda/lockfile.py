@@ -10,9 +10,9 @@ from typing import Any
 
 import yaml
 
-from pyve.conda import safeyaml
-from pyve.conda.envfile import EnvFile, check_platforms
-from pyve.conda.lockspec import content_hash
+from pyve.backends.conda import safeyaml
+from pyve.backends.conda.envfile import EnvFile, check_platforms
+from pyve.backends.conda.lockspec import content_hash
 from pyve.errors import PyveError, UsageError
 from pyve.fsutil import atomic_write_text
 
@@ -250,7 +250,7 @@ def pip_inputs_changed(lock: Mapping[str, Any], envfile: EnvFile) -> str | None:
     recorded = custom.get(PIP_INPUTS_KEY) if isinstance(custom, dict) else None
     if now == recorded:
         return None
-    from pyve.backends.pip import changed_inputs
+    from pyve.installers.pip import changed_inputs
 
     changed = changed_inputs(str(recorded or ""), now or "")
     return f"{', '.join(changed) or 'pip: includes'} changed since it was locked"

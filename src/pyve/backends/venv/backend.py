@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from pyve import envstate, health, proc
-from pyve.backends import pip, piplock, prune
+from pyve.backends.venv import piplock
+from pyve.installers import pip, prune
 from pyve.backends.base import Stage
 from pyve.backends.detect import detect_stage
 from pyve.decision import Decision
@@ -231,7 +232,7 @@ class VenvBackend:
         files = [s for s in decision.pip_sources if s != ENV_FILE]
         lines = group_requirements(project.root, decision.groups)
         if ENV_FILE in decision.pip_sources:
-            from pyve.conda.envfile import load_envfile
+            from pyve.backends.conda.envfile import load_envfile
 
             lines += load_envfile(project.path(ENV_FILE)).pip_specs
         from_files = prune.requirement_names(project.root, files)

@@ -21,16 +21,24 @@ from pathlib import Path
 from typing import Any
 
 from pyve import envstate, health, ui
-from pyve.backends import pip, prune
 from pyve.backends.base import Stage
+from pyve.backends.conda import lockfile
+from pyve.backends.conda.envfile import (
+    EnvFile,
+    conda_spec_name,
+    env_hash,
+    load_envfile,
+    parse_envfile,
+)
 from pyve.backends.detect import damaged_json, detect_stage
-from pyve.conda import engine, lockfile, micromamba
-from pyve.conda.envfile import EnvFile, conda_spec_name, env_hash, load_envfile, parse_envfile
 from pyve.decision import Decision
+from pyve.engines import micromamba
+from pyve.engines import rattler as engine
 from pyve.errors import PyveError
 from pyve.fingerprint import data_digest
 from pyve.fsutil import atomic_write_text, discard, finish_discards
 from pyve.health import ERROR, OK, WARN, Check
+from pyve.installers import pip, prune
 from pyve.project import Project
 from pyve.reqfiles import files_of_pip_section, requirement_files
 from pyve.sources import group_requirements, install_args, selection

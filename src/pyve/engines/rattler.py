@@ -29,8 +29,8 @@ from rattler import (
 )
 from rattler.exceptions import GatewayError, InvalidMatchSpecError, SolverError
 
-from pyve.conda import pkgcache
-from pyve.conda.lockspec import default_virtual_packages
+from pyve.backends.conda import pkgcache
+from pyve.backends.conda.lockspec import default_virtual_packages
 from pyve.errors import PyveError
 from pyve.fsutil import _umask, atomic_write_text
 

@@ -19,7 +19,7 @@ from packaging.markers import Marker
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from pyve.conda.envfile import EnvFile
+from pyve.backends.conda.envfile import EnvFile
 
 # conda-lock's default-virtual-packages.yaml (name -> "version[ build_string]").
 _DEFAULT_VIRTUAL = {

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pyve import proc
-from pyve.backends import pip, prune
+from pyve.installers import pip, prune
 from pyve.errors import PyveError
 from pyve.fsutil import atomic_write_text
 from pyve.sources import ENV_FILE, env_section_file

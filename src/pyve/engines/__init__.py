@@ -1,0 +1,1 @@
+"""Conda engines: py-rattler (embedded, the default) and a micromamba binary, when asked for."""

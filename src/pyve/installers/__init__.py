@@ -1,0 +1,1 @@
+"""Python package installers (pip and uv), used by both backends for pip dependencies."""
