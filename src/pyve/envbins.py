@@ -22,3 +22,16 @@ def is_env_bin(directory: str) -> bool:
 
 def without_env_bins(path: str) -> str:
     return os.pathsep.join(d for d in path.split(os.pathsep) if d and not is_env_bin(d))
+
+
+def refuse_path_separator(env_dir: str) -> None:
+    """An environment whose path holds the PATH separator (':') cannot go on PATH: the entry
+    splits in two and `pyve run python` finds the host's Python. CPython's venv refuses such
+    a path too; this says so for both backends, before anything is made."""
+    if os.pathsep in env_dir:
+        from pyve.errors import PyveError
+
+        raise PyveError(f"the environment path {env_dir} contains {os.pathsep!r}, the PATH "
+                        "separator: its bin folder cannot be put on PATH",
+                        hint=f"move or rename the project folder to a path without "
+                             f"{os.pathsep!r}")

@@ -6,6 +6,7 @@ project path, a project reached through a symlink."""
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -231,6 +232,35 @@ def test_odd_project_paths_work(tmp_path: Path, pyve: PyveRunner, name: str) -> 
     run = pyve("run", "python", "-c", "import beta, sys; print(sys.prefix)", cwd=root)
     assert run.returncode == 0 and str(root) in run.stdout, run.output
     assert "Nothing to do" in pyve("build", cwd=root).stdout
+
+
+@pytest.mark.parametrize("backend", ["venv", "micromamba"])
+def test_path_with_the_path_separator_is_refused(tmp_path: Path, pyve: PyveRunner,
+                                                 local_channel: Path, backend: str) -> None:
+    """A ':' in the project path would split the env's PATH entry (`pyve run python` ran the
+    host's Python under the micromamba backend): refused for both backends, in one line,
+    before any environment is made."""
+    if backend == "micromamba" and not sys.platform.startswith("linux"):
+        pytest.skip("the local conda channel's python is linux-64 only")
+    root = tmp_path / "a:b"
+    root.mkdir()
+    setup(root, backend, local_channel)
+    result = pyve("build", cwd=root)
+    assert result.returncode == 1 and "Traceback" not in result.output, result.output
+    lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
+    assert lines[0].startswith("error: the environment path ") and str(root) in lines[0], lines
+    assert "contains ':', the PATH separator" in lines[0], lines
+    assert len(lines) == 2 and lines[1].startswith("  hint: move or rename"), lines
+    assert not (root / ".venv").exists() and not (root / ".pyve" / "envs").exists()
+    # an env built elsewhere, then the project moved under such a name: `run` refuses too
+    shutil.rmtree(root)
+    built = tmp_path / "ab"
+    built.mkdir()
+    setup(built, backend, local_channel)
+    assert pyve("build", cwd=built).returncode == 0
+    built.rename(root)
+    run = pyve("run", "python", "-c", "import sys; print(sys.prefix)", cwd=root)
+    assert run.returncode == 1 and "the PATH separator" in run.stderr, run.output
 
 
 def test_project_through_a_symlink_works(tmp_path: Path, project: Path, pyve: PyveRunner) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 from pyve import fastpath, report, state, switching, ui
 from pyve.commands.common import load_backend, make_decision, print_stage, summary
 from pyve.decision import Decision
+from pyve.envbins import refuse_path_separator
 from pyve.errors import EXIT_FAILURE, PyveError
 from pyve.graph import StageResult, env_fingerprint, fingerprints, plan, run_stages
 from pyve.locking import project_lock
@@ -26,6 +27,7 @@ def build(project: Project, decision: Decision, force: bool = False,
     backend = load_backend(decision.backend)
     stages = backend.stages(project, decision)
     env_dir = str(backend.env_dir(project, decision))
+    refuse_path_separator(env_dir)  # before anything is made
     if not json_out:
         ui.say(header(decision))
     fastpath.clear(project.root)  # stale from here until this build succeeds

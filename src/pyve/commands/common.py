@@ -11,6 +11,7 @@ from pyve import pythons, sources, ui
 from pyve.backends import get_backend
 from pyve.backends.base import Backend, Stage
 from pyve.decision import BackendChoice, Decision, choose_backend, resolve_ambiguous
+from pyve.envbins import refuse_path_separator
 from pyve.errors import PyveError, UsageError
 from pyve.graph import StageResult
 from pyve.project import FILE_KINDS, Project, read_python_pin
@@ -139,6 +140,7 @@ def existing_env(project: Project, args: Namespace) -> tuple[Decision, Backend]:
     decision = make_decision(project, args, interactive=False)
     backend = load_backend(decision.backend)
     env_dir = backend.env_dir(project, decision)
+    refuse_path_separator(str(env_dir))  # its bin on PATH would split: another python runs
     if not (env_dir / "bin").is_dir():
         if project.state_dir.is_dir():  # init (or a build) ran, and did not finish
             raise PyveError(f"no environment at {env_dir}: the last build did not finish",
