@@ -191,6 +191,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("doctor", help="check the environment, locks, disk use and .env")
     p.add_argument("--backend", metavar="venv|micromamba|auto", help="override the backend")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--deep", action="store_true",
+                   help="also compare every conda package file's sha256 with its record "
+                        "(slower; the default compares sizes)")
 
     p = sub.add_parser("completion", help="print a shell completion script")
     p.add_argument("shell", choices=["bash", "zsh"], help="the shell to complete for")

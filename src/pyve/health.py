@@ -198,10 +198,9 @@ def conda_files(prefix: Path) -> dict[str, tuple[str | None, str]]:
     return owned
 
 
-def pip_over_conda(prefix: Path) -> Check:
-    """Files of conda packages that a pip install (listed in a RECORD) changed or removed."""
-    owned = conda_files(prefix)
-    damaged: dict[str, set[str]] = {}
+def _pip_records(prefix: Path) -> dict[str, Path]:
+    """Every file a pip install lists in a RECORD: path (relative to the prefix) -> RECORD."""
+    listed: dict[str, Path] = {}
     for record in sorted(prefix.glob("lib/python*/site-packages/*.dist-info/RECORD")):
         site = record.parent.parent
         try:
@@ -209,15 +208,22 @@ def pip_over_conda(prefix: Path) -> Check:
         except (OSError, UnicodeDecodeError, csv.Error):
             continue
         for row in rows:
-            if not row or not row[0]:
-                continue
-            rel = os.path.relpath(os.path.normpath(site / row[0]), prefix)
-            sha, package = owned.get(rel, (None, ""))
-            if sha is None:
-                continue  # not conda's, or nothing to compare with
-            path = prefix / rel
-            if not path.is_file() or _sha256(path) != sha:
-                damaged.setdefault(package, set()).add(rel)
+            if row and row[0]:
+                listed[os.path.relpath(os.path.normpath(site / row[0]), prefix)] = record
+    return listed
+
+
+def pip_over_conda(prefix: Path) -> Check:
+    """Files of conda packages that a pip install (listed in a RECORD) changed or removed."""
+    owned = conda_files(prefix)
+    damaged: dict[str, set[str]] = {}
+    for rel in _pip_records(prefix):
+        sha, package = owned.get(rel, (None, ""))
+        if sha is None:
+            continue  # not conda's, or nothing to compare with
+        path = prefix / rel
+        if not path.is_file() or _sha256(path) != sha:
+            damaged.setdefault(package, set()).add(rel)
     if damaged:
         parts = [f"{pkg} ({len(files)} file{'s' if len(files) > 1 else ''}, e.g. "
                  f"{sorted(files)[0]})" for pkg, files in sorted(damaged.items())]
@@ -226,6 +232,75 @@ def pip_over_conda(prefix: Path) -> Check:
                      "move those packages from the pip: list to the conda dependencies, "
                      "then `pyve build --force`")
     return Check("pip-vs-conda", OK, "pip left every conda package's files intact")
+
+
+# --- conda packages' files ------------------------------------------------------------------
+
+# What conda-meta records of each installed file, and what a check can compare: a softlink
+# only exists; micromamba's compiled .pyc files carry no digest (Python rewrites them).
+_CONTENT_TYPES = ("hardlink", "unix_python_entry_point", "windows_python_entry_point_script")
+
+
+def conda_changed_files(prefix: Path, deep: bool = False) -> dict[str, list[str]]:
+    """The files of each installed conda package that are missing or differ from its
+    conda-meta record: package name -> paths relative to the prefix. The size is compared
+    (one stat a file); with `deep`, the sha256 as well, which catches a same-size edit.
+    Files a pip install lists in a RECORD are pip_over_conda's to report."""
+    by_pip = _pip_records(prefix)
+    changed: dict[str, list[str]] = {}
+    for meta in sorted((prefix / "conda-meta").glob("*.json")):
+        data = _load_json(meta)
+        if not isinstance(data, dict):
+            continue
+        package = str(data.get("name", meta.stem))
+        for entry in (data.get("paths_data") or {}).get("paths") or []:
+            rel = entry.get("_path") if isinstance(entry, dict) else None
+            if not isinstance(rel, str) or rel in by_pip:
+                continue
+            if _file_changed(prefix / rel, entry, deep):
+                changed.setdefault(package, []).append(rel)
+    return changed
+
+
+def _file_changed(path: Path, entry: dict[str, Any], deep: bool) -> bool:
+    kind = entry.get("path_type", "hardlink")
+    if kind == "softlink":
+        return not path.is_symlink() and not path.exists()
+    if kind not in _CONTENT_TYPES:
+        return False
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return True  # missing (or a link to nothing)
+    # micromamba records the size in the package, before the prefix was patched in; rattler
+    # the size in the env: only an unpatched file's size is comparable
+    if not entry.get("prefix_placeholder") and isinstance(entry.get("size_in_bytes"), int) \
+            and size != entry["size_in_bytes"]:
+        return True
+    if not deep:
+        return False
+    expected = entry.get("sha256_in_prefix") or (
+        None if entry.get("prefix_placeholder") else entry.get("sha256"))
+    try:
+        return bool(expected) and _sha256(path) != expected
+    except OSError:
+        return True
+
+
+def conda_files_intact(prefix: Path, deep: bool) -> Check:
+    """Each conda package's files are still what it installed (doctor; --deep hashes them)."""
+    changed = conda_changed_files(prefix, deep)
+    how = "size and sha256" if deep else "size"
+    if changed:
+        parts = [f"{pkg} ({len(files)} file{'s' if len(files) > 1 else ''}, e.g. {files[0]})"
+                 for pkg, files in sorted(changed.items())]
+        more = f" (+{len(parts) - 3} more packages)" if len(parts) > 3 else ""
+        return Check("conda-files", ERROR,
+                     f"files changed since their packages were installed ({how}): "
+                     + "; ".join(parts[:3]) + more,
+                     "`pyve build --force` links them again from the package cache")
+    return Check("conda-files", OK, f"every conda package's files are as installed ({how}"
+                 + ("" if deep else "; `pyve doctor --deep` compares sha256") + ")")
 
 
 # --- locks fresh ----------------------------------------------------------------------------

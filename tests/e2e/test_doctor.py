@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.conftest import PyveRunner, linux_only
-from tests.e2e.conda_helpers import only_env, python_env
+from tests.e2e.conda_helpers import only_env, python_env, write_envfile
 
 
 def doctor(pyve: PyveRunner, *args: str) -> tuple[int, dict[str, dict[str, Any]]]:
@@ -138,3 +138,40 @@ def test_conda_env_checks(project: Path, pyve: PyveRunner, local_channel: Path) 
     code, checks = doctor(pyve)
     assert code == 1 and checks["environment"]["status"] == "error"
     assert checks["unused-envs"]["status"] == "warn"
+
+
+@linux_only
+def test_conda_files_changed_in_the_env(project: Path, pyve: PyveRunner,
+                                        local_channel: Path) -> None:
+    """doctor compares each conda package's files with its conda-meta record: the size by
+    default, the sha256 too with --deep (a same-size edit); `build --force` links them
+    again."""
+    write_envfile(project, local_channel, ["bar"], platforms=["linux-64"])
+    pyve("init", "--yes", check=True)
+    code, checks = doctor(pyve, "--deep")
+    assert code == 0 and checks["conda-files"]["status"] == "ok", checks["conda-files"]
+    target = only_env(project) / "share" / "bar" / "0.4.txt"
+    original = target.read_bytes()
+
+    target.unlink()  # a new file in its place: the package cache keeps the original
+    target.write_bytes(original.upper())
+    code, checks = doctor(pyve)
+    assert code == 0 and checks["conda-files"]["status"] == "ok"  # same size: not seen
+    code, checks = doctor(pyve, "--deep")
+    assert code == 1 and checks["conda-files"]["status"] == "error", checks["conda-files"]
+    assert "bar (1 file, e.g. share/bar/0.4.txt)" in checks["conda-files"]["message"]
+
+    target.write_bytes(original + b"more\n")
+    code, checks = doctor(pyve)
+    assert code == 1 and "share/bar/0.4.txt" in checks["conda-files"]["message"]
+    human = pyve("doctor")
+    assert human.returncode == 1 and "✗ conda-files" in human.stdout, human.output
+
+    target.unlink()
+    code, checks = doctor(pyve)
+    assert code == 1 and "bar (1 file" in checks["conda-files"]["message"]
+
+    assert pyve("build", "--force").returncode == 0
+    assert target.read_bytes() == original
+    code, checks = doctor(pyve, "--deep")
+    assert code == 0 and checks["conda-files"]["status"] == "ok", checks["conda-files"]

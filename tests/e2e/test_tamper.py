@@ -8,7 +8,8 @@ import stat
 import zipfile
 from pathlib import Path
 
-from tests.conftest import PyveRunner
+from tests.conftest import PyveRunner, linux_only
+from tests.e2e.conda_helpers import only_env, write_envfile
 from tests.e2e.faults import setup
 
 
@@ -29,3 +30,38 @@ def test_frozen_build_refuses_a_tampered_wheel(project: Path, pyve: PyveRunner,
     assert result.returncode == 1 and "Traceback" not in result.output, result.output
     error = [ln for ln in result.stderr.splitlines() if ln.startswith("error:")]
     assert len(error) == 1 and "hash mismatch for beta==1.0" in error[0], result.output
+
+
+def _same_size_edit(path: Path) -> None:
+    """Change a file's bytes, keep its size, write through it (a hardlink stays one)."""
+    data = path.read_bytes()
+    with path.open("r+b") as handle:
+        handle.write(bytes(b ^ 0x20 for b in data[:4]))
+    assert path.stat().st_size == len(data) and path.read_bytes() != data
+
+
+@linux_only
+def test_a_file_changed_in_the_package_cache_never_reaches_an_env(
+        tmp_path: Path, project: Path, pyve: PyveRunner, local_channel: Path,
+        sandbox_env: dict[str, str]) -> None:
+    """The package cache's files are hardlinked into every env: one edited there (same size)
+    is found by checking the package against its paths.json, extracted again, and neither a
+    new env nor `build --force` links the edited bytes."""
+    write_envfile(project, local_channel, ["bar"], platforms=["linux-64"])
+    pyve("init", "--yes", check=True)
+    original = (only_env(project) / "share" / "bar" / "0.4.txt").read_bytes()
+    cached = Path(sandbox_env["XDG_CACHE_HOME"]) / "pyve" / "pkgs" / "bar-0.4-0" / "share" / \
+        "bar" / "0.4.txt"
+    _same_size_edit(cached)  # the env shares the inode: it changed too
+
+    other = tmp_path / "other"
+    other.mkdir()
+    write_envfile(other, local_channel, ["bar"], platforms=["linux-64"])
+    pyve("init", "--yes", cwd=other, check=True)
+    assert (only_env(other) / "share" / "bar" / "0.4.txt").read_bytes() == original
+
+    result = pyve("build", "--force")
+    assert result.returncode == 0, result.output
+    assert "linking again bar" in result.output, result.output
+    assert (only_env(project) / "share" / "bar" / "0.4.txt").read_bytes() == original
+    assert pyve("doctor", "--deep").returncode == 0

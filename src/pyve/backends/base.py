@@ -71,8 +71,10 @@ class Backend(Protocol):
         """The env was finished: the marker written last is there."""
         ...
 
-    def doctor_checks(self, project: Project, decision: Decision) -> list[health.Check]:
-        """The backend's own health checks: interpreter, env against lock, lock fresh."""
+    def doctor_checks(self, project: Project, decision: Decision,
+                      deep: bool = False) -> list[health.Check]:
+        """The backend's own health checks: interpreter, env against lock, lock fresh;
+        `deep` (doctor --deep): also the slow ones, that read every file of the env."""
         ...
 
     def lock_status(self, project: Project, decision: Decision,

@@ -33,7 +33,7 @@ def checks(project: Project, args: Namespace) -> list[Check]:
     found.append(exists)
     if exists.status == OK:
         found.append(_stages(project, backend, decision))
-        found += backend.doctor_checks(project, decision)
+        found += backend.doctor_checks(project, decision, deep=bool(getattr(args, "deep", False)))
     found.append(_unused(project, args))
     from pyve.engines import rattler as engine
 

@@ -22,8 +22,10 @@ from rattler import (
     BuildString,
     GenericVirtualPackage,
     MatchSpec,
+    PackageCache,
     PackageName,
     RepoDataRecord,
+    ValidationMode,
     Version,
     VirtualPackage,
 )
@@ -151,8 +153,9 @@ def verify_sha256(records: Iterable[RepoDataRecord]) -> None:
 # --- install -----------------------------------------------------------------------------
 
 def install(records: Sequence[RepoDataRecord], prefix: Path, cache_dir: Path | None = None,
-            requested_specs: Sequence[str] = ()) -> None:
+            requested_specs: Sequence[str] = (), reinstall: Iterable[str] = ()) -> None:
     """Make `prefix` hold exactly `records` (pip-installed files stay); mark it micromamba's.
+    `reinstall`: names of installed packages to link again (their files changed).
 
     On any failure the prefix is removed: a half-linked env is worse than none, and its
     content-addressed directory is rebuilt on the next run.
@@ -163,7 +166,9 @@ def install(records: Sequence[RepoDataRecord], prefix: Path, cache_dir: Path | N
     inner_specs = [MatchSpec(s)._match_spec for s in requested_specs]
     try:
         pkgcache.prepare(cache_dir)  # made and marked as pyve's cache, or used as it is
-        _run(rattler.install(list(records), target_prefix=prefix, cache_dir=cache_dir,
+        _run(rattler.install(list(records), target_prefix=prefix,
+                             package_cache=validating_cache(cache_dir),
+                             reinstall_packages=set(reinstall) or None,
                              show_progress=False, requested_specs=inner_specs))
         _fix_channel_urls(prefix, records)
         _append_history(prefix, requested_specs)
@@ -174,6 +179,14 @@ def install(records: Sequence[RepoDataRecord], prefix: Path, cache_dir: Path | N
             raise
         raise PyveError(f"conda install into {prefix} failed: {_first_line(exc)}",
                         hint="the partial environment was removed; run the build again") from exc
+
+
+def validating_cache(cache_dir: Path) -> PackageCache:
+    """The package cache, with every extracted package checked against its paths.json (size
+    and sha256 of each file) before it is linked: a package whose files changed in the cache
+    (they are hardlinked into every env) is extracted again, never linked as it is.
+    rattler's default only checks that the folder has an info/index.json."""
+    return PackageCache.new_layered([cache_dir], validation_mode=ValidationMode.full())
 
 
 def _channel_of(record: RepoDataRecord) -> str:

@@ -118,9 +118,11 @@ class CondaBackend:
     def definition_files(self, project: Project) -> list[str]:
         return [f for f in (ENV_FILE, LOCK_FILE) if project.has(f)]
 
-    def doctor_checks(self, project: Project, decision: Decision) -> list[Check]:
+    def doctor_checks(self, project: Project, decision: Decision,
+                      deep: bool = False) -> list[Check]:
         env_dir = self.env_dir(project, decision)
-        found = [health.interpreter(env_dir, venv=False), health.pip_over_conda(env_dir)]
+        found = [health.interpreter(env_dir, venv=False), health.pip_over_conda(env_dir),
+                 health.conda_files_intact(env_dir, deep)]
         lock_path = project.path(LOCK_FILE)
         if not lock_path.is_file():
             found.append(Check("lock", WARN, f"{LOCK_FILE} is missing", "run `pyve lock`"))
@@ -321,7 +323,8 @@ class CondaBackend:
             engine.verify_sha256(records)  # micromamba checks md5 only
             micromamba.install(records, prefix)
         else:
-            engine.install(records, prefix, engine.default_cache_dir(), env.conda_specs)
+            engine.install(records, prefix, engine.default_cache_dir(), env.conda_specs,
+                           reinstall=_changed_packages(prefix))
         marker = {"id": uuid.uuid4().hex, "key": key, "packages": data_digest(_urls(entries)),
                   "prefix": os.path.realpath(prefix)}
         atomic_write_text(prefix / MARKER, json.dumps(marker) + "\n")
@@ -448,6 +451,17 @@ def _solve(env: EnvFile, platform: str) -> list[Any]:
     except PyveError as exc:
         raise PyveError(f"{env.path.name}: {exc.message}", hint=exc.hint,
                         exit_code=exc.exit_code) from exc
+
+
+def _changed_packages(prefix: Path) -> list[str]:
+    """Installed packages whose files no longer match their records (edited in the env, or
+    in the package cache they are hardlinked from): linked again, not kept as they are."""
+    if not (prefix / "conda-meta").is_dir():
+        return []
+    changed = sorted(health.conda_changed_files(prefix, deep=True))
+    if changed:
+        ui.info(f"  linking again {', '.join(changed)}: files changed since installed")
+    return changed
 
 
 def _without_none(values: dict[str, str | None]) -> dict[str, str]:

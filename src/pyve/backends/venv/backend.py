@@ -101,7 +101,8 @@ class VenvBackend:
     def definition_files(self, project: Project) -> list[str]:
         return []
 
-    def doctor_checks(self, project: Project, decision: Decision) -> list[Check]:
+    def doctor_checks(self, project: Project, decision: Decision,
+                      deep: bool = False) -> list[Check]:
         env = self.env_dir(project, decision)
         return [health.interpreter(env, venv=True),
                 health.venv_matches_lock(project.root, env, pip.LOCK_FILE),
