@@ -9,6 +9,7 @@ Plain functions (no pytest) so any conftest can wrap them in a fixture:
 - ``add_host_python(channel_dir)``: ``python-<host X.Y.Z>-0_host`` (linux-64) that makes the
   prefix a venv of the host interpreter, and ``pip`` (noarch python) from ensurepip's wheel,
   with ``bin/pip`` as an entry point like conda-forge's.
+- ``to_conda_format(archive)``: the same package as a ``.conda`` archive.
 - ``tamper(channel_dir, subdir, file_name)``: rewrite an archive after indexing so its sha256
   no longer matches repodata.json.
 """
@@ -243,3 +244,29 @@ def add_python_stubs(channel_dir: Path, subdirs: list[str] | tuple[str, ...]) ->
         build_package(channel_dir, subdir, "python", version, build="0_stub")
     reindex(channel_dir)
     return channel_dir
+
+
+def to_conda_format(archive: Path) -> Path:
+    """Rewrite a ``.tar.bz2`` package as a ``.conda`` one next to it (a zip holding
+    metadata.json and the info/ and pkg/ parts as tar.zst members); remove the original.
+    The members are copied as they are, hostile names included."""
+    import zstandard
+
+    stem = archive.name.removesuffix(".tar.bz2")
+    parts: dict[str, io.BytesIO] = {"info": io.BytesIO(), "pkg": io.BytesIO()}
+    with tarfile.open(archive, "r:bz2") as src:
+        members = [(m, src.extractfile(m).read() if m.isfile() else None)
+                   for m in src.getmembers()]
+    for section, buffer in parts.items():
+        with tarfile.open(fileobj=buffer, mode="w") as dst:
+            for member, data in members:
+                if member.name.startswith("info/") == (section == "info"):
+                    dst.addfile(member, io.BytesIO(data) if data is not None else None)
+    out = archive.with_name(f"{stem}.conda")
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as zf:
+        zf.writestr("metadata.json", json.dumps({"conda_pkg_format_version": 2}))
+        for section, buffer in parts.items():
+            zf.writestr(f"{section}-{stem}.tar.zst",
+                        zstandard.ZstdCompressor().compress(buffer.getvalue()))
+    archive.unlink()
+    return out

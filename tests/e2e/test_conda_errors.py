@@ -3,10 +3,13 @@ channel) plus what to do; non-zero exit; no traceback; the previous env and lock
 
 from __future__ import annotations
 
+import io
+import tarfile
 from pathlib import Path
 
 import pytest
 
+from tests import conda_fixtures
 from tests.conftest import PyveRunner, linux_only
 from tests.e2e.conda_helpers import (
     assert_one_error,
@@ -59,3 +62,48 @@ def test_error_is_one_line_and_changes_nothing(project: Path, pyve: PyveRunner,
     assert env_dirs(project) == envs
     after = snapshot(project)
     assert after == built, sorted(set(after.items()) ^ set(built.items()))
+
+
+def _without_paths_json(archive: Path) -> None:
+    """Make a built .tar.bz2 package an old-style one: info/files only, no info/paths.json."""
+    with tarfile.open(archive, "r:bz2") as src:
+        kept = [(m, src.extractfile(m).read() if m.isfile() else None) for m in src.getmembers()
+                if m.name != "info/paths.json"]
+    with tarfile.open(archive, "w:bz2") as dst:
+        for member, data in kept:
+            dst.addfile(member, io.BytesIO(data) if data is not None else None)
+
+
+def _hostile_package(channel: Path, case: str, outside: Path) -> tuple[str, str]:
+    """One package `evil` that names a path outside the env; (its file name, the path)."""
+    path = "share/../../../../dotdot.txt" if case == "dotdot" else str(outside / "abs.txt")
+    archive = conda_fixtures.build_package(channel, "noarch", "evil", "1.0",
+                                           files={"share/evil/ok.txt": b"ok\n",
+                                                  path: b"owned\n"}, noarch="generic")
+    if case == "old-style":
+        _without_paths_json(archive)
+    if case == "conda-format":
+        archive = conda_fixtures.to_conda_format(archive)
+    conda_fixtures.reindex(channel)
+    return archive.name, path
+
+
+@pytest.mark.parametrize("case", ["absolute", "conda-format", "old-style", "dotdot"])
+def test_hostile_package_is_refused_in_one_line(project: Path, pyve: PyveRunner,
+                                                tmp_path: Path, case: str) -> None:
+    """A package that installs a path outside the env: py-rattler panicked (exit 134, a Rust
+    backtrace) on an absolute one, and tried to copy a `..` one from outside its cache.
+    Refused before the engine sees it, in one line naming the package and the path."""
+    channel = tmp_path / "hostile"
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    name, path = _hostile_package(channel, case, outside)
+    (project / "environment.yml").write_text(
+        envfile_text(channel, ["evil"], platforms=["linux-64"]))
+    for _ in range(2):  # the second time, nothing is left in the cache to bypass the check
+        result = pyve("build")
+        assert result.returncode == 1, result.output
+        assert "panicked" not in result.output and "RUST_BACKTRACE" not in result.output
+        assert_one_error(result, f"package {name} is malformed: ", path)
+    assert not list(outside.iterdir()) and not (tmp_path / "dotdot.txt").exists()
+    assert not list(project.glob(".pyve/envs/*/share/evil"))

@@ -31,7 +31,7 @@ from rattler import (
 )
 from rattler.exceptions import GatewayError, InvalidMatchSpecError, SolverError
 
-from pyve.backends.conda import pkgcache
+from pyve.backends.conda import archives, pkgcache
 from pyve.backends.conda.lockspec import default_virtual_packages
 from pyve.errors import PyveError
 from pyve.fsutil import _umask, atomic_write_text
@@ -150,6 +150,14 @@ def verify_sha256(records: Iterable[RepoDataRecord]) -> None:
                                  "install it")
 
 
+def check_archives(records: Iterable[RepoDataRecord], cache_dir: Path) -> None:
+    """Refuse a package that names a path outside the env (py-rattler panics on an absolute
+    one): its local archive is read, else its copy already extracted in the cache."""
+    archives.check([(r.file_name, url_to_path(r.url),
+                     cache_dir / r.file_name.removesuffix(".tar.bz2").removesuffix(".conda"))
+                    for r in records])
+
+
 # --- install -----------------------------------------------------------------------------
 
 def install(records: Sequence[RepoDataRecord], prefix: Path, cache_dir: Path | None = None,
@@ -163,6 +171,7 @@ def install(records: Sequence[RepoDataRecord], prefix: Path, cache_dir: Path | N
     prefix = Path(prefix)
     cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     verify_sha256(records)
+    check_archives(records, cache_dir)
     inner_specs = [MatchSpec(s)._match_spec for s in requested_specs]
     try:
         pkgcache.prepare(cache_dir)  # made and marked as pyve's cache, or used as it is

@@ -321,6 +321,7 @@ class CondaBackend:
                 roots=set())
         if micromamba.engine_name(project.config.get("conda_engine")) == "micromamba":
             engine.verify_sha256(records)  # micromamba checks md5 only
+            engine.check_archives(records, engine.default_cache_dir())
             micromamba.install(records, prefix)
         else:
             engine.install(records, prefix, engine.default_cache_dir(), env.conda_specs,
