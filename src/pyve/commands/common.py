@@ -7,7 +7,7 @@ import json
 import os
 from argparse import Namespace
 
-from pyve import pythons, sources, ui
+from pyve import progress, pythons, sources, ui
 from pyve.backends import get_backend
 from pyve.backends.base import Backend, Stage
 from pyve.decision import BackendChoice, Decision, choose_backend, resolve_ambiguous
@@ -159,7 +159,9 @@ def recorded_decision(project: Project) -> dict[str, object] | None:
 def print_stage(result: StageResult) -> None:
     if result.status == "running":
         ui.detail(f"  {result.name}: running ({', '.join(result.reasons)})")
+        progress.follow(result)  # a live line on a terminal, else a start line + heartbeat
         return
+    progress.follow(result)  # the live line goes before the stage's own line is printed
     why = f"  ({'; '.join(result.reasons)})" if result.reasons else ""
     took = f"  {result.seconds:.1f}s" if result.status in ("ran", "failed") else ""
     colour = {"ran": "green", "failed": "red", "stale": "yellow",

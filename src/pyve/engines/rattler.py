@@ -12,7 +12,7 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -28,6 +28,7 @@ from rattler import (
     VirtualPackage,
 )
 from rattler.exceptions import GatewayError, InvalidMatchSpecError, SolverError
+from rattler.install import InstallerReporter
 
 from pyve.backends.conda import pkgcache
 from pyve.backends.conda.lockspec import default_virtual_packages
@@ -151,8 +152,10 @@ def verify_sha256(records: Iterable[RepoDataRecord]) -> None:
 # --- install -----------------------------------------------------------------------------
 
 def install(records: Sequence[RepoDataRecord], prefix: Path, cache_dir: Path | None = None,
-            requested_specs: Sequence[str] = ()) -> None:
+            requested_specs: Sequence[str] = (),
+            on_progress: Callable[[str], None] | None = None) -> None:
     """Make `prefix` hold exactly `records` (pip-installed files stay); mark it micromamba's.
+    on_progress hears what rattler is doing, in a few words (downloads, links).
 
     On any failure the prefix is removed: a half-linked env is worse than none, and its
     content-addressed directory is rebuilt on the next run.
@@ -164,7 +167,8 @@ def install(records: Sequence[RepoDataRecord], prefix: Path, cache_dir: Path | N
     try:
         pkgcache.prepare(cache_dir)  # made and marked as pyve's cache, or used as it is
         _run(rattler.install(list(records), target_prefix=prefix, cache_dir=cache_dir,
-                             show_progress=False, requested_specs=inner_specs))
+                             show_progress=False, requested_specs=inner_specs,
+                             reporter=_Reporter(on_progress) if on_progress else None))
         _fix_channel_urls(prefix, records)
         _append_history(prefix, requested_specs)
         _normalise_record_modes(prefix)
@@ -174,6 +178,57 @@ def install(records: Sequence[RepoDataRecord], prefix: Path, cache_dir: Path | N
             raise
         raise PyveError(f"conda install into {prefix} failed: {_first_line(exc)}",
                         hint="the partial environment was removed; run the build again") from exc
+
+
+class _Reporter(InstallerReporter):
+    """rattler's install callbacks as one phrase: downloads with bytes and rate, then links.
+    rattler calls these from its own threads; `say` must be thread-safe (rich's is)."""
+
+    def __init__(self, say: Callable[[str], None]) -> None:
+        self.say = say
+        self.total = 0
+        self.downloads: dict[int, tuple[int, int]] = {}  # token -> (bytes so far, size)
+        self.downloaded = 0
+        self.linked = 0
+        self.first_byte: float | None = None
+        self.said = 0.0
+
+    def on_transaction_start(self, total_operations: int) -> None:
+        self.total = total_operations
+        self.say(f"installing {total_operations} packages")
+
+    def on_download_start(self, cache_entry: int) -> int:
+        token = len(self.downloads)
+        self.downloads[token] = (0, 0)
+        self.first_byte = self.first_byte or time.monotonic()
+        return token
+
+    def on_download_progress(self, download_idx: int, progress: int, total: int | None) -> None:
+        self.downloads[download_idx] = (progress, total or 0)
+        now = time.monotonic()
+        if now - self.said >= 0.2:  # callbacks come per chunk: a few phrases a second
+            self.said = now
+            self._say_downloads(now)
+
+    def on_download_completed(self, download_idx: int) -> None:
+        self.downloaded += 1
+        self._say_downloads(time.monotonic())
+
+    def _say_downloads(self, now: float) -> None:
+        from rich.filesize import decimal
+
+        done = sum(d for d, _ in self.downloads.values())
+        size = sum(t for _, t in self.downloads.values())
+        rate = done / max(now - (self.first_byte or now), 0.001)
+        self.say(f"downloading {self.downloaded}/{len(self.downloads)} packages "
+                 f"{decimal(done)}/{decimal(size)} {decimal(int(rate))}/s")
+
+    def on_link_start(self, operation: int, package_name: str) -> int:
+        self.say(f"linking {self.linked + 1}/{self.total} packages: {package_name}")
+        return operation
+
+    def on_link_complete(self, index: int) -> None:
+        self.linked += 1
 
 
 def _channel_of(record: RepoDataRecord) -> str:
