@@ -142,7 +142,8 @@ def existing_env(project: Project, args: Namespace) -> tuple[Decision, Backend]:
     if not (env_dir / "bin").is_dir():
         if project.state_dir.is_dir():  # init (or a build) ran, and did not finish
             raise PyveError(f"no environment at {env_dir}: the last build did not finish",
-                            hint="run `pyve build` to finish it and see what failed")
+                            hint="run `pyve build` to finish it and see what failed "
+                                 "(`pyve -v build` shows every command's output)")
         raise PyveError(f"no environment at {env_dir}", hint="run `pyve init` first")
     return decision, backend
 
