@@ -51,3 +51,24 @@ def test_durations_and_interval(monkeypatch: pytest.MonkeyPatch) -> None:
     for value, expected in (("", 30.0), ("0.5", 0.5), ("junk", 30.0), ("0", 30.0)):
         monkeypatch.setenv(progress.HEARTBEAT_ENV, value)
         assert progress.heartbeat_seconds() == expected
+
+
+def test_a_prompt_ends_the_live_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Prompts come before the graph runs; should one ever come while a stage is live, the
+    live line is stopped first (cursor shown), so the question stands alone."""
+    from rich.console import Console
+
+    screen = io.StringIO()
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    monkeypatch.setattr(ui, "_out", Console(file=screen, force_terminal=True))
+    monkeypatch.setattr(ui, "quiet", False)
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))  # end of input: the default
+    monkeypatch.setattr("sys.stdout", io.StringIO())
+    progress.start("pip-deps")
+    assert isinstance(progress._current, progress._Live)
+    assert ui.ask_yes_no("Go on?", default=True) is True
+    assert progress._current is None
+    drawn = screen.getvalue()
+    assert "pip-deps" in drawn and drawn.rindex("\x1b[?25h") > drawn.rindex("\x1b[?25l")
