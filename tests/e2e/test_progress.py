@@ -147,7 +147,7 @@ def test_terminal_shows_the_conda_stage_live(project: Path, sandbox_env: dict[st
     assert any(a.startswith("solving ") for a in solving), text
     seen = renderings(text, "create-env")
     assert len({elapsed for _, elapsed, _ in seen}) >= 2, seen  # the clock ticks
-    assert any(re.match(r"linking \d+/\d+ packages: ", a) for _, _, a in seen), seen
+    assert any(re.match(r"linking \S+ \(\d+/\d+ linked\)", a) for _, _, a in seen), seen
     assert re.search(r"\n  create-env +ran +\d+\.\ds", plain(text)), text
     assert_cursor_restored(text)
 

@@ -224,7 +224,8 @@ class _Reporter(InstallerReporter):
                  f"{decimal(done)}/{decimal(size)} {decimal(int(rate))}/s")
 
     def on_link_start(self, operation: int, package_name: str) -> int:
-        self.say(f"linking {self.linked + 1}/{self.total} packages: {package_name}")
+        # rattler links several at once: say the count of those done
+        self.say(f"linking {package_name} ({self.linked}/{self.total} linked)")
         return operation
 
     def on_link_complete(self, index: int) -> None:
