@@ -130,8 +130,11 @@ class _Plain:
     def _beat(self, interval: float) -> None:
         while not self._done.wait(interval):
             doing = f" ({self.activity})" if self.activity else ""
-            self._say(f"  {self.name}: still running, "
-                      f"{duration(time.monotonic() - self.started)}{doing}")
+            try:
+                self._say(f"  {self.name}: still running, "
+                          f"{duration(time.monotonic() - self.started)}{doing}")
+            except (OSError, ValueError):  # the reader went away (`| head`): the main
+                return  # thread meets that on its next line; no traceback from this one
 
     def update(self, activity: str) -> None:
         self.activity = activity
