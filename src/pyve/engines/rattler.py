@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import itertools
 import json
 import os
 import shutil
@@ -28,7 +29,6 @@ from rattler import (
     VirtualPackage,
 )
 from rattler.exceptions import GatewayError, InvalidMatchSpecError, SolverError
-from rattler.install import InstallerReporter
 
 from pyve.backends.conda import pkgcache
 from pyve.backends.conda.lockspec import default_virtual_packages
@@ -168,7 +168,9 @@ def install(records: Sequence[RepoDataRecord], prefix: Path, cache_dir: Path | N
         pkgcache.prepare(cache_dir)  # made and marked as pyve's cache, or used as it is
         _run(rattler.install(list(records), target_prefix=prefix, cache_dir=cache_dir,
                              show_progress=False, requested_specs=inner_specs,
-                             reporter=_Reporter(on_progress) if on_progress else None))
+                             # rattler calls only the methods a reporter has
+                             reporter=_Reporter(on_progress)  # type: ignore[arg-type]
+                             if on_progress else None))
         _fix_channel_urls(prefix, records)
         _append_history(prefix, requested_specs)
         _normalise_record_modes(prefix)
@@ -180,17 +182,20 @@ def install(records: Sequence[RepoDataRecord], prefix: Path, cache_dir: Path | N
                         hint="the partial environment was removed; run the build again") from exc
 
 
-class _Reporter(InstallerReporter):
-    """rattler's install callbacks as one phrase: downloads with bytes and rate, then links.
-    rattler calls these from its own threads; `say` must be thread-safe (rich's is)."""
+class _Reporter:
+    """rattler's install callbacks (its InstallerReporter protocol, the methods used here)
+    as one phrase: downloads with bytes and rate, then links. rattler calls these from its
+    own threads; `say` must be thread-safe (rich's is)."""
 
     def __init__(self, say: Callable[[str], None]) -> None:
         self.say = say
         self.total = 0
         self.downloads: dict[int, tuple[int, int]] = {}  # token -> (bytes so far, size)
+        self.tokens = itertools.count()  # next() is atomic: starts may come from two threads
         self.downloaded = 0
         self.linked = 0
         self.first_byte: float | None = None
+        self.last_byte = 0.0
         self.said = 0.0
 
     def on_transaction_start(self, total_operations: int) -> None:
@@ -198,28 +203,29 @@ class _Reporter(InstallerReporter):
         self.say(f"installing {total_operations} packages")
 
     def on_download_start(self, cache_entry: int) -> int:
-        token = len(self.downloads)
+        token = next(self.tokens)
         self.downloads[token] = (0, 0)
         self.first_byte = self.first_byte or time.monotonic()
         return token
 
     def on_download_progress(self, download_idx: int, progress: int, total: int | None) -> None:
         self.downloads[download_idx] = (progress, total or 0)
-        now = time.monotonic()
+        self.last_byte = now = time.monotonic()
         if now - self.said >= 0.2:  # callbacks come per chunk: a few phrases a second
             self.said = now
-            self._say_downloads(now)
+            self._say_downloads()
 
     def on_download_completed(self, download_idx: int) -> None:
         self.downloaded += 1
-        self._say_downloads(time.monotonic())
+        self._say_downloads()
 
-    def _say_downloads(self, now: float) -> None:
+    def _say_downloads(self) -> None:
         from rich.filesize import decimal
 
         done = sum(d for d, _ in self.downloads.values())
         size = sum(t for _, t in self.downloads.values())
-        rate = done / max(now - (self.first_byte or now), 0.001)
+        # the rate while bytes came in (links running between downloads do not lower it)
+        rate = done / max(self.last_byte - (self.first_byte or self.last_byte), 0.001)
         self.say(f"downloading {self.downloaded}/{len(self.downloads)} packages "
                  f"{decimal(done)}/{decimal(size)} {decimal(int(rate))}/s")
 
