@@ -202,8 +202,8 @@ def _test_pause(stage: str, when: str) -> None:
     if name != stage or (point or "before") != when:
         return
     flag = Path(".pyve") / f"paused-{stage}"  # cwd is the project root (in_dir)
-    flag.write_text(str(os.getpid()), encoding="utf-8")
-    try:
+    try:  # a signal may come as soon as the file exists, before write_text returns
+        flag.write_text(str(os.getpid()), encoding="utf-8")
         while flag.exists():
             time.sleep(0.05)
     finally:  # SIGINT: leave no trace (SIGKILL leaves the flag: harmless, inside .pyve/)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from pyve import ui
@@ -147,19 +147,44 @@ def run(
     env: Mapping[str, str] | None = None,
     what: str | None = None,
     hint: str | None = None,
+    on_line: Callable[[str], None] | None = None,
 ) -> str:
+    """Run cmd, stdout and stderr as one text. on_line sees each line as it comes (for the
+    live display); the whole text is kept, so a failure is explained from all of it."""
     args = [str(a) for a in cmd]
     ui.detail("$ " + redact_args(args))
     try:
-        result = subprocess.run(
+        child = subprocess.Popen(
             args, cwd=cwd, env=dict(env) if env is not None else None,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            text=True,
         )
     except OSError as exc:
         raise PyveError(f"{what or args[0]}: cannot run {args[0]}: {exc.strerror}", hint) from None
+    lines: list[str] = []
+    assert child.stdout is not None
+    try:
+        with child.stdout:
+            for line in child.stdout:
+                lines.append(line)
+                if on_line is not None:
+                    _feed(on_line, line.rstrip("\n"))
+        returncode = child.wait()
+    except BaseException:  # Ctrl-C, or a bug: never leave the child running (subprocess.run)
+        child.kill()
+        child.wait()
+        raise
+    output = "".join(lines)
     if ui.verbose:
-        ui.detail(redact(result.stdout))
-    if result.returncode != 0:
-        raise PyveError(f"{what or Path(args[0]).name} failed: {last_error_line(result.stdout)}",
+        ui.detail(redact(output))
+    if returncode != 0:
+        raise PyveError(f"{what or Path(args[0]).name} failed: {last_error_line(output)}",
                         hint=hint)
-    return result.stdout
+    return output
+
+
+def _feed(on_line: Callable[[str], None], line: str) -> None:
+    try:
+        on_line(line)
+    except Exception:  # noqa: BLE001 - the display is a nicety: never what fails an install
+        pass

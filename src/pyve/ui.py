@@ -119,6 +119,9 @@ def ask_yes_no(question: str, default: bool) -> bool:
     """Ask on stdout, read stdin (terminal or not). Enter -> default; end of input -> default."""
     global asked
     asked += 1
+    live = sys.modules.get("pyve.progress")  # prompts come before the graph; never both
+    if live is not None:
+        live.stop()
     suffix = "[Y/n]" if default else "[y/N]"
     while True:
         sys.stdout.write(f"{question} {suffix}: ")

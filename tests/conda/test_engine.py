@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -167,3 +168,32 @@ def test_records_from_lock_roundtrip(local_channel: Path, tmp_path: Path,
     entries[0]["url"] = entries[0]["url"].replace("bar-0.4", "bar-9.9")
     with pytest.raises(PyveError, match=r"bar-9\.9-0\.tar\.bz2 is no longer in its channel"):
         engine.records_from_lock(entries, "osx-arm64")
+
+
+@linux_only
+def test_install_reports_downloads_and_links(local_channel: Path, tmp_path: Path,
+                                             cache_dir: Path) -> None:
+    """rattler's reporter feeds the live line: package count, bytes and rate of the
+    downloads (the channel served over local HTTP, as a real one is), then the links."""
+    import functools
+    import http.server
+    import threading
+
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler,
+                                directory=str(local_channel.parent))
+    handler.log_message = lambda *args: None  # type: ignore[attr-defined]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/{local_channel.name}"
+        records = engine.solve([url], ["python", "pip", "bar"], "linux-64")
+        said: list[str] = []
+        engine.install(records, tmp_path / "env", cache_dir, ["python"], on_progress=said.append)
+    finally:
+        server.shutdown()
+    assert said[0] == f"installing {len(records)} packages"
+    downloads = [s for s in said if s.startswith("downloading ")]
+    assert downloads[-1].startswith(f"downloading {len(records)}/{len(records)} packages "), said
+    size = r"[\d.]+ (?:bytes|kB|MB)"
+    assert re.search(rf"packages {size}/{size} {size}/s$", downloads[-1]), said  # bytes, rate
+    assert any(s.startswith("linking python (") for s in said), said

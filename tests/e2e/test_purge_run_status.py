@@ -155,4 +155,5 @@ def test_run_after_a_failed_init_says_the_build_failed(project: Path, pyve: Pyve
     assert result.returncode != 0
     assert "the last build did not finish" in result.stderr
     assert "run `pyve build` to finish it and see what failed" in result.stderr
+    assert "`pyve -v build` shows every command's output" in result.stderr
     assert "pyve init` first" not in result.stderr

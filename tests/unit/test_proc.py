@@ -3,6 +3,8 @@ failure (outputs below are pip 23.2/25 and uv 0.13's own), and the hint fits the
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from pyve.installers.pip import failure_hint
@@ -117,3 +119,31 @@ def test_a_missing_package_keeps_the_index_hint() -> None:
 
 def test_the_line_is_capped() -> None:
     assert len(last_error_line("ERROR: " + "x" * 5000)) <= 600
+
+
+def test_lines_reach_the_callback_while_the_command_runs(tmp_path: Path) -> None:
+    """proc.run streams: each line reaches on_line before the command ends (the live line
+    follows pip as it goes), and a failure is still explained from the whole output."""
+    import sys
+
+    from pyve import proc
+    from pyve.errors import PyveError
+
+    gate = tmp_path / "go"
+    script = ("import os, sys, time\nprint('Collecting alpha', flush=True)\n"
+              f"while not os.path.exists({str(gate)!r}): time.sleep(0.01)\n"
+              "print('ERROR: No matching distribution found for alpha')\nsys.exit(1)\n")
+    seen: list[str] = []
+
+    def on_line(line: str) -> None:
+        seen.append(line)
+        if line == "Collecting alpha":
+            gate.write_text("")  # the command waits for this: it runs on only if streamed
+        raise RuntimeError("a display bug never fails the command's run")
+
+    with pytest.raises(PyveError) as caught:
+        proc.run([sys.executable, "-c", script], what="pip install", on_line=on_line)
+    assert seen == ["Collecting alpha", "ERROR: No matching distribution found for alpha"]
+    assert caught.value.message == ("pip install failed: ERROR: No matching distribution "
+                                    "found for alpha")
+    assert proc.run([sys.executable, "-c", "print('a\\nb')"]) == "a\nb\n"  # the whole text

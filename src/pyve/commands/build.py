@@ -5,7 +5,7 @@ from __future__ import annotations
 from argparse import Namespace
 from typing import Any
 
-from pyve import fastpath, report, state, switching, ui
+from pyve import fastpath, progress, report, state, switching, ui
 from pyve.commands.common import load_backend, make_decision, print_stage, summary
 from pyve.decision import Decision
 from pyve.envbins import refuse_path_separator
@@ -37,8 +37,9 @@ def build(project: Project, decision: Decision, force: bool = False,
     before = fastpath.stat_all(project.root, fastpath.user_inputs(stages))
     state.damaged_files.clear()
     try:
-        results = run_stages(project, stages, (lambda r: None) if json_out else print_stage,
-                             force=force)
+        with progress.session():  # --json: progress on stderr, no stage lines
+            results = run_stages(project, stages, progress.follow if json_out else print_stage,
+                                 force=force)
     except PyveError as exc:
         if json_out:  # the document still says which stage failed; the error goes to stderr
             _emit(project, decision, stages, exc.results, "build", env_dir,

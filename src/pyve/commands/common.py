@@ -7,7 +7,7 @@ import json
 import os
 from argparse import Namespace
 
-from pyve import pythons, sources, ui
+from pyve import progress, pythons, sources, ui
 from pyve.backends import get_backend
 from pyve.backends.base import Backend, Stage
 from pyve.decision import BackendChoice, Decision, choose_backend, resolve_ambiguous
@@ -144,7 +144,8 @@ def existing_env(project: Project, args: Namespace) -> tuple[Decision, Backend]:
     if not (env_dir / "bin").is_dir():
         if project.state_dir.is_dir():  # init (or a build) ran, and did not finish
             raise PyveError(f"no environment at {env_dir}: the last build did not finish",
-                            hint="run `pyve build` to finish it and see what failed")
+                            hint="run `pyve build` to finish it and see what failed "
+                                 "(`pyve -v build` shows every command's output)")
         raise PyveError(f"no environment at {env_dir}", hint="run `pyve init` first")
     return decision, backend
 
@@ -161,7 +162,9 @@ def recorded_decision(project: Project) -> dict[str, object] | None:
 def print_stage(result: StageResult) -> None:
     if result.status == "running":
         ui.detail(f"  {result.name}: running ({', '.join(result.reasons)})")
+        progress.follow(result)  # a live line on a terminal, else a start line + heartbeat
         return
+    progress.follow(result)  # the live line goes before the stage's own line is printed
     why = f"  ({'; '.join(result.reasons)})" if result.reasons else ""
     took = f"  {result.seconds:.1f}s" if result.status in ("ran", "failed") else ""
     colour = {"ran": "green", "failed": "red", "stale": "yellow",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from argparse import Namespace
 
-from pyve import ui
+from pyve import progress, ui
 from pyve.commands.common import load_backend, make_decision, print_stage
 from pyve.errors import EXIT_FAILURE, UsageError
 from pyve.graph import run_stages
@@ -29,7 +29,8 @@ def run(args: Namespace) -> int:
         stages = [s for s in backend.stages(project, decision) if s.name == name]
         if not stages:
             raise UsageError("nothing to lock: the project has no environment.yml")
-        run_stages(project, stages, print_stage, force=True)
+        with progress.session():
+            run_stages(project, stages, print_stage, force=True)
         ui.say("Lock written.")
     return 0
 

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import itertools
 import json
 import os
 import shutil
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -161,9 +162,11 @@ def check_archives(records: Iterable[RepoDataRecord], cache_dir: Path) -> None:
 # --- install -----------------------------------------------------------------------------
 
 def install(records: Sequence[RepoDataRecord], prefix: Path, cache_dir: Path | None = None,
-            requested_specs: Sequence[str] = (), reinstall: Iterable[str] = ()) -> None:
+            requested_specs: Sequence[str] = (), reinstall: Iterable[str] = (),
+            on_progress: Callable[[str], None] | None = None) -> None:
     """Make `prefix` hold exactly `records` (pip-installed files stay); mark it micromamba's.
     `reinstall`: names of installed packages to link again (their files changed).
+    on_progress hears what rattler is doing, in a few words (downloads, links).
 
     On any failure the prefix is removed: a half-linked env is worse than none, and its
     content-addressed directory is rebuilt on the next run.
@@ -178,7 +181,10 @@ def install(records: Sequence[RepoDataRecord], prefix: Path, cache_dir: Path | N
         _run(rattler.install(list(records), target_prefix=prefix,
                              package_cache=validating_cache(cache_dir),
                              reinstall_packages=set(reinstall) or None,
-                             show_progress=False, requested_specs=inner_specs))
+                             show_progress=False, requested_specs=inner_specs,
+                             # rattler calls only the methods a reporter has
+                             reporter=_Reporter(on_progress)  # type: ignore[arg-type]
+                             if on_progress else None))
         _fix_channel_urls(prefix, records)
         _append_history(prefix, requested_specs)
         _normalise_record_modes(prefix)
@@ -196,6 +202,62 @@ def validating_cache(cache_dir: Path) -> PackageCache:
     (they are hardlinked into every env) is extracted again, never linked as it is.
     rattler's default only checks that the folder has an info/index.json."""
     return PackageCache.new_layered([cache_dir], validation_mode=ValidationMode.full())
+
+
+class _Reporter:
+    """rattler's install callbacks (its InstallerReporter protocol, the methods used here)
+    as one phrase: downloads with bytes and rate, then links. rattler calls these from its
+    own threads; `say` must be thread-safe (rich's is)."""
+
+    def __init__(self, say: Callable[[str], None]) -> None:
+        self.say = say
+        self.total = 0
+        self.downloads: dict[int, tuple[int, int]] = {}  # token -> (bytes so far, size)
+        self.tokens = itertools.count()  # next() is atomic: starts may come from two threads
+        self.downloaded = 0
+        self.linked = 0
+        self.first_byte: float | None = None
+        self.last_byte = 0.0
+        self.said = 0.0
+
+    def on_transaction_start(self, total_operations: int) -> None:
+        self.total = total_operations
+        self.say(f"installing {total_operations} packages")
+
+    def on_download_start(self, cache_entry: int) -> int:
+        token = next(self.tokens)
+        self.downloads[token] = (0, 0)
+        self.first_byte = self.first_byte or time.monotonic()
+        return token
+
+    def on_download_progress(self, download_idx: int, progress: int, total: int | None) -> None:
+        self.downloads[download_idx] = (progress, total or 0)
+        self.last_byte = now = time.monotonic()
+        if now - self.said >= 0.2:  # callbacks come per chunk: a few phrases a second
+            self.said = now
+            self._say_downloads()
+
+    def on_download_completed(self, download_idx: int) -> None:
+        self.downloaded += 1
+        self._say_downloads()
+
+    def _say_downloads(self) -> None:
+        from rich.filesize import decimal
+
+        done = sum(d for d, _ in self.downloads.values())
+        size = sum(t for _, t in self.downloads.values())
+        # the rate while bytes came in (links running between downloads do not lower it)
+        rate = done / max(self.last_byte - (self.first_byte or self.last_byte), 0.001)
+        self.say(f"downloading {self.downloaded}/{len(self.downloads)} packages "
+                 f"{decimal(done)}/{decimal(size)} {decimal(int(rate))}/s")
+
+    def on_link_start(self, operation: int, package_name: str) -> int:
+        # rattler links several at once: say the count of those done
+        self.say(f"linking {package_name} ({self.linked}/{self.total} linked)")
+        return operation
+
+    def on_link_complete(self, index: int) -> None:
+        self.linked += 1
 
 
 def _channel_of(record: RepoDataRecord) -> str:

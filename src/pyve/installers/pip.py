@@ -9,9 +9,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from pyve import proc
+from pyve import proc, progress
 from pyve.errors import PyveError
 from pyve.fsutil import atomic_write_text
+from pyve.installers.activity import InstallerActivity
 
 LOCK_FILE = "requirements.lock.txt"
 LOCK_HEADER = "# requirements.lock.txt -- written by pyve from the environment; do not edit."
@@ -32,19 +33,23 @@ def install(python: Path, args: list[str], cwd: Path, what: str, *, installer: s
     can tell whether an installed package came from a file the lock lists."""
     if not args:
         return
+    feed = InstallerActivity(progress.update)  # their output lines -> the live line
     try:
         if installer == "uv":
+            progress.update("resolving with uv")  # uv says nothing until it has resolved
             proc.run([uv_bin(), "pip", "install", *uv_index_flags(), "--python", python,
-                      *args], cwd=cwd, env=uv_env(), what=what.replace("pip", "uv pip", 1))
+                      *args], cwd=cwd, env=uv_env(), what=what.replace("pip", "uv pip", 1),
+                     on_line=feed)
             return
+        progress.update("starting pip")  # pip reads its indexes before it says anything
         if not record_hashes:
             proc.run([python, "-m", "pip", "install", "--no-input", *args], cwd=cwd,
-                     env=pip_env(), what=what)
+                     env=pip_env(), what=what, on_line=feed)
             return
         with tempfile.TemporaryDirectory(prefix="pyve-pip-") as tmp:
             report = Path(tmp) / "report.json"
             proc.run([python, "-m", "pip", "install", "--no-input", "--report", report, *args],
-                     cwd=cwd, env=pip_env(), what=what)
+                     cwd=cwd, env=pip_env(), what=what, on_line=feed)
             try:
                 data = json.loads(report.read_text(encoding="utf-8"))
             except (OSError, ValueError):
@@ -87,6 +92,7 @@ def resolve(python: Path, args: list[str], cwd: Path) -> list[dict[str, Any]]:
 
     with tempfile.TemporaryDirectory(prefix="pyve-pip-") as tmp:
         report = Path(tmp) / "report.json"
+        progress.update("resolving the packages to lock")
         proc.run(
             [python, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
              "--report", report, *args],

@@ -20,7 +20,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from pyve import envstate, health, ui
+from pyve import envstate, health, progress, ui
 from pyve.backends.base import Stage
 from pyve.backends.conda import lockfile
 from pyve.backends.conda.envfile import (
@@ -307,6 +307,8 @@ class CondaBackend:
                solution: str) -> None:
         prefix = project.root / ENVS_DIR / key
         entries = json.loads(project.path(solution).read_text(encoding="utf-8"))
+        if solution not in self._records:
+            progress.update(f"reading {len(entries)} locked packages from their channels")
         records = self._records.get(solution) or engine.records_from_lock(
             entries, engine.host_platform())
         finish_discards(prefix)  # what a build killed while removing an old prefix left
@@ -325,7 +327,7 @@ class CondaBackend:
             micromamba.install(records, prefix)
         else:
             engine.install(records, prefix, engine.default_cache_dir(), env.conda_specs,
-                           reinstall=_changed_packages(prefix))
+                           reinstall=_changed_packages(prefix), on_progress=progress.update)
         marker = {"id": uuid.uuid4().hex, "key": key, "packages": data_digest(_urls(entries)),
                   "prefix": os.path.realpath(prefix)}
         atomic_write_text(prefix / MARKER, json.dumps(marker) + "\n")
@@ -447,6 +449,7 @@ class CondaBackend:
 
 def _solve(env: EnvFile, platform: str) -> list[Any]:
     """engine.solve, its errors naming the env file (the channel or spec to fix is there)."""
+    progress.update(f"solving {len(env.conda_specs)} specs for {platform}")
     try:
         return engine.solve(env.channels, env.conda_specs, platform)
     except PyveError as exc:

@@ -8,7 +8,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from pyve import envstate, health, proc
+from pyve import envstate, health, proc, progress
 from pyve.backends.venv import piplock
 from pyve.installers import pip, prune
 from pyve.backends.base import Stage
@@ -256,9 +256,12 @@ class VenvBackend:
         if env.exists() or env.is_symlink():
             if not made_by_pyve(project):
                 raise foreign_venv_error(project)
+            progress.update("removing the old environment")
             discard(env)  # renamed aside first: a kill leaves the old env whole, or gone
         creating = project.root / CREATING
         atomic_write_text(creating, f"{os.getpid()}\n")
+        progress.update(f"making the venv (python {decision.python_version}, "
+                        f"{'uv venv' if decision.installer == 'uv' else 'python -m venv'})")
         try:
             self._make_venv(env, decision, project.root)
         except BaseException:
@@ -287,6 +290,7 @@ class VenvBackend:
             proc.run([decision.python_path, "-m", "venv", *venv_args, env], cwd=root,
                      what=f"python {decision.python_version} -m venv")
             if wheel:
+                progress.update("putting pip into the venv")
                 seed_pip(env, wheel, decision.python_version)
 
     def check_alive(self, project: Project, decision: Decision) -> str | None:
