@@ -5,7 +5,7 @@ from __future__ import annotations
 from argparse import Namespace
 from typing import Any
 
-from pyve import fastpath, report, state, switching, ui
+from pyve import fastpath, report, state, ui
 from pyve.commands.common import load_backend, make_decision, print_stage, summary
 from pyve.decision import Decision
 from pyve.errors import EXIT_FAILURE, PyveError
@@ -102,5 +102,7 @@ def run(args: Namespace) -> int:
                        force=force, json_out=json_out)
     with project_lock(project.state_dir):
         decision = make_decision(project, args, interactive=not json_out)
-        switching.replace_foreign_venv(project, decision.backend, args, interactive=not json_out)
+        load_backend(decision.backend).adopt(project, force=force,
+                                             yes=bool(getattr(args, "yes", False)),
+                                             interactive=not json_out)
         return build(project, decision, force=force, json_out=json_out)
