@@ -224,3 +224,24 @@ def test_every_spelling_of_a_no_op_gets_the_fast_answer(
     assert capsys.readouterr().out == ""  # quiet is quiet
     assert fastpath._parse(["run", "-q", "python", "-q"])[2] == ["python", "-q"]  # type: ignore[index]
     assert fastpath.check(["build", "-q", "--force"]) is None
+
+
+def test_private_json_scanner_still_reads_what_json_writes(tmp_path: Path) -> None:
+    """fastpath._load uses json's private C scanner (`_json.make_scanner`, ~3 ms cheaper than
+    `import json` on a no-op). Should a Python release change or drop it, this fails, naming
+    it, instead of every no-op quietly falling back to the full path."""
+    import _json
+    import json
+
+    assert callable(getattr(_json, "make_scanner", None)), "_json.make_scanner is gone"
+    from json import scanner
+
+    assert scanner.c_make_scanner is _json.make_scanner, "json no longer uses _json's scanner"
+    snapshot = {"version": 3, "argv": ["-C", "/p", "build"], "stat": {"a": [1, 2**70, -3]},
+                "env": {"PATH": "/bin:/usr/bin", "PYVE_X": None}, "ok": True, "ratio": 0.5,
+                "text": "é\u2603\U0001f600 \"quoted\" \\ tab\t", "nested": [[{}], []]}
+    path = tmp_path / "fast.json"
+    for text in (json.dumps(snapshot, indent=1) + "\n", json.dumps(snapshot)):
+        path.write_text(text, encoding="utf-8")
+        assert fastpath._load(str(path)) == json.loads(text) == snapshot, \
+            "fastpath._load (json's private make_scanner) disagrees with json.loads"
