@@ -245,3 +245,18 @@ def test_private_json_scanner_still_reads_what_json_writes(tmp_path: Path) -> No
         path.write_text(text, encoding="utf-8")
         assert fastpath._load(str(path)) == json.loads(text) == snapshot, \
             "fastpath._load (json's private make_scanner) disagrees with json.loads"
+
+
+def test_global_flags_are_declared_once_for_argparse_and_the_fast_path() -> None:
+    """cli.py's global options are words.py's, which the fast path reads argv with: a global
+    flag added to one is in both."""
+    from pyve import words
+    from pyve.cli import build_parser
+
+    parser = build_parser()
+    declared = {o for a in parser._actions for o in a.option_strings} - {"-h", "--help",
+                                                                          "--version"}
+    assert declared == {*words.GLOBAL_SWITCHES, words.DIRECTORY}
+    for spelling in words.GLOBAL_SWITCHES:  # and each one is also taken after the command
+        assert parser.parse_args(["build", spelling]) is not None
+    assert {*fastpath._QUIET, *fastpath._HARMLESS} == set(words.GLOBAL_SWITCHES)

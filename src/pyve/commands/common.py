@@ -7,7 +7,7 @@ import json
 import os
 from argparse import Namespace
 
-from pyve import sources, ui
+from pyve import sources, ui, words
 from pyve.backends import get_backend
 from pyve.backends.base import Backend, Stage
 from pyve.decision import Asked, BackendChoice, Decision, choose_backend, resolve_ambiguous
@@ -158,13 +158,14 @@ def print_stage(result: StageResult) -> None:
     took = f"  {result.seconds:.1f}s" if result.status in ("ran", "failed") else ""
     colour = {"ran": "green", "failed": "red", "stale": "yellow",
               "would run": "yellow"}.get(result.status, "dim")
-    ui.out().print(f"  {result.name:<11} [{colour}]{result.status}[/{colour}]{took}{why}",
-                   highlight=False) if not ui.quiet else None
+    status = f"[{colour}]{result.status}[/{colour}]{took}{why}"
+    ui.out().print(words.stage_line(result.name, status), highlight=False) \
+        if not ui.quiet else None
 
 
 def summary(results: list[StageResult], stages: list[Stage]) -> None:
     ran = [r for r in results if r.status == "ran"]
     if not ran:
-        ui.say("Nothing to do: every stage is up to date.")
+        ui.say(words.NOTHING_TO_DO)
     else:
         ui.say(f"Ran {len(ran)} of {len(stages)} stages.")
