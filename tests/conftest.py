@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests import conda_fixtures
-from tests.wheel_fixtures import build_wheelhouse
+from tests.support import conda_fixtures
+from tests.support.wheel_fixtures import build_wheelhouse
 
 REAL_PYENV_ROOT = os.environ.get("PYENV_ROOT") or str(Path.home() / ".pyenv")
 # The local channel's `python` is the host interpreter as a linux-64 package.

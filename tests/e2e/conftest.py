@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests import conda_fixtures
 from tests.conftest import PyveRunner, built_once
+from tests.support import conda_fixtures
 
 
 @pytest.fixture(scope="session")

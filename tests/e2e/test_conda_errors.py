@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PyveRunner, linux_only
-from tests.e2e.conda_helpers import (
+from tests.support.conda_helpers import (
     assert_one_error,
     env_dirs,
     envfile_text,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PyveRunner, write_tiny_project
-from tests.e2e.helpers import ENV_YML, PROMPT, chose_micromamba, py, stage_line, status_json
+from tests.support.helpers import ENV_YML, PROMPT, chose_micromamba, py, stage_line, status_json
 
 PIP_PROMPT = "Install pip dependencies from requirements.txt? [Y/n]:"
 

@@ -9,7 +9,7 @@ import zipfile
 from pathlib import Path
 
 from tests.conftest import PyveRunner
-from tests.e2e.faults import setup
+from tests.support.faults import setup
 
 
 def test_frozen_build_refuses_a_tampered_wheel(project: Path, pyve: PyveRunner,
