@@ -31,8 +31,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tests.direnv_stubs import DIRENV_STUBS  # noqa: E402
-from tests.wheel_fixtures import build_wheel, build_wheelhouse  # noqa: E402
+from tests.support.direnv_stubs import DIRENV_STUBS  # noqa: E402
+from tests.support.wheel_fixtures import build_wheel, build_wheelhouse  # noqa: E402
 
 CACHE = Path(tempfile.gettempdir()) / "pyve-bench-cache"
 N_TINY = 1000
@@ -195,12 +195,12 @@ def bash(code: str) -> list[str]:
 
 
 def conda_project(root: Path) -> Path | None:
-    """python + pip from a local channel (tests/conda_fixtures), or None off linux or
+    """python + pip from a local channel (tests/support/conda_fixtures), or None off linux or
     without py-rattler."""
     if not sys.platform.startswith("linux"):
         return None
     try:
-        from tests import conda_fixtures
+        from tests.support import conda_fixtures
     except ImportError:
         return None
     channel = conda_fixtures.add_host_python(conda_fixtures.build_channel(root / "channel"))

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -12,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests import conda_fixtures
-from tests.wheel_fixtures import build_wheelhouse
+from tests.support import conda_fixtures
+from tests.support.wheel_fixtures import build_wheelhouse
 
 REAL_PYENV_ROOT = os.environ.get("PYENV_ROOT") or str(Path.home() / ".pyenv")
 # The local channel's `python` is the host interpreter as a linux-64 package.
@@ -33,18 +34,48 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.slow)
 
 
+def built_once(tmp_path_factory: pytest.TempPathFactory, name: str,
+               build: Callable[[Path], Path]) -> Path:
+    """`build(dir)` run once per test run, even with pytest-xdist's workers (`-n 2`): the
+    first worker builds under a file lock in the run's shared temp folder, the others wait
+    and read what it built. Without xdist: a plain session folder."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return build(tmp_path_factory.mktemp(name))
+    from filelock import FileLock
+
+    shared = tmp_path_factory.getbasetemp().parent / name  # one per run, beside gw0, gw1
+    done = shared.parent / f"{name}.done"
+    with FileLock(str(shared) + ".lock"):
+        if not done.exists():
+            if shared.exists():  # a worker died half-way: start again
+                shutil.rmtree(shared)
+            shared.mkdir()
+            done.write_text(str(build(shared)))
+    return Path(done.read_text())
+
+
 @pytest.fixture(scope="session")
 def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_wheelhouse(tmp_path_factory.mktemp("wheelhouse"))
+    return built_once(tmp_path_factory, "wheelhouse", build_wheelhouse)
+
+
+def _build_local_channel(where: Path) -> Path:
+    channel = conda_fixtures.build_channel(where / "chan")
+    if sys.platform.startswith("linux"):
+        conda_fixtures.add_host_python(channel)
+    return channel
 
 
 @pytest.fixture(scope="session")
 def local_channel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A synthetic multi-platform conda channel with the host python and pip (built once)."""
-    channel = conda_fixtures.build_channel(tmp_path_factory.mktemp("channel") / "chan")
-    if sys.platform.startswith("linux"):
-        conda_fixtures.add_host_python(channel)
-    return channel
+    return built_once(tmp_path_factory, "channel", _build_local_channel)
+
+
+# Dropped from the environment the `pyve` subprocesses see. PYTHONDONTWRITEBYTECODE too: a
+# user's shell rarely sets it, and with it every pip run in a test's fresh venv compiled pip
+# again (about a second each; a third of a venv test's CPU).
+SANDBOX_DROPS = ("CI", "VIRTUAL_ENV", "PYTHONDONTWRITEBYTECODE")
 
 
 @pytest.fixture
@@ -52,7 +83,7 @@ def sandbox_env(tmp_path: Path, wheelhouse: Path) -> dict[str, str]:
     home = tmp_path / "home"
     home.mkdir()
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("PYVE_", "PIP_", "UV_")) and k not in ("CI", "VIRTUAL_ENV")}
+           if not k.startswith(("PYVE_", "PIP_", "UV_")) and k not in SANDBOX_DROPS}
     env.update({
         "HOME": str(home),
         "XDG_CACHE_HOME": str(home / ".cache"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import sys
 
-from pyve import __version__
+from pyve import __version__, words
 from pyve.errors import EXIT_INTERRUPTED, EXIT_USAGE, PyveError, is_users, os_error
 
 # Imports are lazy: a no-op `pyve build` / `pyve run` is answered by pyve.fastpath before
@@ -119,11 +119,10 @@ def build_parser() -> argparse.ArgumentParser:
         "and keep it right as the project changes.",
     )
     parser.add_argument("--version", action="version", version=f"pyve {__version__}")
-    parser.add_argument("-q", "--quiet", action="store_true", help="print errors only")
-    parser.add_argument("-v", "--verbose", action="store_true", help="show commands pyve runs")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks")
-    parser.add_argument("-C", dest="directory", metavar="DIR",
-                        help="run as if pyve was started in DIR (the project root)")
+    for dest, spellings, help_text in words.SWITCHES:
+        parser.add_argument(*spellings, dest=dest, action="store_true", help=help_text)
+    parser.add_argument(words.DIRECTORY, dest="directory", metavar="DIR",
+                        help=words.DIRECTORY_HELP)
     sub = parser.add_subparsers(dest="command_name", metavar="COMMAND", parser_class=Parser)
 
     p = sub.add_parser("init", help="decide the backend and Python, record them, build the env")
@@ -198,12 +197,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("completion", help="print a shell completion script")
     p.add_argument("shell", choices=["bash", "zsh"], help="the shell to complete for")
     for command in sub.choices.values():  # `pyve build -q` works as well as `pyve -q build`
-        command.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
-                             help=argparse.SUPPRESS)
-        command.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
-                             help=argparse.SUPPRESS)
-        command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
-                             help=argparse.SUPPRESS)
+        for dest, spellings, _ in words.SWITCHES:
+            command.add_argument(*spellings, dest=dest, action="store_true",
+                                 default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return parser
 
 
@@ -218,9 +214,9 @@ def normalize_argv(argv: list[str]) -> list[str]:
             rest = [a for a in argv if a != flag]
             # global options stay before the command; everything else belongs to it
             head: list[str] = []
-            while rest and rest[0] in ("-q", "--quiet", "-v", "--verbose", "--debug", "-C"):
+            while rest and rest[0] in (*words.GLOBAL_SWITCHES, words.DIRECTORY):
                 head.append(rest.pop(0))
-                if head[-1] == "-C" and rest:
+                if head[-1] == words.DIRECTORY and rest:
                     head.append(rest.pop(0))
             return [*head, command, *rest]
     return argv

@@ -80,6 +80,19 @@ def resolve_ambiguous(choice: BackendChoice, use_micromamba: bool, how: str) -> 
 
 
 @dataclass(frozen=True)
+class Asked:
+    """What the command line asked for, as plain values (commands/common.py reads them off
+    argparse's Namespace; nothing below the commands sees the Namespace)."""
+
+    backend: str | None = None  # --backend
+    python: str | None = None  # --python or init's VERSION
+    yes: bool = False  # --yes
+    reinit: bool = False  # the command is `pyve init`
+    install_deps: bool | None = None  # --auto-install-deps (True), --no-install-deps (False)
+    frozen: bool = False  # --frozen
+
+
+@dataclass(frozen=True)
 class Decision:
     """Everything the task graph needs. Built once per command; never printed while built."""
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import sys
 
+from pyve import words
 from pyve.envbins import without_env_bins
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: `import typing` alone costs ~2 ms
@@ -37,10 +38,10 @@ FORMAT = 2
 # Environment variables the decision reads (every PYVE_* is added as well). PATH, HOME and
 # the pyenv/asdf roots decide which interpreters are found.
 ENV_VARS = ("CI", "PATH", "HOME", "PYENV_ROOT", "ASDF_DATA_DIR")
-# Global options that change nothing the build decides.
-_QUIET = ("-q", "--quiet")
-_HARMLESS = ("-v", "--verbose", "--debug")
-_BUILD_FLAGS = ("--json", "--check", "--dry-run")
+# Global options (words.py, shared with cli.py): -q makes the answer silent, the others
+# change nothing the build decides.
+_QUIET = words.QUIET
+_HARMLESS = tuple(s for s in words.GLOBAL_SWITCHES if s not in words.QUIET)
 
 # --- the check (no heavy imports below this line until `save`) ---------------------------
 
@@ -75,12 +76,13 @@ def _load(path: str) -> dict[str, Any] | None:
             parse_constant = float
             memo: dict[str, Any] = {}
 
-        # a private API of json's C half: tests/unit/test_fastpath.py::test_loader_rejects_junk
-        # compares it with json.loads, so a change fails there, loudly
+        # a private API of json's C half: tests/unit/test_fastpath.py::
+        # test_private_json_scanner_still_reads_what_json_writes fails loudly if it changes;
+        # here a changed one only costs the fast answer (AttributeError, TypeError)
         data, end = _json.make_scanner(_Context())(text, 0)  # type: ignore[arg-type]
         if text[end:].strip():
             return None
-    except (ImportError, ValueError, StopIteration):
+    except (ImportError, AttributeError, TypeError, ValueError, StopIteration):
         return None
     return data if isinstance(data, dict) else None
 
@@ -140,7 +142,7 @@ def _parse(argv: list[str]) -> tuple[str, str, list[str], bool] | None:
         arg = argv[i]
         if arg in _QUIET:
             quiet = True
-        elif arg == "-C" and i + 1 < len(argv):
+        elif arg == words.DIRECTORY and i + 1 < len(argv):
             i += 1
             directory = argv[i]
         elif arg not in _HARMLESS:
@@ -173,7 +175,7 @@ def check(argv: list[str]) -> int | None:
     if parsed is None:
         return None
     command, root, rest, quiet = parsed
-    if command == "build" and any(a not in _BUILD_FLAGS for a in rest):
+    if command == "build" and any(a not in words.FAST_BUILD_FLAGS for a in rest):
         return None  # --force, --frozen, decision options: the full path decides
     if command == "run" and (not rest or rest[0].startswith("-")):
         return None  # --frozen (no check at all), --help, or no command: the full path
@@ -226,14 +228,14 @@ def _report(snapshot: dict[str, Any], flags: list[str], quiet: bool) -> int:
         return 0
     write = sys.stdout.write
     if "--check" in flags:
-        write("Up to date: every stage.\n")
+        write(words.CHECK_UP_TO_DATE + "\n")
         return 0
     write(snapshot["header"] + "\n")
     for name in snapshot["stages"]:
-        write(f"  {name:<11} up to date\n")
-    write("Nothing to do: every stage is up to date.\n")
+        write(words.stage_line(name, "up to date") + "\n")
+    write(words.NOTHING_TO_DO + "\n")
     if "--dry-run" not in flags:
-        write(f"Environment: {snapshot['env_dir']}\n")
+        write(words.ENVIRONMENT.format(snapshot["env_dir"]) + "\n")
     return 0
 
 

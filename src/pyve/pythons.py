@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from pyve.envbins import is_env_bin
 from pyve.errors import PyveError, UsageError
+from pyve.project import Project, read_python_pin
 
 if TYPE_CHECKING:
     from packaging.specifiers import SpecifierSet
@@ -144,3 +145,19 @@ def select(request: str, interpreters: list[Interpreter] | None = None) -> Inter
         f"Python {request} is not installed (found: {versions})",
         hint=f"install it, e.g. `pyenv install {request}`, or choose one of the versions found",
     )
+
+
+def choose(project: Project, asked: str | None) -> tuple[Interpreter, str, str | None]:
+    """(interpreter, why, request to record in pyve.toml): asked > pyve.toml > a pin file
+    (.python-version, ...) > the Python running pyve."""
+    if asked:
+        return select(asked), f"asked for {asked}", asked
+    recorded = project.config.get("python")
+    if recorded:
+        return select(str(recorded)), f"pyve.toml says {recorded}", None
+    pin = read_python_pin(project.root)
+    if pin:
+        spec, where = pin
+        return select(spec), f"{where} says {spec}", None
+    current = running()
+    return current, "the Python running pyve (no pin found)", current.minor

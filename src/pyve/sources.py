@@ -39,8 +39,9 @@ FOREIGN_FILES = {  # (each is in project.NOTED_FILES: the fast path watches it)
 }
 
 
-def candidate_sources(root: Path, backend: str) -> list[str]:
-    """The project's files a pip install can read, in install order."""
+def candidate_sources(root: Path, env_file_pip: bool) -> list[str]:
+    """The project's files a pip install can read, in install order; environment.yml (its
+    pip: section) when the backend installs it as a pip source (env_file_pip)."""
     found = []
     if (root / REQUIREMENTS).is_file():
         found.append(REQUIREMENTS)
@@ -48,7 +49,7 @@ def candidate_sources(root: Path, backend: str) -> list[str]:
         found.append(PIP_TOOLS_SOURCE)
     if (root / PYPROJECT).is_file() and is_installable(root / PYPROJECT):
         found.append(PYPROJECT)
-    if backend == "venv" and (root / ENV_FILE).is_file() and _env_pip_lines(root):
+    if env_file_pip and (root / ENV_FILE).is_file() and _env_pip_lines(root):
         found.append(ENV_FILE)
     return found
 
@@ -176,7 +177,7 @@ def group_requirements(root: Path, groups: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def notes(root: Path, backend: str, sources: Iterable[str]) -> list[str]:
+def notes(root: Path, env_file_pip: bool, sources: Iterable[str]) -> list[str]:
     """One line per project file pyve does not read (or reads only in part), saying what it
     reads instead. Printed by init and status, shown by doctor."""
     sources = list(sources)
@@ -194,7 +195,7 @@ def notes(root: Path, backend: str, sources: Iterable[str]) -> list[str]:
             said.append(f"{name} found ({what}): pyve does not read it; it resolves "
                         f"{' and '.join(sources) or 'the project'} itself and writes its own "
                         "lock (see docs/backends.md to make them agree)")
-    if backend == "venv" and ENV_FILE in sources:
+    if env_file_pip and ENV_FILE in sources:
         said.append(f"{ENV_FILE}: the venv backend installs its pip: section only; its conda "
                     "packages need `--backend micromamba`")
     if not sources:

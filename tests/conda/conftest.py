@@ -14,7 +14,8 @@ def sandbox_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
-    for var in ("PYVE_CACHE_DIR", "CI", "VIRTUAL_ENV", "PIP_INDEX_URL", "CONDA_PREFIX"):
+    for var in ("PYVE_CACHE_DIR", "CI", "VIRTUAL_ENV", "PIP_INDEX_URL", "CONDA_PREFIX",
+                "PYTHONDONTWRITEBYTECODE"):  # as tests/conftest.py's SANDBOX_DROPS
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("PIP_NO_INDEX", "1")  # pip must never reach PyPI from these tests
     monkeypatch.setenv("PIP_DISABLE_PIP_VERSION_CHECK", "1")

@@ -12,7 +12,7 @@ import pytest
 
 from pyve.engines import rattler as engine
 from pyve.errors import PyveError
-from tests import conda_fixtures
+from tests.support import conda_fixtures
 
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux") or
                                 engine.host_platform() != "linux-64",

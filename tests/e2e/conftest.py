@@ -7,17 +7,20 @@ from pathlib import Path
 
 import pytest
 
-from tests import conda_fixtures
-from tests.conftest import PyveRunner
+from tests.conftest import PyveRunner, built_once
+from tests.support import conda_fixtures
 
 
 @pytest.fixture(scope="session")
 def multi_channel(local_channel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The local channel plus stub pythons for the non-linux platforms (built once), so
     envs with python and pip lock for all four default platforms."""
-    channel = tmp_path_factory.mktemp("multi") / "chan"
-    shutil.copytree(local_channel, channel, symlinks=True)
-    return conda_fixtures.add_python_stubs(channel, ["osx-64", "osx-arm64", "win-64"])
+    def build(where: Path) -> Path:
+        channel = where / "chan"
+        shutil.copytree(local_channel, channel, symlinks=True)
+        return conda_fixtures.add_python_stubs(channel, ["osx-64", "osx-arm64", "win-64"])
+
+    return built_once(tmp_path_factory, "multi", build)
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PyveRunner, linux_only
-from tests.direnv_stubs import DIRENV_STUBS
-from tests.e2e.conda_helpers import python_env
+from tests.support.conda_helpers import python_env
+from tests.support.direnv_stubs import DIRENV_STUBS
 
 PROBE = 'echo "VENV=$VIRTUAL_ENV"; echo "PY=$(command -v python)"; echo "SECRET=$SECRET"'
 

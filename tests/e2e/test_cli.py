@@ -10,7 +10,7 @@ import pytest
 
 from pyve import __version__
 from tests.conftest import PyveRunner
-from tests.e2e.helpers import status_json, tree
+from tests.support.helpers import status_json, tree
 
 SUBCOMMANDS = ("init", "build", "lock", "purge", "status", "run")
 

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.e2e.helpers import py
+from tests.support.helpers import py
 
 
 def test_two_builds_at_once(project: Path, sandbox_env: dict[str, str]) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from pyve.backends.conda.backend import MARKER
 from tests.conftest import PyveRunner, linux_only
-from tests.e2e.conda_helpers import (
+from tests.support.conda_helpers import (
     env_dirs,
     only_env,
     python_env,
@@ -179,7 +179,7 @@ def test_cache_clean_says_how_much(project: Path, pyve: PyveRunner,
 def test_cache_clean_never_empties_a_folder_pyve_did_not_mark(
         project: Path, pyve: PyveRunner, sandbox_env: dict[str, str]) -> None:
     """PYVE_CACHE_DIR=$HOME pyve cache clean once deleted the whole home folder."""
-    from tests.e2e.helpers import tree
+    from tests.support.helpers import tree
 
     home = Path(sandbox_env["HOME"])
     (home / "thesis.tex").write_text("years of work\n")

@@ -11,7 +11,7 @@ import pytest
 
 from tests import conda_fixtures
 from tests.conftest import PyveRunner, linux_only
-from tests.e2e.conda_helpers import (
+from tests.support.conda_helpers import (
     assert_one_error,
     env_dirs,
     envfile_text,

@@ -12,9 +12,9 @@ import pytest
 
 from pyve.backends.conda.backend import MARKER
 from pyve.backends.conda.lockfile import write_document
-from tests import conda_fixtures
 from tests.conftest import PyveRunner, linux_only
-from tests.e2e.conda_helpers import (
+from tests.support import conda_fixtures
+from tests.support.conda_helpers import (
     assert_one_error,
     assert_valid_lock,
     env_dirs,

@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 
 from tests.conftest import PyveRunner, linux_only, write_tiny_project
-from tests.e2e.conda_helpers import assert_valid_lock, env_dirs, only_env, write_envfile
+from tests.support.conda_helpers import assert_valid_lock, env_dirs, only_env, write_envfile
 
 pytestmark = linux_only
 

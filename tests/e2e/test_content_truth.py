@@ -8,8 +8,8 @@ import time
 from pathlib import Path
 
 from tests.conftest import PyveRunner
-from tests.e2e.faults import start, wait_for
-from tests.e2e.helpers import py, stage_line
+from tests.support.faults import start, wait_for
+from tests.support.helpers import py, stage_line
 
 
 def _edit_keeping_mtime(path: Path, text: str) -> None:

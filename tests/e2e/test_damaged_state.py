@@ -13,8 +13,8 @@ import pytest
 from pyve.backends.conda import backend as conda_backend
 from pyve.backends.venv import backend as venv_backend
 from tests.conftest import PyveRunner, linux_only
-from tests.e2e.conda_helpers import ran, stage_line
-from tests.e2e.faults import assert_whole, env_python, setup
+from tests.support.conda_helpers import ran, stage_line
+from tests.support.faults import assert_whole, env_python, setup
 
 
 def _build(pyve: PyveRunner, cwd: Path | None = None, **env: str) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PyveRunner, write_tiny_project
-from tests.e2e.helpers import ENV_YML, PROMPT, chose_micromamba, py, stage_line, status_json
+from tests.support.helpers import ENV_YML, PROMPT, chose_micromamba, py, stage_line, status_json
 
 PIP_PROMPT = "Install pip dependencies from requirements.txt? [Y/n]:"
 
@@ -29,11 +29,7 @@ def _files(project: Path, names: tuple[str, ...]) -> None:
 def _decided(pyve: PyveRunner, project: Path, *args: str,
              env: dict[str, str] | None = None) -> tuple[str, str]:
     """(backend, reason) as `pyve status` reports it, building nothing."""
-    result = pyve("status", "--json", *args, env=env)
-    if result.returncode != 0:  # the micromamba backend may not be wired in yet
-        assert "micromamba backend is not yet supported" in result.stderr, result.output
-        return "micromamba", ""
-    data = status_json(result)
+    data = status_json(pyve("status", "--json", *args, env=env))
     return str(data["backend"]), str(data["backend_reason"])
 
 

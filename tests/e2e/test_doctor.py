@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.conftest import PyveRunner, linux_only
-from tests.e2e.conda_helpers import only_env, python_env, write_envfile
+from tests.support.conda_helpers import only_env, python_env, write_envfile
 
 
 def doctor(pyve: PyveRunner, *args: str) -> tuple[int, dict[str, dict[str, Any]]]:

@@ -8,8 +8,8 @@ import subprocess
 from pathlib import Path
 
 from tests.conftest import PyveRunner, linux_only
-from tests.e2e.conda_helpers import only_env, python_env
-from tests.e2e.helpers import py, stage_line
+from tests.support.conda_helpers import only_env, python_env
+from tests.support.helpers import py, stage_line
 
 
 def _pip(python: Path, sandbox_env: dict[str, str], *args: str) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PyveRunner, Result
-from tests.e2e.faults import assert_whole, setup
+from tests.support.faults import assert_whole, setup
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "errors.md"
 BAD_CHANNEL = "file:///nonexistent-pyve-channel"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PyveRunner
-from tests.e2e.faults import assert_whole, setup, start, wait_for, wait_for_text
+from tests.support.faults import assert_whole, setup, start, wait_for, wait_for_text
 
 WAITING = "waiting for another pyve process"
 

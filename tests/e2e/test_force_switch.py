@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PyveRunner, linux_only
-from tests.e2e.conda_helpers import env_dirs, python_env
+from tests.support.conda_helpers import env_dirs, python_env
 
 QUESTION = "Switch from venv to micromamba? The old environment will be removed. [y/N]:"
 

@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 from tests.conftest import PyveRunner
-from tests.e2e.helpers import py, stage_line, stages_ran
+from tests.support.helpers import py, stage_line, stages_ran
 
 
 def test_stage_by_stage_reasons(project: Path, pyve: PyveRunner) -> None:

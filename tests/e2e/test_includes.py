@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PyveRunner, linux_only, write_tiny_project
-from tests.e2e.conda_helpers import assert_one_error, python_env, ran
-from tests.e2e.helpers import py, stage_line
+from tests.support.conda_helpers import assert_one_error, python_env, ran
+from tests.support.helpers import py, stage_line
 
 
 def _installed(project: Path, name: str) -> bool:

@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 from tests.conftest import PyveRunner
-from tests.e2e.helpers import py, stage_line, tree
+from tests.support.helpers import py, stage_line, tree
 
 
 def test_dry_run_and_check_change_nothing(project: Path, pyve: PyveRunner) -> None:

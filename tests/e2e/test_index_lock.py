@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PyveRunner
-from tests.e2e.helpers import stage_line
-from tests.wheel_fixtures import build_simple_index, file_sha256
+from tests.support.helpers import stage_line
+from tests.support.wheel_fixtures import build_simple_index, file_sha256
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PyveRunner
-from tests.wheel_fixtures import build_wheel
+from tests.support.wheel_fixtures import build_wheel
 
 
 @pytest.mark.parametrize("installer", ["pip", "uv"])

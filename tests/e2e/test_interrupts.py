@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PyveRunner, linux_only
-from tests.e2e.conda_helpers import ran, stage_line
-from tests.e2e.faults import (
+from tests.support.conda_helpers import ran, stage_line
+from tests.support.faults import (
     CONDA_STAGES,
     VENV_STAGES,
     assert_whole,

@@ -23,8 +23,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tests.conftest import write_tiny_project
-from tests.e2e.conda_helpers import python_env
-from tests.e2e.faults import setup, start, wait_for
+from tests.support.conda_helpers import python_env
+from tests.support.faults import setup, start, wait_for
 
 SHOW_CURSOR, HIDE_CURSOR = "\x1b[?25h", "\x1b[?25l"
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")

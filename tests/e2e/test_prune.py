@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PyveRunner, linux_only
-from tests.e2e.conda_helpers import only_env, python_env
-from tests.e2e.helpers import stage_line
+from tests.support.conda_helpers import only_env, python_env
+from tests.support.helpers import stage_line
 
 
 def installed(env: Path) -> set[str]:

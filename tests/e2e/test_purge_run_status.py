@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PyveRunner
-from tests.e2e.helpers import status_json, tree
+from tests.support.helpers import status_json, tree
 
 MARK = "# added by pyve (pyve purge removes these lines)"
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PyveRunner
-from tests.e2e.faults import setup
-from tests.e2e.helpers import tree
+from tests.support.faults import setup
+from tests.support.helpers import tree
 
 USER_FILES = {".env": "SECRET=1\n", ".tool-versions": "python 3.11.7\n",
               ".python-version": "3.11\n", "notes.txt": "mine\n", "requirements.txt": "beta\n"}

@@ -12,7 +12,7 @@ import pytest
 
 from pyve.backends.venv.backend import read_pyvenv_cfg
 from tests.conftest import PyveRunner
-from tests.e2e.helpers import py, pyenv_python, stage_line, status_json, tree
+from tests.support.helpers import py, pyenv_python, stage_line, status_json, tree
 
 REAL_VERSIONS = ("3.10.13", "3.11.7", "3.12.1", "3.13.0")
 

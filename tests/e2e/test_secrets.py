@@ -7,7 +7,7 @@ import stat
 from pathlib import Path
 
 from tests.conftest import PyveRunner, linux_only
-from tests.e2e.conda_helpers import python_env
+from tests.support.conda_helpers import python_env
 
 PASSWORD = "hunter2pw"
 INDEX = f"--extra-index-url http://bob:{PASSWORD}@127.0.0.1:9/simple"

@@ -9,8 +9,8 @@ import zipfile
 from pathlib import Path
 
 from tests.conftest import PyveRunner, linux_only
-from tests.e2e.conda_helpers import only_env, write_envfile
-from tests.e2e.faults import setup
+from tests.support.conda_helpers import only_env, write_envfile
+from tests.support.faults import setup
 
 
 def test_frozen_build_refuses_a_tampered_wheel(project: Path, pyve: PyveRunner,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PyveRunner
-from tests.e2e.helpers import py
+from tests.support.helpers import py
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 from tests.conftest import PyveRunner
-from tests.e2e.helpers import stage_line
+from tests.support.helpers import stage_line
 
 
 def test_init_builds_venv_with_requirements(project: Path, pyve: PyveRunner) -> None:

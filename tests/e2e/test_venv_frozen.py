@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 
 from tests.conftest import PyveRunner
-from tests.e2e.helpers import py, stage_line, status_json
+from tests.support.helpers import py, stage_line, status_json
 
 LOCK = "requirements.lock.txt"
 

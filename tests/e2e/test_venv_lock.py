@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PyveRunner
-from tests.e2e.helpers import pyenv_python
-from tests.wheel_fixtures import build_wheel, file_sha256
+from tests.support.helpers import pyenv_python
+from tests.support.wheel_fixtures import build_wheel, file_sha256
 
 # app needs a dependency's extra (epsilon[fast] -> gamma), a package with one wheel per
 # CPython (native: cp311 and cp312 files) and, on 3.12 only, beta (-> alpha).

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conda_helpers import python_env
-from tests.interop import helpers
+from tests.support import interop_helpers as helpers
+from tests.support.conda_helpers import python_env
 
 
 @dataclass(frozen=True)

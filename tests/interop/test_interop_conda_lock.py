@@ -15,9 +15,9 @@ import pytest
 import yaml
 
 from tests.conftest import PyveRunner
-from tests.e2e.conda_helpers import lock_urls, write_envfile
-from tests.interop import helpers
 from tests.interop.conftest import Built
+from tests.support import interop_helpers as helpers
+from tests.support.conda_helpers import lock_urls, write_envfile
 
 pytestmark = helpers.INTEROP
 

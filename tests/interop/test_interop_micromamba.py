@@ -10,9 +10,9 @@ from pathlib import Path
 import yaml
 
 from tests.conftest import PyveRunner
-from tests.e2e.conda_helpers import lock_urls, ran, up_to_date, write_envfile
-from tests.interop import helpers
 from tests.interop.conftest import Built
+from tests.support import interop_helpers as helpers
+from tests.support.conda_helpers import lock_urls, ran, up_to_date, write_envfile
 
 pytestmark = helpers.INTEROP
 

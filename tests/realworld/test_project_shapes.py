@@ -8,8 +8,8 @@ import json
 from pathlib import Path
 
 from tests.conftest import PyveRunner, write_tiny_project
-from tests.e2e.conda_helpers import assert_one_error
-from tests.e2e.helpers import py, stage_line
+from tests.support.conda_helpers import assert_one_error
+from tests.support.helpers import py, stage_line
 
 
 def _imports(project: Path, name: str) -> bool:
@@ -105,7 +105,7 @@ def test_pip_compiled_file_with_hashes_and_nested_includes(project: Path, pyve: 
                                                             wheelhouse: Path) -> None:
     """python/release-tools' shape: a pip-compile'd requirements.txt with --hash lines,
     pulled in by -r from a folder, with a -c constraints file next to it."""
-    from tests.wheel_fixtures import file_sha256
+    from tests.support.wheel_fixtures import file_sha256
 
     def pin(name: str, version: str) -> str:
         wheel = next(wheelhouse.glob(f"{name}-{version}-*.whl"))

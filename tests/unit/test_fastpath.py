@@ -262,8 +262,44 @@ def test_every_spelling_of_a_conda_no_op_gets_the_fast_answer(
         capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
         same_env: None) -> None:
     """The same on a conda project, where the issue measured `pyve build -q` at 0.55 s."""
-    from tests.e2e.conda_helpers import python_env
+    from tests.support.conda_helpers import python_env
 
     python_env(project, local_channel, pip=[])
     pyve("init", "--yes", check=True)
     assert_every_spelling_is_fast(project, monkeypatch, capsys)
+
+
+def test_private_json_scanner_still_reads_what_json_writes(tmp_path: Path) -> None:
+    """fastpath._load uses json's private C scanner (`_json.make_scanner`, ~3 ms cheaper than
+    `import json` on a no-op). Should a Python release change or drop it, this fails, naming
+    it, instead of every no-op quietly falling back to the full path."""
+    import _json
+    import json
+
+    assert callable(getattr(_json, "make_scanner", None)), "_json.make_scanner is gone"
+    from json import scanner
+
+    assert scanner.c_make_scanner is _json.make_scanner, "json no longer uses _json's scanner"
+    snapshot = {"version": 3, "argv": ["-C", "/p", "build"], "stat": {"a": [1, 2**70, -3]},
+                "env": {"PATH": "/bin:/usr/bin", "PYVE_X": None}, "ok": True, "ratio": 0.5,
+                "text": "é\u2603\U0001f600 \"quoted\" \\ tab\t", "nested": [[{}], []]}
+    path = tmp_path / "fast.json"
+    for text in (json.dumps(snapshot, indent=1) + "\n", json.dumps(snapshot)):
+        path.write_text(text, encoding="utf-8")
+        assert fastpath._load(str(path)) == json.loads(text) == snapshot, \
+            "fastpath._load (json's private make_scanner) disagrees with json.loads"
+
+
+def test_global_flags_are_declared_once_for_argparse_and_the_fast_path() -> None:
+    """cli.py's global options are words.py's, which the fast path reads argv with: a global
+    flag added to one is in both."""
+    from pyve import words
+    from pyve.cli import build_parser
+
+    parser = build_parser()
+    declared = {o for a in parser._actions for o in a.option_strings} - {"-h", "--help",
+                                                                          "--version"}
+    assert declared == {*words.GLOBAL_SWITCHES, words.DIRECTORY}
+    for spelling in words.GLOBAL_SWITCHES:  # and each one is also taken after the command
+        assert parser.parse_args(["build", spelling]) is not None
+    assert {*fastpath._QUIET, *fastpath._HARMLESS} == set(words.GLOBAL_SWITCHES)

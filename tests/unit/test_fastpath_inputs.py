@@ -15,7 +15,7 @@ from pyve.errors import PyveError
 from pyve.graph import plan
 from pyve.project import DECISION_FILES, Project
 from tests.conftest import PyveRunner, linux_only
-from tests.e2e.conda_helpers import python_env
+from tests.support.conda_helpers import python_env
 from tests.unit.test_fastpath import fast_fresh
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from pyve import health
+from pyve import health, pythons
 from pyve.decision import Decision
 from pyve.project import Project
 
@@ -50,6 +50,14 @@ class Backend(Protocol):
 
     name: str
     lock_file: str  # the lock it writes, relative to the project root
+    # environment.yml's pip: section is one of the pip sources this backend installs
+    # (the venv backend's; the conda backend installs it with the env file itself)
+    installs_env_file_pip: bool
+
+    def choose_python(self, project: Project, asked: str | None
+                      ) -> tuple[pythons.Interpreter, str, str | None]:
+        """(interpreter, why, request to record in pyve.toml) for the decision."""
+        ...
 
     def env_dir(self, project: Project, decision: Decision) -> Path:
         """Where the environment lives."""
@@ -93,4 +101,14 @@ class Backend(Protocol):
 
     def definition_files(self, project: Project) -> list[str]:
         """The project's files that define the env besides the pip sources."""
+        ...
+
+    def leftovers(self, project: Project) -> list[Path]:
+        """The environment(s) pyve built for this backend that are still on disk (what a
+        switch to another backend removes). Never what another tool made."""
+        ...
+
+    def adopt(self, project: Project, force: bool, yes: bool, interactive: bool) -> None:
+        """`build --force` / `init --force` before the build: replace an environment in
+        pyve's place that pyve did not make (asking first, per switching.py's rule)."""
         ...

@@ -5,7 +5,7 @@ from __future__ import annotations
 from argparse import Namespace
 from typing import Any
 
-from pyve import fastpath, progress, report, state, switching, ui
+from pyve import fastpath, progress, report, state, ui, words
 from pyve.commands.common import load_backend, make_decision, print_stage, summary
 from pyve.decision import Decision
 from pyve.envbins import refuse_path_separator
@@ -56,7 +56,7 @@ def build(project: Project, decision: Decision, force: bool = False,
         _emit(project, decision, stages, results, "build", env_dir)
         return 0
     summary(results, stages)
-    ui.info(f"Environment: {env_dir}")
+    ui.info(words.ENVIRONMENT.format(env_dir))
     return 0
 
 
@@ -85,13 +85,13 @@ def preview(project: Project, decision: Decision, check: bool, force: bool = Fal
         for r in stale:
             ui.info(f"stale: {r.name}: {'; '.join(r.reasons)}")
         ui.say(f"{len(stale)} of {len(stages)} stages are stale." if stale
-               else "Up to date: every stage.")
+               else words.CHECK_UP_TO_DATE)
     else:
         ui.say(header(decision))
         for r in results:
             print_stage(StageResult(r.name, "would run" if r in stale else r.status, r.reasons))
         ui.say(f"Would run {len(stale)} of {len(stages)} stages." if stale
-               else "Nothing to do: every stage is up to date.")
+               else words.NOTHING_TO_DO)
     return EXIT_FAILURE if check and stale else 0
 
 
@@ -105,5 +105,7 @@ def run(args: Namespace) -> int:
                        force=force, json_out=json_out)
     with project_lock(project.state_dir):
         decision = make_decision(project, args, interactive=not json_out)
-        switching.replace_foreign_venv(project, decision.backend, args, interactive=not json_out)
+        load_backend(decision.backend).adopt(project, force=force,
+                                             yes=bool(getattr(args, "yes", False)),
+                                             interactive=not json_out)
         return build(project, decision, force=force, json_out=json_out)

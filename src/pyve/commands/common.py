@@ -7,28 +7,42 @@ import json
 import os
 from argparse import Namespace
 
-from pyve import progress, pythons, sources, ui
+from pyve import progress, sources, ui, words
 from pyve.backends import get_backend
 from pyve.backends.base import Backend, Stage
-from pyve.decision import BackendChoice, Decision, choose_backend, resolve_ambiguous
+from pyve.decision import Asked, BackendChoice, Decision, choose_backend, resolve_ambiguous
 from pyve.envbins import refuse_path_separator
 from pyve.errors import PyveError, UsageError
 from pyve.graph import StageResult
-from pyve.project import FILE_KINDS, Project, read_python_pin
+from pyve.project import FILE_KINDS, Project
 
 
-def backend_choice(project: Project, args: Namespace, interactive: bool = True) -> BackendChoice:
+def asked_of(args: Namespace) -> Asked:
+    """The command line's answers as plain values (not every command has every flag)."""
+    no_deps = getattr(args, "no_install_deps", False)
+    auto_deps = getattr(args, "auto_install_deps", False)
+    return Asked(
+        backend=getattr(args, "backend", None),
+        python=getattr(args, "python", None),
+        yes=bool(getattr(args, "yes", False)),
+        reinit=getattr(args, "command_name", None) == "init",
+        install_deps=False if no_deps else True if auto_deps else None,
+        frozen=bool(getattr(args, "frozen", False)),
+    )
+
+
+def backend_choice(project: Project, asked: Asked, interactive: bool = True) -> BackendChoice:
     choice = choose_backend(
-        getattr(args, "backend", None),
+        asked.backend,
         os.environ.get("PYVE_BACKEND") or None,
         project.config.get("backend"),
         project.conda_files,
         project.pip_files,
-        reinit=getattr(args, "command_name", None) == "init",
+        reinit=asked.reinit,
     )
     if not choice.ambiguous:
         return choice
-    if getattr(args, "yes", False):
+    if asked.yes:
         return resolve_ambiguous(choice, True, "both kinds of files found; --yes takes micromamba")
     if not interactive:
         return resolve_ambiguous(choice, True, "both kinds of files found; default micromamba")
@@ -44,29 +58,13 @@ def backend_choice(project: Project, args: Namespace, interactive: bool = True) 
     return resolve_ambiguous(choice, yes, how)
 
 
-def python_choice(project: Project, args: Namespace) -> tuple[pythons.Interpreter, str, str | None]:
-    """(interpreter, why, request to record in pyve.toml)"""
-    asked = getattr(args, "python", None)
-    if asked:
-        return pythons.select(asked), f"asked for {asked}", asked
-    recorded = project.config.get("python")
-    if recorded:
-        return pythons.select(str(recorded)), f"pyve.toml says {recorded}", None
-    pin = read_python_pin(project.root)
-    if pin:
-        spec, where = pin
-        return pythons.select(spec), f"{where} says {spec}", None
-    current = pythons.running()
-    return current, "the Python running pyve (no pin found)", current.minor
-
-
 def pip_choice(
-    project: Project, args: Namespace, sources: list[str], interactive: bool = True
+    project: Project, asked: Asked, sources: list[str], interactive: bool = True
 ) -> tuple[list[str], list[str]]:
     """(sources to install, sources declined): flags > pyve.toml > --yes/CI > prompt."""
-    if getattr(args, "no_install_deps", False):
+    if asked.install_deps is False:
         return [], sources
-    if getattr(args, "auto_install_deps", False) or getattr(args, "yes", False) or ui.is_ci():
+    if asked.install_deps or asked.yes or ui.is_ci():
         return sources, []
     recorded = project.config.get("install_deps")
     if isinstance(recorded, bool):
@@ -81,20 +79,16 @@ def pip_choice(
     return agreed, [s for s in sources if s not in agreed]
 
 
-def make_decision(project: Project, args: Namespace, interactive: bool = True) -> Decision:
+def make_decision(project: Project, args: Namespace | Asked,
+                  interactive: bool = True) -> Decision:
     """interactive=False: never prompt; take the defaults a prompt would offer."""
-    choice = backend_choice(project, args, interactive)
+    asked = args if isinstance(args, Asked) else asked_of(args)
+    choice = backend_choice(project, asked, interactive)
     assert choice.backend is not None
-    if choice.backend == "micromamba":
-        # conda brings its own Python: the request becomes a conda spec, no host interpreter.
-        asked = getattr(args, "python", None) or project.config.get("python")
-        interp = pythons.Interpreter(str(asked or ""), "", "conda")
-        why = f"asked for {asked}" if asked else "from environment.yml"
-        request = str(asked) if asked else None
-    else:
-        interp, why, request = python_choice(project, args)
-    found = sources.candidate_sources(project.root, choice.backend)
-    install, declined = pip_choice(project, args, found, interactive)
+    backend = load_backend(choice.backend)
+    interp, why, request = backend.choose_python(project, asked.python)
+    found = sources.candidate_sources(project.root, backend.installs_env_file_pip)
+    install, declined = pip_choice(project, asked, found, interactive)
     extras = tuple(project.config.get("extras") or ())
     groups = tuple(project.config.get("groups") or ())
     sources.check_selection(project.root, extras, groups)
@@ -107,11 +101,11 @@ def make_decision(project: Project, args: Namespace, interactive: bool = True) -
         python_request=request,
         pip_sources=tuple(install),
         skipped_sources=tuple(declined),
-        frozen=bool(getattr(args, "frozen", False)),
+        frozen=asked.frozen,
         installer=installer_choice(project),
         extras=extras,
         groups=groups,
-        notes=tuple(sources.notes(project.root, choice.backend, install)),
+        notes=tuple(sources.notes(project.root, backend.installs_env_file_pip, install)),
     )
 
 
@@ -169,13 +163,14 @@ def print_stage(result: StageResult) -> None:
     took = f"  {result.seconds:.1f}s" if result.status in ("ran", "failed") else ""
     colour = {"ran": "green", "failed": "red", "stale": "yellow",
               "would run": "yellow"}.get(result.status, "dim")
-    ui.out().print(f"  {result.name:<11} [{colour}]{result.status}[/{colour}]{took}{why}",
-                   highlight=False) if not ui.quiet else None
+    status = f"[{colour}]{result.status}[/{colour}]{took}{why}"
+    ui.out().print(words.stage_line(result.name, status), highlight=False) \
+        if not ui.quiet else None
 
 
 def summary(results: list[StageResult], stages: list[Stage]) -> None:
     ran = [r for r in results if r.status == "ran"]
     if not ran:
-        ui.say("Nothing to do: every stage is up to date.")
+        ui.say(words.NOTHING_TO_DO)
     else:
         ui.say(f"Ran {len(ran)} of {len(stages)} stages.")

@@ -27,9 +27,10 @@ def run(args: Namespace) -> int:
         for note in decision.notes:
             ui.say(f"note: {note}")
         # a backend change asks (or refuses in CI) before anything is deleted or recorded
-        doomed = switching.confirm_switch(project, decision.backend, args)
+        yes = bool(getattr(args, "yes", False))
+        doomed = switching.confirm_switch(project, decision.backend, yes=yes)
         switching.remove(project, doomed)
-        switching.replace_foreign_venv(project, decision.backend, args)
+        backend.adopt(project, force=bool(args.force), yes=yes, interactive=True)
         for said in backend.prepare(project, decision):
             ui.say(said)
         record: dict[str, object] = {"backend": decision.backend}

@@ -1,49 +1,22 @@
 """An installed `micromamba` binary as the conda engine, when the user asks for it
-(PYVE_CONDA_ENGINE=micromamba or `conda_engine = "micromamba"` in pyve.toml).
+(PYVE_CONDA_ENGINE=micromamba or `conda_engine = "micromamba"` in pyve.toml; engines/__init__.py
+decides which engine a build uses).
 
 pyve still decides the package set (solve or lock); micromamba only installs that exact set,
 from an @EXPLICIT file of URLs, so both engines make the same environment.
-
-Which engine is part of the env's definition: only pyve.toml's `conda_engine` (a project
-setting, so changing it rebuilds the env like any other setting). PYVE_CONDA_ENGINE is a mode
-of one invocation: it picks the installer for what that build installs, and an env made with
-it stays up to date for plain runs (otherwise `PYVE_CONDA_ENGINE=micromamba pyve build` then
-`pyve run` rebuilt with rattler, and every alternation flipped the env back and forth)."""
+"""
 
 from __future__ import annotations
 
 import os
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from pyve import proc
-from pyve.errors import PyveError, UsageError
-
-ENGINES = ("rattler", "micromamba")
-
-
-def engine_name(config_value: object) -> str:
-    """The engine for this build's installs: PYVE_CONDA_ENGINE > pyve.toml > rattler."""
-    recorded = recorded_engine(config_value)
-    env_value = os.environ.get("PYVE_CONDA_ENGINE", "").strip()
-    return _checked(env_value, "PYVE_CONDA_ENGINE") if env_value else recorded
-
-
-def recorded_engine(config_value: object) -> str:
-    """The engine recorded with the env (its create-env stage): pyve.toml's `conda_engine`
-    only, never the PYVE_CONDA_ENGINE of one invocation."""
-    return _checked(str(config_value or "rattler"), "pyve.toml conda_engine")
-
-
-def _checked(value: str, where: str) -> str:
-    value = value.strip().lower()
-    if value not in ENGINES:
-        raise UsageError(f"invalid conda engine {value!r} in {where}",
-                         hint="valid: rattler (embedded, the default), micromamba")
-    return value
+from pyve.errors import PyveError
 
 
 def find() -> str:
@@ -78,3 +51,18 @@ def install(records: Sequence[Any], prefix: Path) -> None:
         except PyveError:
             shutil.rmtree(prefix, ignore_errors=True)
             raise
+
+
+class MicromambaEngine:
+    name = "micromamba"
+
+    def install(self, records: Sequence[Any], prefix: Path,
+                requested_specs: Sequence[str] = (), *, reinstall: Iterable[str] = (),
+                on_progress: Callable[[str], None] | None = None) -> None:
+        """`reinstall` and `on_progress` are rattler's: micromamba links afresh into a new
+        prefix, and prints its own progress."""
+        from pyve.engines.rattler import check_archives, default_cache_dir, verify_sha256
+
+        verify_sha256(records)  # micromamba checks md5 only
+        check_archives(records, default_cache_dir())
+        install(records, prefix)

@@ -334,3 +334,16 @@ def records_from_lock(lock_packages: Iterable[dict], platform: str) -> list[Repo
                             f"... in its channel but {locked[:12]}... in the lock",
                             hint="the channel changed the package; re-lock if you trust it")
     return sorted(found.values(), key=lambda r: r.name.normalized)
+
+
+class RattlerEngine:
+    """The embedded engine (the default), as engines.Engine."""
+
+    name = "rattler"
+
+    def install(self, records: Sequence[RepoDataRecord], prefix: Path,
+                requested_specs: Sequence[str] = (), *, reinstall: Iterable[str] = (),
+                on_progress: Callable[[str], None] | None = None) -> None:
+        install(records, prefix, default_cache_dir(), requested_specs, reinstall=reinstall,
+                on_progress=on_progress)
+

@@ -20,7 +20,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from pyve import envstate, health, progress, ui
+from pyve import envstate, health, progress, pythons, ui
 from pyve.backends.base import Stage
 from pyve.backends.conda import lockfile
 from pyve.backends.conda.envfile import (
@@ -32,7 +32,7 @@ from pyve.backends.conda.envfile import (
 )
 from pyve.backends.detect import damaged_json, detect_stage
 from pyve.decision import Decision
-from pyve.engines import micromamba
+from pyve.engines import engine_name, get_engine, recorded_engine
 from pyve.engines import rattler as engine
 from pyve.errors import PyveError
 from pyve.fingerprint import data_digest
@@ -102,6 +102,25 @@ class CondaBackend:
 
     # --- what the commands ask ------------------------------------------------------------
 
+    installs_env_file_pip = False  # the env file's pip: section is installed with the env
+
+    def choose_python(self, project: Project, asked: str | None
+                      ) -> tuple[pythons.Interpreter, str, str | None]:
+        # conda brings its own Python: the request becomes a conda spec, no host interpreter
+        asked = asked or project.config.get("python")
+        interp = pythons.Interpreter(str(asked or ""), "", "conda")
+        why = f"asked for {asked}" if asked else "from environment.yml"
+        return interp, why, str(asked) if asked else None
+
+    def leftovers(self, project: Project) -> list[Path]:
+        envs = project.root / ENVS_DIR
+        if not envs.is_dir() or envs.is_symlink() or envs.parent.is_symlink():
+            return []  # never reached through a symlink
+        return sorted(envs.iterdir())
+
+    def adopt(self, project: Project, force: bool, yes: bool, interactive: bool) -> None:
+        return None  # its prefix lives under .pyve/: only pyve puts anything there
+
     def is_built(self, project: Project, decision: Decision) -> bool:
         return (self.env_dir(project, decision) / MARKER).is_file()
 
@@ -153,8 +172,8 @@ class CondaBackend:
     # --- the stages ---------------------------------------------------------------------
 
     def stages(self, project: Project, decision: Decision) -> list[Stage]:
-        micromamba.engine_name(project.config.get("conda_engine"))  # a bad value fails now
-        conda_engine = micromamba.recorded_engine(project.config.get("conda_engine"))
+        engine_name(project.config.get("conda_engine"))  # a bad value fails now
+        conda_engine = recorded_engine(project.config.get("conda_engine"))
         env = self.envfile(project, decision)
         key = self.key(env)
         prefix = f"{ENVS_DIR}/{key}"
@@ -321,13 +340,9 @@ class CondaBackend:
             prune.restore(prefix / "bin" / "python", project.root, envstate.outside(
                 envstate.load(project.root, "create-env"), envstate.distributions(prefix)),
                 roots=set())
-        if micromamba.engine_name(project.config.get("conda_engine")) == "micromamba":
-            engine.verify_sha256(records)  # micromamba checks md5 only
-            engine.check_archives(records, engine.default_cache_dir())
-            micromamba.install(records, prefix)
-        else:
-            engine.install(records, prefix, engine.default_cache_dir(), env.conda_specs,
-                           reinstall=_changed_packages(prefix), on_progress=progress.update)
+        get_engine(engine_name(project.config.get("conda_engine"))).install(
+            records, prefix, env.conda_specs, reinstall=_changed_packages(prefix),
+            on_progress=progress.update)
         marker = {"id": uuid.uuid4().hex, "key": key, "packages": data_digest(_urls(entries)),
                   "prefix": os.path.realpath(prefix)}
         atomic_write_text(prefix / MARKER, json.dumps(marker) + "\n")

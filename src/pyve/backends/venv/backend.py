@@ -8,7 +8,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from pyve import envstate, health, proc, progress
+from pyve import envstate, health, proc, progress, pythons, ui
 from pyve.backends.venv import piplock
 from pyve.installers import pip, prune
 from pyve.backends.base import Stage
@@ -92,8 +92,41 @@ class VenvBackend:
     name = "venv"
     lock_file = pip.LOCK_FILE
 
+    installs_env_file_pip = True
+
     def is_built(self, project: Project, decision: Decision) -> bool:
         return (project.root / MARKER).is_file()
+
+    def choose_python(self, project: Project, asked: str | None
+                      ) -> tuple[pythons.Interpreter, str, str | None]:
+        return pythons.choose(project, asked)
+
+    def leftovers(self, project: Project) -> list[Path]:
+        # pyve's marker: a .venv made by another tool is not ours to delete
+        return [project.root / VENV_DIR] if made_by_pyve(project) else []
+
+    def adopt(self, project: Project, force: bool, yes: bool, interactive: bool) -> None:
+        """A .venv pyve did not make, with --force: ask, then remove it so the build makes
+        pyve's own. Without --force the build's create-env refuses it (create)."""
+        venv = project.root / VENV_DIR
+        if not force or made_by_pyve(project) or not (venv.exists() or venv.is_symlink()):
+            return
+        cfg = {} if venv.is_symlink() else read_pyvenv_cfg(venv)
+        version = cfg.get("version") or cfg.get("version_info")
+        if not version:  # not a virtual environment: a folder or file of the user's, kept
+            raise foreign_venv_error(project)
+        if not yes:
+            if ui.is_ci() or not interactive:
+                raise PyveError(f"{VENV_DIR} is a python {version} virtual environment pyve "
+                                "did not make; --force replaces it only with --yes here",
+                                hint=f"pass --yes as well, or move {VENV_DIR} away")
+            question = (f"{VENV_DIR} is a python {version} virtual environment pyve did not "
+                        "make. Replace it? Everything in it will be deleted.")
+            if not ui.ask_yes_no(question, default=False):
+                raise PyveError(f"kept {VENV_DIR}; nothing changed",
+                                hint=f"answer y to replace it, or move {VENV_DIR} away")
+        discard(venv)
+        ui.info(f"Removed {VENV_DIR}/ (python {version}, not made by pyve) to build pyve's own.")
 
     def prepare(self, project: Project, decision: Decision) -> list[str]:
         return []

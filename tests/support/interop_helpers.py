@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from pyve.engines import rattler as engine
-from tests.conftest import REAL_PYENV_ROOT, Result
+from tests.conftest import REAL_PYENV_ROOT, SANDBOX_DROPS, Result
 
 REPO = Path(__file__).resolve().parents[2]
 MICROMAMBA = REPO.parent / "shared" / "tools" / "micromamba" / "bin" / "micromamba"
@@ -103,7 +103,7 @@ def sandbox_environ(home: Path, wheelhouse: Path) -> dict[str, str]:
     """What tests/conftest.py's `sandbox_env` gives, for a fixture wider than one test."""
     home.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("PYVE_", "PIP_", "UV_")) and k not in ("CI", "VIRTUAL_ENV")}
+           if not k.startswith(("PYVE_", "PIP_", "UV_")) and k not in SANDBOX_DROPS}
     env.update({
         "HOME": str(home), "XDG_CACHE_HOME": str(home / ".cache"),
         "PIP_CACHE_DIR": str(home / ".cache" / "pip"), "PIP_NO_INDEX": "1",

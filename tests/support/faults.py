@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.e2e.conda_helpers import python_env
+from tests.support.conda_helpers import python_env
 
 VENV_STAGES = ("detect", "create-env", "pip-deps", "freeze")
 CONDA_STAGES = ("detect", "conda-solve", "create-env", "pip-deps", "conda-lock")

@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 
 from tests.conftest import Result
-from tests.e2e.helpers import stage_line  # noqa: F401 - re-exported for conda tests
+from tests.support.helpers import stage_line  # noqa: F401 - re-exported for conda tests
 
 
 def envfile_text(channel: Path, deps: list[str], pip: list[str] | None = None,

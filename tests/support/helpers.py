@@ -47,8 +47,7 @@ def status_json(result: Result) -> dict[str, Any]:
 
 
 def chose_micromamba(result: Result, project: Path) -> bool:
-    """The command decided micromamba: said so, or (until that backend is wired in) failed
-    with "the micromamba backend is not yet supported". Never a venv build."""
+    """The command decided micromamba: said so, and built no venv."""
     out = result.output
     return ("micromamba" in out and "venv backend" not in out
             and not (project / ".venv").exists())

@@ -1,0 +1,33 @@
+"""The command line's global flags and the lines a no-op build prints, declared once: cli.py
+builds argparse from them, and fastpath.py (which must not import argparse, doit or rich)
+reads argv and writes its answer with the same ones. Adding a global flag here adds it to
+both; a flag the fast path does not know makes it hand over to the full path."""
+
+from __future__ import annotations
+
+# Global flags: `pyve -q build` and `pyve build -q` (cli.py gives every command them).
+QUIET = ("-q", "--quiet")
+VERBOSE = ("-v", "--verbose")
+DEBUG = ("--debug",)
+# (dest, spellings, help); none of them changes what a build decides
+SWITCHES = (
+    ("quiet", QUIET, "print errors only"),
+    ("verbose", VERBOSE, "show commands pyve runs"),
+    ("debug", DEBUG, "show tracebacks"),
+)
+GLOBAL_SWITCHES = tuple(spelling for _, spellings, _ in SWITCHES for spelling in spellings)
+DIRECTORY = "-C"  # takes a value: run as if started in DIR
+DIRECTORY_HELP = "run as if pyve was started in DIR (the project root)"
+
+# `pyve build`'s own flags whose answer the fast path gives from its snapshot
+FAST_BUILD_FLAGS = ("--json", "--check", "--dry-run")
+
+# The lines of a build (and of the fast path's answer for a no-op one).
+STAGE_WIDTH = 11  # `  create-env  up to date`
+NOTHING_TO_DO = "Nothing to do: every stage is up to date."
+CHECK_UP_TO_DATE = "Up to date: every stage."
+ENVIRONMENT = "Environment: {}"
+
+
+def stage_line(name: str, status: str) -> str:
+    return f"  {name:<{STAGE_WIDTH}} {status}"

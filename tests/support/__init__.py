@@ -1,0 +1,1 @@
+"""Helpers the tests share (no fixtures: those live in the conftest.py files)."""
