@@ -164,13 +164,16 @@ def _installed(python: Path) -> list[tuple[str, str]]:
     that asks for setuptools must lock the setuptools it got."""
     from importlib.metadata import distributions
 
+    from pyve.installers.distinfo import headers
+
     env = Path(python).parent.parent
     found: dict[str, tuple[str, str]] = {}
     for site in sorted(env.glob("lib/python*/site-packages")):
         for dist in distributions(path=[str(site)]):
-            name = dist.metadata["Name"]
+            meta = headers(dist)
+            name = meta["Name"]
             if name and not pip._is_editable(dist):
-                found.setdefault(pip.canonical_name(name), (name, dist.version))
+                found.setdefault(pip.canonical_name(name), (name, meta["Version"]))
     return sorted(found.values())
 
 
