@@ -120,7 +120,8 @@ class CondaBackend:
 
     def doctor_checks(self, project: Project, decision: Decision) -> list[Check]:
         env_dir = self.env_dir(project, decision)
-        found = [health.interpreter(env_dir, venv=False), health.pip_over_conda(env_dir)]
+        found = [health.interpreter(env_dir, venv=False), health.pip_over_conda(env_dir),
+                 health.shared_with_cache(env_dir, engine.default_cache_dir())]
         lock_path = project.path(LOCK_FILE)
         if not lock_path.is_file():
             found.append(Check("lock", WARN, f"{LOCK_FILE} is missing", "run `pyve lock`"))
