@@ -24,12 +24,13 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+from timing import header, pair, row, sh, timed  # noqa: E402
 
 from tests.support.direnv_stubs import DIRENV_STUBS  # noqa: E402
 from tests.support.wheel_fixtures import build_wheel, build_wheelhouse  # noqa: E402
@@ -84,31 +85,6 @@ def uv_cmd() -> str | None:
     return shutil.which("uv") or shutil.which("uv", path=str(Path(PYTHON).parent))
 
 
-def sh(cmd: list[str], cwd: Path, env: dict[str, str]) -> None:
-    subprocess.run(cmd, cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL)
-
-
-def timed(fn: Callable[[], None]) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
-
-
-def pair(a: Callable[[], None], b: Callable[[], None], reps: int,
-         prep: Callable[[], None] | None = None) -> tuple[float, float]:
-    """Medians of a and b, run interleaved (a, b, a, b, ...) so drift hits both alike."""
-    ta, tb = [], []
-    for _ in range(reps):
-        if prep:
-            prep()
-        ta.append(timed(a))
-        if prep:
-            prep()
-        tb.append(timed(b))
-    return statistics.median(ta), statistics.median(tb)
-
-
 def requirements(n: int) -> str:
     return "".join(f"tiny{i:04d}\n" for i in range(n))
 
@@ -120,15 +96,6 @@ def project(root: Path, n: int, installer: str = "pip") -> Path:
     (root / "pyve.toml").write_text(
         f'backend = "venv"\ninstall_deps = true\ninstaller = "{installer}"\n')
     return root
-
-
-ROWS: list[tuple[str, float, float, str]] = []
-
-
-def row(what: str, a: float, b: float, target: str = "") -> None:
-    ROWS.append((what, a, b, target))
-    print(f"  {what:<58} {a * 1000:9.1f} ms {b * 1000:9.1f} ms {a / b:6.2f}x {target}",
-          flush=True)
 
 
 def scale(work: Path, n: int, pyve: list[str], env: dict[str, str],
@@ -266,12 +233,98 @@ def activation(work: Path, env: dict[str, str], pyve: list[str], reps: int) -> N
     activation_rows("micromamba", proj, (bash(":"), "bash -c :"), env, slow_env, reps)
 
 
+def core(work: Path, env: dict[str, str], pyve: list[str], skip_1000: bool,
+         fast_reps: int, cold_reps: int) -> None:
+    """The rows on tiny offline wheels: no-op, run, cold builds, scale, activation."""
+    # -- no-op build and run on a 10-line project --------------------------------
+    proj = project(work / "p10", 10)
+    sh([*pyve, "build"], proj, env)
+    sh([*pyve, "build"], proj, env)  # the snapshot exists now
+    a, b = pair(lambda: sh([*pyve, "build"], proj, env),
+                lambda: sh([PYTHON, "-c", "pass"], proj, env), fast_reps)
+    row("no-op `pyve build` vs `python -c pass`", a, b, "<= 2.5x")
+    venv_py = str(proj / ".venv/bin/python")
+    a, b = pair(lambda: sh([*pyve, "run", "python", "-c", "pass"], proj, env),
+                lambda: sh([venv_py, "-c", "pass"], proj, env), fast_reps)
+    row("`pyve run python -c pass` vs `.venv/bin/python -c pass`", a, b, "<= 3x")
+    slow_env = {**env, "PYVE_NO_FAST": "1"}
+    a, b = pair(lambda: sh([*pyve, "build"], proj, slow_env),
+                lambda: sh([PYTHON, "-c", "pass"], proj, env), max(3, fast_reps // 3))
+    row("no-op `pyve build` without the fast path (doit)", a, b, "(for reference)")
+
+    # -- cold builds ---------------------------------------------------------------
+    cold_pyve = work / "cold-pyve"
+    cold_base = work / "cold-base"
+
+    def fresh_pyve(installer: str = "pip") -> Callable[[], None]:
+        return lambda: project(cold_pyve, 10, installer) and None
+
+    def fresh_base() -> None:
+        shutil.rmtree(cold_base, ignore_errors=True)
+        cold_base.mkdir()
+        (cold_base / "requirements.txt").write_text(requirements(10))
+
+    def prep() -> None:
+        fresh_pyve()()
+        fresh_base()
+
+    a, b = pair(lambda: sh([*pyve, "build"], cold_pyve, env),
+                lambda: (sh([PYTHON, "-m", "venv", ".venv"], cold_base, env),
+                         sh([".venv/bin/pip", "install", "-r", "requirements.txt"],
+                            cold_base, env)) and None,
+                cold_reps, prep)
+    row("cold build, pip (10 reqs) vs venv + pip install -r", a, b, "<= 0.5x")
+    uv = uv_cmd()
+    if uv:
+        uv_rows(uv, pyve, env, work, fresh_pyve("uv"), fresh_base, cold_reps)
+    # one-line change vs cold
+    proj = project(work / "p10", 10)
+    sh([*pyve, "build"], proj, env)
+    state = {"n": 0}
+
+    def change() -> None:
+        state["n"] += 1
+        extra = "gamma\n" if state["n"] % 2 else ""
+        (proj / "requirements.txt").write_text(requirements(10) + extra)
+        sh([*pyve, "build"], proj, env)
+
+    rebuild = statistics.median(timed(change) for _ in range(max(cold_reps, 2)))
+    prep()
+    cold = timed(lambda: sh([*pyve, "build"], cold_pyve, env))
+    row("one-line requirements change vs cold build (10 reqs)", rebuild, cold, "")
+
+    # -- scale -------------------------------------------------------------------------
+    sizes = [10, 100] if skip_1000 else [10, 100, 1000]
+    for n in sizes:
+        scale(work, n, pyve, env, slow_env, fast_reps)
+
+    # -- activation --------------------------------------------------------------------
+    activation(work, env, pyve, fast_reps)
+
+
+MODES = ("core", "real", "conda")
+
+
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        epilog="modes: core (tiny wheels: no-op, run, cold, scale, activation), real (real "
+               "requirement sets from bench/sets/, wheels fetched once from PyPI), conda "
+               "(a generated ~300-package channel against the real micromamba); default: all")
+    parser.add_argument("modes", nargs="*", metavar="MODE", help="core, real or conda")
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
     parser.add_argument("--skip-1000", action="store_true", help="leave out the 1000 case")
     parser.add_argument("--only", choices=["activation"], help="run only these rows")
+    parser.add_argument("--sets", default="small,medium,large",
+                        help="real mode: the sets to time (default: %(default)s)")
+    parser.add_argument("--pip-sets", default="small,medium",
+                        help="real mode: the sets that also get the pip rows; pip takes "
+                             "minutes on the large set (default: %(default)s)")
     args = parser.parse_args()
+    modes = args.modes or list(MODES)
+    unknown = [m for m in modes if m not in MODES]
+    if unknown:
+        parser.error(f"unknown mode {unknown[0]!r}: choose from {', '.join(MODES)}")
     fast_reps, cold_reps = (5, 1) if args.quick else (21, 3)
     house = wheelhouse()
     compile_pyve()
@@ -279,75 +332,25 @@ def main() -> int:
     env = sandbox(work, house)
     pyve = pyve_cmd()
     print(f"python {sys.version.split()[0]} ({PYTHON}); {os.cpu_count()} cpus; work dir {work}")
-    print(f"  {'measurement':<58} {'pyve':>12} {'baseline':>12} {'ratio':>7} target")
+    header()
     try:
         if args.only == "activation":
             activation(work, env, pyve, fast_reps)
             return 0
-        # -- no-op build and run on a 10-line project --------------------------------
-        proj = project(work / "p10", 10)
-        sh([*pyve, "build"], proj, env)
-        sh([*pyve, "build"], proj, env)  # the snapshot exists now
-        a, b = pair(lambda: sh([*pyve, "build"], proj, env),
-                    lambda: sh([PYTHON, "-c", "pass"], proj, env), fast_reps)
-        row("no-op `pyve build` vs `python -c pass`", a, b, "<= 2.5x")
-        venv_py = str(proj / ".venv/bin/python")
-        a, b = pair(lambda: sh([*pyve, "run", "python", "-c", "pass"], proj, env),
-                    lambda: sh([venv_py, "-c", "pass"], proj, env), fast_reps)
-        row("`pyve run python -c pass` vs `.venv/bin/python -c pass`", a, b, "<= 3x")
-        slow_env = {**env, "PYVE_NO_FAST": "1"}
-        a, b = pair(lambda: sh([*pyve, "build"], proj, slow_env),
-                    lambda: sh([PYTHON, "-c", "pass"], proj, env), max(3, fast_reps // 3))
-        row("no-op `pyve build` without the fast path (doit)", a, b, "(for reference)")
+        if "core" in modes:
+            core(work, env, pyve, args.skip_1000, fast_reps, cold_reps)
+        if "real" in modes:
+            import real
 
-        # -- cold builds ---------------------------------------------------------------
-        cold_pyve = work / "cold-pyve"
-        cold_base = work / "cold-base"
+            uv = uv_cmd()
+            if uv is None:
+                raise SystemExit("real mode needs uv (pip install uv)")
+            real.run(work / "real", env, pyve, uv, args.sets.split(","),
+                     args.pip_sets.split(","), cold_reps, fast_reps)
+        if "conda" in modes:
+            import conda_scale
 
-        def fresh_pyve(installer: str = "pip") -> Callable[[], None]:
-            return lambda: project(cold_pyve, 10, installer) and None
-
-        def fresh_base() -> None:
-            shutil.rmtree(cold_base, ignore_errors=True)
-            cold_base.mkdir()
-            (cold_base / "requirements.txt").write_text(requirements(10))
-
-        def prep() -> None:
-            fresh_pyve()()
-            fresh_base()
-
-        a, b = pair(lambda: sh([*pyve, "build"], cold_pyve, env),
-                    lambda: (sh([PYTHON, "-m", "venv", ".venv"], cold_base, env),
-                             sh([".venv/bin/pip", "install", "-r", "requirements.txt"],
-                                cold_base, env)) and None,
-                    cold_reps, prep)
-        row("cold build, pip (10 reqs) vs venv + pip install -r", a, b, "<= 0.5x")
-        uv = uv_cmd()
-        if uv:
-            uv_rows(uv, pyve, env, work, fresh_pyve("uv"), fresh_base, cold_reps)
-        # one-line change vs cold
-        proj = project(work / "p10", 10)
-        sh([*pyve, "build"], proj, env)
-        state = {"n": 0}
-
-        def change() -> None:
-            state["n"] += 1
-            extra = "gamma\n" if state["n"] % 2 else ""
-            (proj / "requirements.txt").write_text(requirements(10) + extra)
-            sh([*pyve, "build"], proj, env)
-
-        rebuild = statistics.median(timed(change) for _ in range(max(cold_reps, 2)))
-        prep()
-        cold = timed(lambda: sh([*pyve, "build"], cold_pyve, env))
-        row("one-line requirements change vs cold build (10 reqs)", rebuild, cold, "")
-
-        # -- scale -------------------------------------------------------------------------
-        sizes = [10, 100] if args.skip_1000 else [10, 100, 1000]
-        for n in sizes:
-            scale(work, n, pyve, env, slow_env, fast_reps)
-
-        # -- activation --------------------------------------------------------------------
-        activation(work, env, pyve, fast_reps)
+            conda_scale.run(work / "conda", CACHE, env, pyve, PYTHON, cold_reps, fast_reps)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0

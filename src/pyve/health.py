@@ -359,6 +359,37 @@ def disk(env_dir: Path | None, cache: Path) -> Check:
     return Check("disk", OK, "; ".join(parts))
 
 
+def shared_with_cache(env_dir: Path, cache: Path) -> Check:
+    """How much of a conda env is hard links (from the package cache, where rattler and
+    micromamba link packages from): disk a second env with the same packages does not cost
+    again. Stat calls only; a file counts once per env, as `du` counts it."""
+    from pyve.commands.cache import human
+
+    try:
+        cache_dev: int | None = os.stat(cache).st_dev
+    except OSError:
+        cache_dev = None  # no cache: nothing in the env can be shared with it
+    total = shared = 0
+    seen: set[int] = set()
+    for base, _dirs, files in os.walk(env_dir):
+        for name in files:
+            try:
+                info = os.lstat(os.path.join(base, name))
+            except OSError:
+                continue  # vanished meanwhile
+            if not stat.S_ISREG(info.st_mode) or info.st_ino in seen:
+                continue
+            seen.add(info.st_ino)
+            total += info.st_size
+            if info.st_nlink > 1 and info.st_dev == cache_dev:
+                shared += info.st_size
+    share = f" ({100 * shared // total}%)" if total else ""
+    return Check("disk-shared", OK,
+                 f"{human(shared)} of the environment's {human(total)}{share} are hard links "
+                 "shared with the package cache: another environment with these packages "
+                 "does not store them again")
+
+
 def dotenv(root: Path) -> Check:
     path = root / ".env"
     if not path.is_file():

@@ -12,7 +12,7 @@ import pytest
 
 from pyve.backends.conda import archives
 from pyve.errors import PyveError
-from tests import conda_fixtures
+from tests.support import conda_fixtures
 
 
 @pytest.mark.parametrize("path", ["/etc/passwd", "../x", "a/../../x", "..", "C:/x", "\\\\srv\\x"])

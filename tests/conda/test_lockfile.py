@@ -136,3 +136,20 @@ def test_read_lock_errors(tmp_path: Path) -> None:
     bad.write_text("version: 1\n  package: [\n")
     with pytest.raises(PyveError, match=r"conda-lock.yml:\d+: invalid YAML"):
         read_lock(bad)
+
+
+def test_written_text_is_pure_python_safe_dumps(project: Path) -> None:
+    """The lock is written with libyaml's dumper, for speed: byte for byte what
+    yaml.safe_dump writes, tricky scalars included (1.10, all-digit hashes, yes, ~)."""
+    envfile = load_envfile(project / "environment.yml")
+    tricky = [{**PIP[0], "name": name, "version": version}
+              for name, version in (("a", "1.10"), ("b", "0123"), ("c", "1e3"), ("d", "yes"),
+                                    ("e", "~"), ("f", "2026-01-01"), ("g", "1_000"))]
+    lock_path = write_lock(project / "conda-lock.yml", envfile, solve_all(envfile, PLATFORMS),
+                           {"linux-64": tricky})
+    text = lock_path.read_text()
+    body = text[text.index("\nversion:") + 1:]
+    assert body == yaml.safe_dump(yaml.safe_load(text), sort_keys=False,
+                                  default_flow_style=False)
+    versions = {p["name"]: p["version"] for p in yaml.safe_load(text)["package"]}
+    assert versions["a"] == "1.10" and versions["e"] == "~"

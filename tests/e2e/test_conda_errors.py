@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests import conda_fixtures
+from tests.support import conda_fixtures
 from tests.conftest import PyveRunner, linux_only
 from tests.support.conda_helpers import (
     assert_one_error,

@@ -4,6 +4,7 @@ contract (0: all good or warnings only; 1: any error)."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -108,6 +109,12 @@ def test_conda_env_checks(project: Path, pyve: PyveRunner, local_channel: Path) 
     assert checks["pip-vs-conda"]["status"] == "ok"
     assert checks["lock"]["status"] == "ok" and checks["lock-fresh"]["status"] == "ok"
     assert "package cache" in checks["disk"]["message"]
+    # rattler hard-links the packages' files from the package cache: nearly all of the env
+    # is shared (what it writes itself, conda-meta/, is not)
+    shared = re.search(r"\((\d+)%\) are hard links shared with the package cache",
+                       checks["disk-shared"]["message"])
+    assert checks["disk-shared"]["status"] == "ok" and shared, checks["disk-shared"]
+    assert int(shared.group(1)) >= 90, checks["disk-shared"]
 
     # pip rewrote a file of the conda package `pip` (listed in its RECORD)
     prefix = only_env(project)

@@ -187,6 +187,8 @@ def installed_distributions(python: Path) -> list[tuple[str, str]]:
     """(name, version) of what `pip freeze --exclude-editable` would list, read in-process."""
     from importlib.metadata import distributions
 
+    from pyve.installers.distinfo import headers
+
     env = Path(python).parent.parent
     found: dict[str, tuple[str, str]] = {}
     for site in sorted(env.glob("lib/python*/site-packages")):
@@ -197,7 +199,8 @@ def installed_distributions(python: Path) -> list[tuple[str, str]]:
             old_python = False
         skip = _OLD_DEV_PACKAGES if old_python else _DEV_PACKAGES
         for dist in distributions(path=[str(site)]):
-            name, version = dist.metadata["Name"], dist.version
+            meta = headers(dist)
+            name, version = meta["Name"], meta["Version"]
             if not name or canonical_name(name) in skip or _is_editable(dist):
                 continue
             found.setdefault(canonical_name(name), (name, version))

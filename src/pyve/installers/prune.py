@@ -195,14 +195,17 @@ def _distributions(env: Path) -> dict[str, tuple[str, list[str], bool]]:
     whatever its INSTALLER file says."""
     from importlib.metadata import PathDistribution
 
+    from pyve.installers.distinfo import headers
+
     conda_owned = _conda_owned(env)
     found: dict[str, tuple[str, list[str], bool]] = {}
     for info in sorted(env.glob("lib/python*/site-packages/*.dist-info")):
         dist = PathDistribution(info)
-        name = dist.metadata["Name"]
+        meta = headers(dist)
+        name = meta["Name"]
         if not name:
             continue
-        requires = [n for n in map(requirement_name, dist.requires or []) if n]
+        requires = [n for n in map(requirement_name, meta.get_all("Requires-Dist") or []) if n]
         installer = (dist.read_text("INSTALLER") or "").strip().lower()
         if info.relative_to(env).as_posix() in conda_owned:
             installer = "conda"

@@ -141,7 +141,8 @@ class CondaBackend:
                       deep: bool = False) -> list[Check]:
         env_dir = self.env_dir(project, decision)
         found = [health.interpreter(env_dir, venv=False), health.pip_over_conda(env_dir),
-                 health.conda_files_intact(env_dir, deep)]
+                 health.conda_files_intact(env_dir, deep),
+                 health.shared_with_cache(env_dir, engine.default_cache_dir())]
         lock_path = project.path(LOCK_FILE)
         if not lock_path.is_file():
             found.append(Check("lock", WARN, f"{LOCK_FILE} is missing", "run `pyve lock`"))

@@ -71,11 +71,17 @@ def compile_lock(python: Path, root: Path, sources: list[str], extras: tuple[str
         raise PyveError("writing requirements.lock.txt needs uv (its universal resolver "
                         "finds every file's hash), and uv is not installed",
                         hint="pip install uv (pyve-env depends on it; a broken install lost it)")
+    from concurrent.futures import ThreadPoolExecutor
+
     minor = ".".join(_env_version(python).split(".")[:2])
-    with tempfile.TemporaryDirectory(prefix="pyve-lock-") as tmp:
+    installed = [f"{name}=={version}" for name, version in _installed(python)]
+    with tempfile.TemporaryDirectory(prefix="pyve-lock-") as tmp, \
+            ThreadPoolExecutor(max_workers=1) as pool:
+        # The lock pins what is installed: hash those files in find-links folders while uv
+        # resolves (hashlib works outside the GIL), the few pins only uv knows after it.
+        early = pool.submit(_find_links_hashes, installed)
         pins = Path(tmp) / "installed.txt"
-        pins.write_text("".join(f"{name}=={version}\n"
-                                for name, version in _installed(python)), encoding="utf-8")
+        pins.write_text("".join(f"{pin}\n" for pin in installed), encoding="utf-8")
         out = proc.run(
             [uv, "pip", "compile", "--universal", "--generate-hashes", "--no-strip-extras",
              "--no-annotate", "--no-header", "--quiet", "--python", python,
@@ -88,8 +94,11 @@ def compile_lock(python: Path, root: Path, sources: list[str], extras: tuple[str
             hint="the installed versions must be resolvable from the index for every Python "
                  f">= {minor or 'this one'}; re-run with -v for uv's reasoning",
         )
+        local_files = early.result()
     entries = _logical_lines(out.splitlines())
-    local_files = _find_links_hashes([r for _n, r, _h in entries])
+    hashed = {_pin_key(pin) for pin in installed}
+    local_files.update(_find_links_hashes(
+        [r for _n, r, _h in entries if _pin_key(r) not in hashed]))
     body: list[str] = []
     local: list[str] = []
     for _line, requirement, hashes in entries:
@@ -164,13 +173,16 @@ def _installed(python: Path) -> list[tuple[str, str]]:
     that asks for setuptools must lock the setuptools it got."""
     from importlib.metadata import distributions
 
+    from pyve.installers.distinfo import headers
+
     env = Path(python).parent.parent
     found: dict[str, tuple[str, str]] = {}
     for site in sorted(env.glob("lib/python*/site-packages")):
         for dist in distributions(path=[str(site)]):
-            name = dist.metadata["Name"]
+            meta = headers(dist)
+            name = meta["Name"]
             if name and not pip._is_editable(dist):
-                found.setdefault(pip.canonical_name(name), (name, dist.version))
+                found.setdefault(pip.canonical_name(name), (name, meta["Version"]))
     return sorted(found.values())
 
 
