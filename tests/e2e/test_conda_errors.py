@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import conda_fixtures
 from tests.conftest import PyveRunner, linux_only
+from tests.support import conda_fixtures
 from tests.support.conda_helpers import (
     assert_one_error,
     env_dirs,
