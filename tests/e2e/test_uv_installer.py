@@ -9,11 +9,12 @@ import pytest
 
 from tests.conftest import PyveRunner
 from tests.e2e.helpers import py
+from tests.wheel_fixtures import build_simple_index
 
 
 @pytest.fixture(autouse=True)
 def needs_uv() -> None:
-    from pyve.installers.pip import find_uv
+    from pyve.installers.uv import find_uv
 
     if find_uv() is None:
         pytest.skip("uv is not installed")
@@ -40,3 +41,62 @@ def test_several_find_links_folders_reach_uv(project: Path, pyve: PyveRunner,
                   env={"PYVE_INSTALLER": "uv", "PIP_FIND_LINKS": f"{first} {second}"})
     assert result.returncode == 0, result.output
     assert py(project, "import alpha, beta").returncode == 0
+
+
+@pytest.fixture
+def pip_conf_text(wheelhouse: Path, tmp_path: Path) -> str:
+    """A pip.conf naming a local PEP 503 index (alpha, beta) and a find-links folder (gamma):
+    what a company's private index and wheel share look like, offline."""
+    index = build_simple_index(
+        _only(wheelhouse, tmp_path / "for-index", ("alpha", "beta")), tmp_path / "simple")
+    folder = _only(wheelhouse, tmp_path / "links", ("gamma",))
+    return f"[global]\nindex-url = {index}\n[install]\nfind-links =\n    {folder}\n"
+
+
+def _only(house: Path, dest: Path, names: tuple[str, ...]) -> Path:
+    dest.mkdir()
+    for wheel in house.glob("*.whl"):
+        if wheel.name.startswith(names):
+            shutil.copy2(wheel, dest)
+    return dest
+
+
+# no PIP_* settings of the sandbox, and the network unreachable: only pip.conf can say where
+# the packages are
+OFFLINE = {"HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9"}
+
+
+@pytest.mark.parametrize("where", ["PIP_CONFIG_FILE", "user config"])
+def test_uv_installs_from_the_index_pip_conf_names(where: str, project: Path, pyve: PyveRunner,
+                                                   sandbox_env: dict[str, str],
+                                                   pip_conf_text: str, tmp_path: Path) -> None:
+    for key in ("PIP_NO_INDEX", "PIP_FIND_LINKS", "PIP_CONFIG_FILE"):
+        sandbox_env.pop(key, None)
+    if where == "PIP_CONFIG_FILE":
+        conf = tmp_path / "company-pip.conf"
+        sandbox_env["PIP_CONFIG_FILE"] = str(conf)
+    else:  # pip's user file, under the sandboxed XDG_CONFIG_HOME
+        sandbox_env["XDG_CONFIG_HOME"] = str(tmp_path / "home" / ".config")
+        conf = tmp_path / "home" / ".config" / "pip" / "pip.conf"
+        conf.parent.mkdir(parents=True)
+    conf.write_text(pip_conf_text)
+    (project / "requirements.txt").write_text("beta\ngamma\n")
+    result = pyve("init", "--auto-install-deps", env={**OFFLINE, "PYVE_INSTALLER": "uv"})
+    assert result.returncode == 0, result.output
+    assert py(project, "import alpha, beta, gamma").returncode == 0
+    assert "note:" not in result.output  # every setting in that file is one uv honours
+    assert "gamma==0.1" in (project / "requirements.lock.txt").read_text()
+
+
+def test_a_setting_uv_cannot_honour_is_named(project: Path, pyve: PyveRunner,
+                                             sandbox_env: dict[str, str],
+                                             tmp_path: Path) -> None:
+    conf = tmp_path / "pip.conf"
+    conf.write_text("[install]\nno-binary = :all:\n")
+    (project / "requirements.txt").write_text("gamma\n")
+    result = pyve("init", "--auto-install-deps",
+                  env={"PYVE_INSTALLER": "uv", "PIP_CONFIG_FILE": str(conf)}, check=True)
+    notes = [line for line in result.stdout.splitlines() if "note:" in line]
+    assert len(notes) == 1, result.stdout
+    assert "`no-binary`" in notes[0] and str(conf) in notes[0]
+    assert 'installer = "pip"' in notes[0]

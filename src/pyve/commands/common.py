@@ -11,7 +11,7 @@ from pyve import pythons, sources, ui
 from pyve.backends import get_backend
 from pyve.backends.base import Backend, Stage
 from pyve.decision import BackendChoice, Decision, choose_backend, resolve_ambiguous
-from pyve.errors import PyveError, UsageError
+from pyve.errors import PyveError
 from pyve.graph import StageResult
 from pyve.project import FILE_KINDS, Project, read_python_pin
 
@@ -115,13 +115,10 @@ def make_decision(project: Project, args: Namespace, interactive: bool = True) -
 
 
 def installer_choice(project: Project) -> str:
-    """pip (default) or uv: PYVE_INSTALLER > pyve.toml `installer`."""
-    value = os.environ.get("PYVE_INSTALLER") or project.config.get("installer") or "pip"
-    where = "PYVE_INSTALLER" if os.environ.get("PYVE_INSTALLER") else "pyve.toml"
-    value = str(value).strip().lower()
-    if value not in ("pip", "uv"):
-        raise UsageError(f"invalid installer {value!r} in {where}", hint="valid: pip, uv")
-    return value
+    """PYVE_INSTALLER > pyve.toml `installer` > the default (installers.choose)."""
+    from pyve import installers
+
+    return installers.choose(os.environ.get("PYVE_INSTALLER"), project.config.get("installer"))
 
 
 def load_backend(name: str) -> Backend:
