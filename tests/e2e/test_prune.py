@@ -54,7 +54,7 @@ def test_uv_installer_removes_too(project: Path, pyve: PyveRunner) -> None:
     (project / "requirements.txt").write_text("gamma\n")
     result = pyve("build", env={"PYVE_INSTALLER": "uv"}, check=True)
     assert "removed alpha, beta: no longer required" in result.stdout
-    assert installed(project / ".venv") == {"gamma"}
+    assert installed(project / ".venv") == {"gamma", "pip"}  # pip stays, as under pip
     assert locked(project) == {"gamma"}
 
 

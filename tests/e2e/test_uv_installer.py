@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import PyveRunner
-from tests.e2e.helpers import py
+from tests.e2e.helpers import py, stage_line
 from tests.wheel_fixtures import build_simple_index
 
 
@@ -100,3 +101,60 @@ def test_a_setting_uv_cannot_honour_is_named(project: Path, pyve: PyveRunner,
     assert len(notes) == 1, result.stdout
     assert "`no-binary`" in notes[0] and str(conf) in notes[0]
     assert 'installer = "pip"' in notes[0]
+
+
+def test_uv_is_the_default_and_init_records_it(project: Path, pyve: PyveRunner,
+                                               wheelhouse: Path) -> None:
+    (project / "requirements.txt").write_text("beta\n")
+    pyve("init", "--auto-install-deps", check=True)
+    assert 'installer = "uv"' in (project / "pyve.toml").read_text()
+    assert json.loads((project / ".pyve" / "decision.json").read_text())["installer"] == "uv"
+    # pip is inside the env: `pyve run pip install x` installs there, not elsewhere
+    where = pyve("run", "pip", "--version", check=True).stdout
+    assert str(project / ".venv") in where, where
+    pyve("run", "pip", "install", "-q", "--no-index", "--find-links", str(wheelhouse),
+         "gamma", check=True)
+    assert py(project, "import gamma").returncode == 0
+    again = pyve("build", check=True)
+    assert "env changed outside pyve: gamma installed" in again.stdout, again.stdout
+
+
+def test_a_project_without_an_installer_moves_to_uv_once(project: Path,
+                                                          pyve: PyveRunner) -> None:
+    """A project set up when pip was the default (no `installer` in pyve.toml): the next
+    build re-runs the install and the lock with uv, saying why, and keeps the env."""
+    (project / "requirements.txt").write_text("beta\n")
+    pyve("init", "--auto-install-deps", env={"PYVE_INSTALLER": "pip"}, check=True)
+    toml = project / "pyve.toml"
+    assert 'installer = "pip"' in toml.read_text()
+    toml.write_text("".join(line for line in toml.read_text().splitlines(keepends=True)
+                            if not line.startswith("installer")))
+    lock = (project / "requirements.lock.txt").read_bytes()
+    marker = (project / ".venv" / ".pyve-env.json").read_bytes()
+    result = pyve("build", check=True)
+    assert "installer pip -> uv" in stage_line(result.stdout, "pip-deps"), result.stdout
+    assert "up to date" in stage_line(result.stdout, "create-env")
+    assert (project / ".venv" / ".pyve-env.json").read_bytes() == marker  # the same env
+    assert (project / "requirements.lock.txt").read_bytes() == lock
+    assert "Nothing to do" in pyve("build", check=True).stdout
+    # and back: PYVE_INSTALLER=pip is a change too, never a false "up to date"
+    back = pyve("build", env={"PYVE_INSTALLER": "pip"}, check=True)
+    assert "installer uv -> pip" in stage_line(back.stdout, "pip-deps"), back.stdout
+
+
+def test_the_pip_installer_still_does_it_all(project: Path, pyve: PyveRunner) -> None:
+    """installer = "pip": python -m venv, pip install, prune, lock, --frozen, no-op."""
+    (project / "requirements.txt").write_text("beta\n")
+    pyve("init", "--auto-install-deps", env={"PYVE_INSTALLER": "pip"}, check=True)
+    assert 'installer = "pip"' in (project / "pyve.toml").read_text()
+    assert "Nothing to do" in pyve("build", check=True).stdout
+    (project / "requirements.txt").write_text("gamma\n")
+    result = pyve("build", check=True)
+    assert "removed alpha, beta: no longer required" in result.stdout
+    assert "gamma==0.1" in (project / "requirements.lock.txt").read_text()
+    info = project / ".venv" / "lib"
+    installers = {p.parent.name.split("-")[0]: p.read_text().strip()
+                  for p in info.glob("python*/site-packages/*.dist-info/INSTALLER")}
+    assert installers.get("gamma") == "pip", installers
+    frozen = pyve("build", "--frozen", check=True)
+    assert "Nothing to do" in frozen.stdout, frozen.stdout

@@ -7,12 +7,22 @@ import ast
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from pyve import ui
 from pyve.errors import PyveError
 from pyve.installers import pipconfig, uv
+
+
+@pytest.fixture(autouse=True)
+def fresh_console() -> Iterator[None]:
+    """uv_env's note goes through ui's console: never keep one bound to a closed capture."""
+    ui.reset()
+    yield
+    ui.reset()
 
 
 def pip_effective(environ: dict[str, str]) -> dict[str, str]:

@@ -50,6 +50,8 @@ class Backend(Protocol):
 
     name: str
     lock_file: str  # the lock it writes, relative to the project root
+    # the installers its pip packages can go through, its default first (installers/)
+    installers: tuple[str, ...]
 
     def env_dir(self, project: Project, decision: Decision) -> Path:
         """Where the environment lives."""

@@ -107,18 +107,19 @@ def make_decision(project: Project, args: Namespace, interactive: bool = True) -
         pip_sources=tuple(install),
         skipped_sources=tuple(declined),
         frozen=bool(getattr(args, "frozen", False)),
-        installer=installer_choice(project),
+        installer=installer_choice(project, load_backend(choice.backend)),
         extras=extras,
         groups=groups,
         notes=tuple(sources.notes(project.root, choice.backend, install)),
     )
 
 
-def installer_choice(project: Project) -> str:
-    """PYVE_INSTALLER > pyve.toml `installer` > the default (installers.choose)."""
+def installer_choice(project: Project, backend: Backend) -> str:
+    """PYVE_INSTALLER > pyve.toml `installer` > the backend's default (installers.choose)."""
     from pyve import installers
 
-    return installers.choose(os.environ.get("PYVE_INSTALLER"), project.config.get("installer"))
+    return installers.choose(os.environ.get("PYVE_INSTALLER"), project.config.get("installer"),
+                             backend.installers)
 
 
 def load_backend(name: str) -> Backend:

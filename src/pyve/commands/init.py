@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from argparse import Namespace
 
-from pyve import installers, switching, ui
+from pyve import switching, ui
 from pyve.activation import write_envrc
 from pyve.commands.build import build
 from pyve.commands.common import load_backend, make_decision
@@ -35,9 +35,9 @@ def run(args: Namespace) -> int:
         record: dict[str, object] = {"backend": decision.backend}
         if decision.python_request:
             record["python"] = decision.python_request
-        if decision.installer != str(project.config.get("installer") or installers.DEFAULT):
-            # PYVE_INSTALLER=uv at init sticks, as --backend does: a fresh clone (or a
-            # shell without the variable) keeps building with the same installer
+        if len(backend.installers) > 1:
+            # the choice sticks, as --backend does: a fresh clone, a shell without
+            # PYVE_INSTALLER, or a pyve with another default builds with the same installer
             record["installer"] = decision.installer
         sources = [*decision.pip_sources, *decision.skipped_sources]
         if sources:

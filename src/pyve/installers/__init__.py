@@ -13,8 +13,7 @@ from typing import Protocol
 
 from pyve.errors import UsageError
 
-NAMES = ("uv", "pip")
-DEFAULT = "pip"
+NAMES = ("uv", "pip")  # the default first
 
 
 class Installer(Protocol):
@@ -62,10 +61,13 @@ def get_installer(name: str) -> Installer:
     raise ValueError(f"unknown installer {name!r}")  # choose() validated it already
 
 
-def choose(from_environ: str | None, from_config: object) -> str:
-    """PYVE_INSTALLER > pyve.toml `installer` > uv; a name neither pip nor uv is an error."""
+def choose(from_environ: str | None, from_config: object,
+           usable: tuple[str, ...] = NAMES) -> str:
+    """PYVE_INSTALLER > pyve.toml `installer` > the first usable one (uv for a venv); a name
+    neither pip nor uv is an error. A backend that installs with one installer only (conda's
+    env runs its own pip) gets that one, whatever the setting says."""
     where = "PYVE_INSTALLER" if from_environ else "pyve.toml"
-    value = str(from_environ or from_config or DEFAULT).strip().lower()
+    value = str(from_environ or from_config or usable[0]).strip().lower()
     if value not in NAMES:
         raise UsageError(f"invalid installer {value!r} in {where}", hint="valid: pip, uv")
-    return value
+    return value if value in usable else usable[0]

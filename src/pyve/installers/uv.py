@@ -8,6 +8,7 @@ honour is named once per build, with the way back to pip."""
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from pyve import proc, ui
@@ -104,6 +105,27 @@ def uv_index_flags(python: Path | None = None) -> list[str]:
     return ["--no-index"] if off else []
 
 
+_UNPARSED = re.compile(r"Couldn't parse requirement in `([^`]+)` at position (\d+)")
+
+
+def name_the_line(message: str, cwd: Path) -> str:
+    """uv names a bad requirement by its offset in the file: say the line, as pip does
+    (`invalid requirement 'x!' (from line 2 of requirements.txt)`)."""
+    match = _UNPARSED.search(message)
+    if match is None:
+        return message
+    try:
+        text = (cwd / match.group(1)).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return message
+    offset = int(match.group(2))
+    number = text[:offset].count("\n") + 1
+    lines = text.splitlines()
+    line = lines[number - 1].strip() if number <= len(lines) else ""
+    return (message[:match.start()] + f"invalid requirement '{line[:80]}' (from line "
+            f"{number} of {match.group(1)})" + message[match.end():])
+
+
 class UvInstaller:
     """`uv pip` aimed at the env's interpreter: uv's resolver, pip's settings carried over."""
 
@@ -113,9 +135,17 @@ class UvInstaller:
         return uv_env(python)
 
     def make_venv(self, python_path: str, version: str, env: Path, cwd: Path) -> None:
-        # uv installs without pip in the env: `uv venv` is the fastest way to make one
         proc.run([uv_bin(), "venv", "--quiet", "--python", python_path, env],
                  cwd=cwd, env=uv_env(), what="uv venv")
+        # pip inside, as `python -m venv` gives: `pip install x` in the activated env (the
+        # Backends Guide's habit) installs there, not into another Python. The interpreter's
+        # own bundled wheel, through uv's cache: no index, ~0.1 s (`uv venv --seed` asks the
+        # index for the newest pip: 0.5-1.2 s online, and fails offline)
+        wheel = pip.bundled_pip_wheel(python_path, version)
+        if wheel is not None:
+            proc.run([uv_bin(), "pip", "install", "--quiet", "--no-index", "--no-deps",
+                      "--python", env / "bin" / "python", wheel],
+                     cwd=cwd, env=uv_env(), what="uv pip install pip")
 
     def prepare(self, env: Path, python_path: str, version: str) -> None:
         return None
@@ -130,6 +160,7 @@ class UvInstaller:
                       *args], cwd=cwd, env=uv_env(python, warn=True),
                      what=what.replace("pip", "uv pip", 1))
         except PyveError as exc:
+            exc.message = name_the_line(exc.message, cwd)
             if exc.hint is None:
                 exc.hint = pip.failure_hint(exc.message)
             raise

@@ -10,7 +10,7 @@ from typing import Any
 
 from pyve import envstate, health, proc
 from pyve.backends.venv import piplock
-from pyve.installers import Installer, get_installer, pip, prune
+from pyve.installers import NAMES, Installer, get_installer, pip, prune
 from pyve.backends.base import Stage
 from pyve.backends.detect import detect_stage
 from pyve.decision import Decision
@@ -91,6 +91,7 @@ def interpreter_stamp(path: str) -> dict[str, object]:
 class VenvBackend:
     name = "venv"
     lock_file = pip.LOCK_FILE
+    installers = NAMES
 
     def is_built(self, project: Project, decision: Decision) -> bool:
         return (project.root / MARKER).is_file()
