@@ -158,3 +158,23 @@ def test_the_pip_installer_still_does_it_all(project: Path, pyve: PyveRunner) ->
     assert installers.get("gamma") == "pip", installers
     frozen = pyve("build", "--frozen", check=True)
     assert "Nothing to do" in frozen.stdout, frozen.stdout
+
+
+@pytest.mark.parametrize("installer", ["uv", "pip"])
+def test_several_indexes_pick_what_pip_picks(installer: str, project: Path, pyve: PyveRunner,
+                                             sandbox_env: dict[str, str], wheelhouse: Path,
+                                             tmp_path: Path) -> None:
+    """An extra index (a mirror) with an older alpha: pip takes the newest from any index,
+    and so must uv, or uv installs another version and cannot lock the env pip built."""
+    main = build_simple_index(wheelhouse, tmp_path / "main")
+    old = _only(wheelhouse, tmp_path / "old", ("alpha-1.0",))
+    mirror = build_simple_index(old, tmp_path / "mirror")
+    conf = tmp_path / "pip.conf"
+    conf.write_text(f"[global]\nindex-url = {main}\nextra-index-url = {mirror}\n")
+    for key in ("PIP_NO_INDEX", "PIP_FIND_LINKS"):
+        sandbox_env.pop(key)
+    (project / "requirements.txt").write_text("alpha\n")
+    pyve("init", "--auto-install-deps", check=True,
+         env={**OFFLINE, "PIP_CONFIG_FILE": str(conf), "PYVE_INSTALLER": installer})
+    assert py(project, "import alpha; assert alpha.__version__ == '2.0'").returncode == 0
+    assert "alpha==2.0" in (project / "requirements.lock.txt").read_text()

@@ -125,6 +125,7 @@ def test_settings_reach_uv_as_its_variables(base: dict[str, str], tmp_path: Path
     assert env["UV_INSECURE_HOST"] == "private one"
     assert (env["SSL_CERT_FILE"], env["SSL_CLIENT_CERT"]) == ("/ca.pem", "/me.pem")
     assert env["HTTPS_PROXY"] == env["HTTP_PROXY"] == "http://proxy:3128"
+    assert env["UV_INDEX_STRATEGY"] == "unsafe-best-match"  # pip's rule for several indexes
     assert uv.uv_index_flags() == ["--no-index"]
     said = capsys.readouterr().out
     # `pre` changes what uv would pick: named once, with the way back to pip;

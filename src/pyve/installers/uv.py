@@ -92,6 +92,12 @@ def uv_env(python: Path | None = None, *, warn: bool = False) -> dict[str, str]:
                 else f"in {setting.origin}"
             ui.info(f"  note: uv does not honour pip's `{option}` ({where}); "
                     'set installer = "pip" in pyve.toml if the build needs it')
+    if env.get("UV_EXTRA_INDEX_URL") and "extra-index-url" in found:
+        # pip takes the best version from any index; uv by default only looks at the first
+        # index that has the package (extra indexes first), so a local mirror holding an
+        # older pandas would win over PyPI's newer one. Carrying pip's indexes means pip's
+        # rule, or the two installers (and the lock over a pip-built env) disagree.
+        env.setdefault("UV_INDEX_STRATEGY", "unsafe-best-match")
     env.setdefault("UV_PYTHON_DOWNLOADS", "never")
     return env
 
