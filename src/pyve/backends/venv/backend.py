@@ -91,7 +91,7 @@ def interpreter_stamp(path: str) -> dict[str, object]:
 class VenvBackend:
     name = "venv"
     lock_file = pip.LOCK_FILE
-    installers = NAMES
+    installers: tuple[str, ...] = NAMES
 
     def is_built(self, project: Project, decision: Decision) -> bool:
         return (project.root / MARKER).is_file()
