@@ -91,6 +91,8 @@ def sandbox_env(tmp_path: Path, wheelhouse: Path) -> dict[str, str]:
         "PIP_NO_INDEX": "1",
         "PIP_FIND_LINKS": str(wheelhouse),
         "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+        # no pip.conf of the machine's (pip and, through pyve, uv would both read it)
+        "PIP_CONFIG_FILE": os.devnull,
         "PYENV_ROOT": REAL_PYENV_ROOT,  # interpreters are the machine's; HOME is not
         "NO_COLOR": "1",
         "COLUMNS": "200",

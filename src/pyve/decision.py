@@ -104,7 +104,7 @@ class Decision:
     python_request: str | None  # what was asked for, recorded in pyve.toml
     pip_sources: tuple[str, ...] = ()  # files whose pip dependencies we install
     skipped_sources: tuple[str, ...] = ()  # found, but the user said no
-    installer: str = "pip"
+    installer: str = "uv"  # or "pip" (installers/)
     frozen: bool = False  # install from the existing locks only; never re-solve
     extras: tuple[str, ...] = ()  # pyve.toml: extras of the project itself
     groups: tuple[str, ...] = ()  # pyve.toml: PEP 735 dependency groups

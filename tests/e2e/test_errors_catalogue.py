@@ -36,6 +36,7 @@ class Row:
 
 
 VENV_TOML = 'backend = "venv"\ninstall_deps = true\n'
+PIP_TOML = VENV_TOML + 'installer = "pip"\n'  # the rows that show pip's own words
 ENV_HEAD = "channels:\n  - {channel}\nplatforms: [linux-64]\ndependencies:\n"
 # "billion laughs": nine lines that expand to about a billion strings
 LAUGHS = "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
@@ -104,9 +105,14 @@ ROWS = [
     Row("conda-channel-unreachable", f"unreachable channel {BAD_CHANNEL}", 1,
         {"environment.yml": f"channels: [{BAD_CHANNEL}]\ndependencies: [python]\n"}),
     Row("pip-no-such-package", "No matching distribution found for no-such-package", 1,
-        {"requirements.txt": "no-such-package==1.0\n", "pyve.toml": VENV_TOML}),
+        {"requirements.txt": "no-such-package==1.0\n", "pyve.toml": PIP_TOML}),
+    Row("uv-no-such-package", "no-such-package was not found in the provided package "
+        "locations", 1, {"requirements.txt": "no-such-package==1.0\n", "pyve.toml": VENV_TOML}),
     Row("pip-index-unreachable", "http://127.0.0.1:9/simple unreachable", 1,
-        {"requirements.txt": "delta==1.0\n", "pyve.toml": VENV_TOML}, env=UNREACHABLE_INDEX),
+        {"requirements.txt": "delta==1.0\n", "pyve.toml": PIP_TOML}, env=UNREACHABLE_INDEX),
+    Row("pip-config-unreadable", "cannot read pip's configuration broken.conf", 1,
+        {"requirements.txt": "alpha\n", "pyve.toml": VENV_TOML, "broken.conf": "no section\n"},
+        env={"PIP_CONFIG_FILE": "broken.conf"}, breaks_input=False),
     Row("installer", "invalid installer 'poetry' in PYVE_INSTALLER", 2,
         env={"PYVE_INSTALLER": "poetry"}, breaks_input=False),
     Row("two-pythons", "two Python versions given", 2, args=("init", "3.11", "--python", "3.12"),

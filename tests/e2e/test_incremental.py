@@ -112,7 +112,7 @@ def test_uv_installer_builds_a_lock_pip_accepts(project: Path, pyve: PyveRunner,
                                                tmp_path: Path,
                                                sandbox_env: dict[str, str]) -> None:
     from pyve.errors import PyveError
-    from pyve.installers.pip import uv_bin
+    from pyve.installers.uv import uv_bin
 
     try:
         uv_bin()

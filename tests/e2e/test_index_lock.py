@@ -31,7 +31,7 @@ def test_lock_hashes_come_from_the_index(installer: str, project: Path, pyve: Py
     --generate-hashes` over the exact pins. Either way pip --require-hashes accepts the lock."""
     if installer == "uv":
         from pyve.errors import PyveError
-        from pyve.installers.pip import uv_bin
+        from pyve.installers.uv import uv_bin
 
         try:
             uv_bin()

@@ -16,7 +16,7 @@ def test_a_conflict_shows_its_cause_and_no_index_hint(installer: str, project: P
                                                       pyve: PyveRunner, wheelhouse: Path,
                                                       tmp_path: Path) -> None:
     if installer == "uv":
-        from pyve.installers.pip import find_uv
+        from pyve.installers.uv import find_uv
 
         if find_uv() is None:
             pytest.skip("uv is not installed")

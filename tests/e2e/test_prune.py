@@ -43,7 +43,7 @@ def test_removed_requirement_leaves_env_and_lock(project: Path, pyve: PyveRunner
 
 def test_uv_installer_removes_too(project: Path, pyve: PyveRunner) -> None:
     from pyve.errors import PyveError
-    from pyve.installers.pip import uv_bin
+    from pyve.installers.uv import uv_bin
 
     try:
         uv_bin()
@@ -54,7 +54,7 @@ def test_uv_installer_removes_too(project: Path, pyve: PyveRunner) -> None:
     (project / "requirements.txt").write_text("gamma\n")
     result = pyve("build", env={"PYVE_INSTALLER": "uv"}, check=True)
     assert "removed alpha, beta: no longer required" in result.stdout
-    assert installed(project / ".venv") == {"gamma"}
+    assert installed(project / ".venv") == {"gamma", "pip"}  # pip stays, as under pip
     assert locked(project) == {"gamma"}
 
 
@@ -88,11 +88,11 @@ def test_conda_pip_section_removed_line(project: Path, pyve: PyveRunner,
 def test_without_uv_pip_uninstalls(project: Path, pyve: PyveRunner,
                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """uv is only an accelerator here: without it, pip removes the same packages."""
-    from pyve.installers import pip, prune
+    from pyve.installers import prune, uv
 
     (project / "requirements.txt").write_text("beta\n")
     pyve("init", "--auto-install-deps", check=True)
-    monkeypatch.setattr(pip, "find_uv", lambda: None)
+    monkeypatch.setattr(uv, "find_uv", lambda: None)
     python = project / ".venv" / "bin" / "python"
     assert prune.sync(python, project, {"alpha"}) == ["beta"]
     assert "beta" not in installed(project / ".venv") and "alpha" in installed(project / ".venv")

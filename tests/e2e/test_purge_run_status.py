@@ -126,7 +126,7 @@ def test_run_refuses_a_pip_from_outside_the_env(project: Path, pyve: PyveRunner,
                                                 sandbox_env: dict[str, str],
                                                 tmp_path: Path) -> None:
     """A venv made by uv has no pip: the next pip on PATH would install into another Python."""
-    from pyve.installers.pip import find_uv
+    from pyve.installers.uv import find_uv
 
     if find_uv() is None:
         pytest.skip("uv is not installed")

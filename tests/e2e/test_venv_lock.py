@@ -32,7 +32,7 @@ def house(wheelhouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def uv() -> str:
-    from pyve.installers.pip import find_uv
+    from pyve.installers.uv import find_uv
 
     found = find_uv()
     if found is None:

@@ -73,7 +73,7 @@ def test_fast_answer_implies_plan_answer(project: Path, pyve: PyveRunner,
             assert answer == expected, name
         rebuild()
 
-    monkeypatch.setenv("PYVE_INSTALLER", "uv")  # pip-deps config changes
+    monkeypatch.setenv("PYVE_INSTALLER", "pip")  # pip-deps config changes
     assert agree(project) == (False, False)
     monkeypatch.setenv("PYVE_BACKEND", "venv")  # same backend, other reason: still fast-miss
     monkeypatch.delenv("PYVE_INSTALLER")

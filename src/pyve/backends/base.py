@@ -59,6 +59,9 @@ class Backend(Protocol):
         """(interpreter, why, request to record in pyve.toml) for the decision."""
         ...
 
+    # the installers its pip packages can go through, its default first (installers/)
+    installers: tuple[str, ...]
+
     def env_dir(self, project: Project, decision: Decision) -> Path:
         """Where the environment lives."""
         ...

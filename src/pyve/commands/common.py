@@ -12,7 +12,7 @@ from pyve.backends import get_backend
 from pyve.backends.base import Backend, Stage
 from pyve.decision import Asked, BackendChoice, Decision, choose_backend, resolve_ambiguous
 from pyve.envbins import refuse_path_separator
-from pyve.errors import PyveError, UsageError
+from pyve.errors import PyveError
 from pyve.graph import StageResult
 from pyve.project import FILE_KINDS, Project
 
@@ -102,21 +102,19 @@ def make_decision(project: Project, args: Namespace | Asked,
         pip_sources=tuple(install),
         skipped_sources=tuple(declined),
         frozen=asked.frozen,
-        installer=installer_choice(project),
+        installer=installer_choice(project, backend),
         extras=extras,
         groups=groups,
         notes=tuple(sources.notes(project.root, backend.installs_env_file_pip, install)),
     )
 
 
-def installer_choice(project: Project) -> str:
-    """pip (default) or uv: PYVE_INSTALLER > pyve.toml `installer`."""
-    value = os.environ.get("PYVE_INSTALLER") or project.config.get("installer") or "pip"
-    where = "PYVE_INSTALLER" if os.environ.get("PYVE_INSTALLER") else "pyve.toml"
-    value = str(value).strip().lower()
-    if value not in ("pip", "uv"):
-        raise UsageError(f"invalid installer {value!r} in {where}", hint="valid: pip, uv")
-    return value
+def installer_choice(project: Project, backend: Backend) -> str:
+    """PYVE_INSTALLER > pyve.toml `installer` > the backend's default (installers.choose)."""
+    from pyve import installers
+
+    return installers.choose(os.environ.get("PYVE_INSTALLER"), project.config.get("installer"),
+                             backend.installers)
 
 
 def load_backend(name: str) -> Backend:

@@ -36,9 +36,9 @@ def run(args: Namespace) -> int:
         record: dict[str, object] = {"backend": decision.backend}
         if decision.python_request:
             record["python"] = decision.python_request
-        if decision.installer != str(project.config.get("installer") or "pip"):
-            # PYVE_INSTALLER=uv at init sticks, as --backend does: a fresh clone (or a
-            # shell without the variable) keeps building with the same installer
+        if len(backend.installers) > 1:
+            # the choice sticks, as --backend does: a fresh clone, a shell without
+            # PYVE_INSTALLER, or a pyve with another default builds with the same installer
             record["installer"] = decision.installer
         sources = [*decision.pip_sources, *decision.skipped_sources]
         if sources:

@@ -1,1 +1,73 @@
-"""Python package installers (pip and uv), used by both backends for pip dependencies."""
+"""What puts a venv's packages in place: pip or uv, behind one small protocol (as tox's
+`Installer`), so no module outside this package asks which one it is.
+
+The choice is `PYVE_INSTALLER`, else `installer` in pyve.toml, else uv. Both installers make a
+venv with pip inside (the habit `pip install x` in an activated env keeps working), install
+and uninstall with the env's interpreter named explicitly, and report failures with the same
+hints; only pip writes an install report, so uv is told the hashes of a locked install."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+from pyve.errors import UsageError
+
+NAMES = ("uv", "pip")  # the default first
+
+
+class Installer(Protocol):
+    name: str
+
+    def environ(self, python: Path | None = None) -> dict[str, str]:
+        """The environment its processes run with (index settings, certificates, proxy)."""
+        ...
+
+    def make_venv(self, python_path: str, version: str, env: Path, cwd: Path) -> None:
+        """A new venv at `env` from the interpreter at `python_path`, with pip inside."""
+        ...
+
+    def prepare(self, env: Path, python_path: str, version: str) -> None:
+        """Whatever the env needs before `install` (pip itself, for pip)."""
+        ...
+
+    def install(self, python: Path, args: list[str], cwd: Path, what: str, *,
+                record_hashes: bool = False) -> None:
+        """`pip install ARGS` into the env of `python`; a failure carries a hint that fits it.
+        record_hashes: remember the sha256 of each file installed (for `--frozen`)."""
+        ...
+
+    def install_locked(self, python: Path, requirements: Path, cwd: Path, what: str,
+                       hashes: dict[str, list[str]]) -> None:
+        """Reinstall a hashed requirements file's entries, hash-checked, without
+        dependencies, and remember which file each came from (`hashes`: name==version ->
+        the lock's hashes)."""
+        ...
+
+    def uninstall(self, python: Path, names: list[str], cwd: Path) -> None:
+        """Remove these distributions from the env of `python`."""
+        ...
+
+
+def get_installer(name: str) -> Installer:
+    if name == "uv":
+        from pyve.installers.uv import UV
+
+        return UV
+    if name == "pip":
+        from pyve.installers.pip import PIP
+
+        return PIP
+    raise ValueError(f"unknown installer {name!r}")  # choose() validated it already
+
+
+def choose(from_environ: str | None, from_config: object,
+           usable: tuple[str, ...] = NAMES) -> str:
+    """PYVE_INSTALLER > pyve.toml `installer` > the first usable one (uv for a venv); a name
+    neither pip nor uv is an error. A backend that installs with one installer only (conda's
+    env runs its own pip) gets that one, whatever the setting says."""
+    where = "PYVE_INSTALLER" if from_environ else "pyve.toml"
+    value = str(from_environ or from_config or usable[0]).strip().lower()
+    if value not in NAMES:
+        raise UsageError(f"invalid installer {value!r} in {where}", hint="valid: pip, uv")
+    return value if value in usable else usable[0]

@@ -25,22 +25,16 @@ def pip_env() -> dict[str, str]:
     return env
 
 
-def install(python: Path, args: list[str], cwd: Path, what: str, *, installer: str = "pip",
+def install(python: Path, args: list[str], cwd: Path, what: str, *,
             record_hashes: bool = False) -> None:
-    """`python -m pip install ARGS` (or `uv pip install --python python ARGS`); a failure
-    says what in pip's (or uv's) output explains it, with a hint that fits that failure.
-    record_hashes: keep the sha256 of each file pip installed (in the env), so `--frozen`
-    can tell whether an installed package came from a file the lock lists."""
+    """`python -m pip install ARGS`; a failure says what in pip's output explains it, with a
+    hint that fits that failure. record_hashes: keep the sha256 of each file pip installed
+    (in the env), so `--frozen` can tell whether an installed package came from a file the
+    lock lists."""
     if not args:
         return
     feed = InstallerActivity(progress.update)  # their output lines -> the live line
     try:
-        if installer == "uv":
-            progress.update("resolving with uv")  # uv says nothing until it has resolved
-            proc.run([uv_bin(), "pip", "install", *uv_index_flags(), "--python", python,
-                      *args], cwd=cwd, env=uv_env(), what=what.replace("pip", "uv pip", 1),
-                     on_line=feed)
-            return
         progress.update("starting pip")  # pip reads its indexes before it says anything
         if not record_hashes:
             proc.run([python, "-m", "pip", "install", "--no-input", *args], cwd=cwd,
@@ -59,6 +53,88 @@ def install(python: Path, args: list[str], cwd: Path, what: str, *, installer: s
             exc.hint = failure_hint(exc.message)
         raise
     remember_hashes(python, data)
+
+
+class PipInstaller:
+    """`python -m pip` of the env itself: pip's resolver, pip's configuration as it is."""
+
+    name = "pip"
+
+    def environ(self, python: Path | None = None) -> dict[str, str]:
+        return pip_env()
+
+    def make_venv(self, python_path: str, version: str, env: Path, cwd: Path) -> None:
+        wheel = bundled_pip_wheel(python_path, version)
+        proc.run([python_path, "-m", "venv", *(["--without-pip"] if wheel else []), env],
+                 cwd=cwd, what=f"python {version} -m venv")
+        if wheel:
+            progress.update("putting pip into the venv")
+            seed_pip(env, wheel, version)
+
+    def prepare(self, env: Path, python_path: str, version: str) -> None:
+        """A venv made by an older pyve for uv has no pip: seed it before pip runs there."""
+        if has_pip(env):
+            return
+        wheel = bundled_pip_wheel(python_path, version)
+        if wheel is None:
+            raise PyveError("the environment has no pip and no bundled pip wheel was found",
+                            hint='set installer = "uv", or `pyve build --force`')
+        seed_pip(env, wheel, version)
+
+    def install(self, python: Path, args: list[str], cwd: Path, what: str, *,
+                record_hashes: bool = False) -> None:
+        install(python, args, cwd, what, record_hashes=record_hashes)
+
+    def install_locked(self, python: Path, requirements: Path, cwd: Path, what: str,
+                       hashes: dict[str, list[str]]) -> None:
+        # pip's install report names the one file installed: that hash is remembered
+        install(python, ["--require-hashes", "--no-deps", "--force-reinstall", "-r",
+                         str(requirements)], cwd, what, record_hashes=True)
+
+    def uninstall(self, python: Path, names: list[str], cwd: Path) -> None:
+        # uv where it is installed: it removes the same RECORDed files in ~10 ms, where a
+        # pip process needs ~0.8 s to start
+        from pyve.installers import uv
+
+        if uv.find_uv():
+            uv.UV.uninstall(python, names, cwd)
+        else:
+            proc.run([python, "-m", "pip", "uninstall", "--yes", *names], cwd=cwd,
+                     env=pip_env(), what="pip uninstall")
+
+
+PIP = PipInstaller()
+
+
+def bundled_pip_wheel(python: str, version: str) -> Path | None:
+    """The pip wheel that ships with the interpreter (what ensurepip would install)."""
+    minor = ".".join(version.split(".")[:2])
+    base = Path(os.path.realpath(python)).parent.parent
+    wheels = sorted((base / "lib" / f"python{minor}" / "ensurepip" / "_bundled").glob("pip-*.whl"))
+    return wheels[-1] if wheels else None
+
+
+def seed_pip(env: Path, wheel: Path, version: str) -> None:
+    """Unpack pip into the venv with `installer`: the same files ensurepip puts there, about
+    ten times faster, because ensurepip starts a pip process to install pip."""
+    from installer import install
+    from installer.destinations import SchemeDictionaryDestination
+    from installer.sources import WheelFile
+
+    minor = ".".join(version.split(".")[:2])
+    site = str(env / "lib" / f"python{minor}" / "site-packages")
+    destination = SchemeDictionaryDestination(
+        {"purelib": site, "platlib": site, "headers": str(env / "include"),
+         "scripts": str(env / "bin"), "data": str(env)},
+        interpreter=str(env / "bin" / "python"), script_kind="posix",
+        bytecode_optimization_levels=(),
+    )
+    with WheelFile.open(wheel) as source:
+        install(source, destination, {"INSTALLER": b"pyve"})
+
+
+def has_pip(env: Path) -> bool:
+    return any(env.glob("lib/python*/site-packages/pip/__init__.py"))
 
 
 VERBOSE = "re-run with -v (`pyve -v build`) for the installer's full output"
@@ -259,62 +335,3 @@ def recorded_hashes(python: Path) -> dict[str, list[str]]:
         if isinstance(values, list) and all(isinstance(v, str) for v in values):
             known[str(key)] = values
     return known
-
-
-def _has_pip(python: Path) -> bool:
-    env = Path(python).parent.parent
-    return any(env.glob("lib/python*/site-packages/pip/__init__.py"))
-
-
-def _truthy(value: str | None) -> bool:
-    return (value or "").strip().lower() in ("1", "true", "yes", "on")
-
-
-def index_off() -> bool:
-    """PIP_NO_INDEX or UV_NO_INDEX asks for no index: only find-links directories count."""
-    return _truthy(os.environ.get("PIP_NO_INDEX")) or _truthy(os.environ.get("UV_NO_INDEX"))
-
-
-def uv_bin() -> str:
-    """The uv executable: on PATH, next to pyve's Python, or from the `uv` package."""
-    found = find_uv()
-    if found is None:
-        raise PyveError("installer is uv, but uv is not installed",
-                        hint='install it (pip install uv), or set installer = "pip"')
-    return found
-
-
-def find_uv() -> str | None:
-    import shutil
-    import sys
-
-    found = shutil.which("uv") or shutil.which("uv", path=str(Path(sys.executable).parent))
-    if found:
-        return found
-    try:
-        from uv import find_uv_bin  # type: ignore[import-not-found]
-
-        return str(find_uv_bin())
-    except (ImportError, FileNotFoundError):
-        return None
-
-
-def uv_env() -> dict[str, str]:
-    """uv reads UV_* only: carry pip's index settings over, so both installers see the same
-    packages; never let uv download a Python behind our back."""
-    env = pip_env()
-    for pip_var, uv_var in (("PIP_INDEX_URL", "UV_INDEX_URL"),
-                            ("PIP_EXTRA_INDEX_URL", "UV_EXTRA_INDEX_URL")):
-        if env.get(pip_var) and not env.get(uv_var):
-            env[uv_var] = env[pip_var]  # both split a list on spaces
-    if env.get("PIP_FIND_LINKS", "").strip() and not env.get("UV_FIND_LINKS"):
-        # pip splits its list on whitespace, uv on commas
-        env["UV_FIND_LINKS"] = ",".join(env["PIP_FIND_LINKS"].split())
-    env.setdefault("UV_PYTHON_DOWNLOADS", "never")
-    return env
-
-
-def uv_index_flags() -> list[str]:
-    """uv has no variable for --no-index (it ignores UV_NO_INDEX and PIP_NO_INDEX and would
-    query PyPI): pass the flag when either variable asks for it."""
-    return ["--no-index"] if index_off() else []

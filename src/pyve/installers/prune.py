@@ -15,9 +15,9 @@ import json
 import re
 from pathlib import Path
 
-from pyve import proc, ui
+from pyve import ui
 from pyve.fsutil import atomic_write_text
-from pyve.installers import pip
+from pyve.installers import Installer, pip
 from pyve.reqfiles import EDITABLE_OPTIONS, INCLUDE_OPTIONS, logical_lines, option_value
 
 NEEDED_FILE = ".pyve-needed.json"  # in the env, like pip's hashes: it dies with the env
@@ -25,8 +25,8 @@ KEEP = {"pip", "setuptools", "wheel", "distribute"}  # never removed, even if on
 INSTALLERS = {"pip", "uv"}  # what pip or uv installed; conda's packages are not ours to remove
 
 
-def sync(python: Path, root: Path, roots: set[str] | None, installer: str = "pip"
-         ) -> list[str]:
+def sync(python: Path, root: Path, roots: set[str] | None,
+         installer: Installer = pip.PIP) -> list[str]:
     """After installing what asks for `roots` (requirement_names): uninstall what was needed
     before and no longer is; remember what is needed now. Returns the names removed."""
     env = Path(python).parent.parent
@@ -46,7 +46,7 @@ def sync(python: Path, root: Path, roots: set[str] | None, installer: str = "pip
 
 
 def restore(python: Path, root: Path, changes: tuple[list[str], list[str]],
-            roots: set[str] | None, installer: str = "pip") -> None:
+            roots: set[str] | None, installer: Installer = pip.PIP) -> None:
     """Before a re-install: take out what was installed (`changes[0]`) or changed to another
     version (`changes[1]`) behind pyve's back (envstate.outside), so the install puts back
     exactly what the requirements ask for. An added package the requirements (`roots`,
@@ -76,8 +76,8 @@ def unlisted(python: Path, wanted: set[str]) -> list[str]:
                   and not local)
 
 
-def sync_exact(python: Path, root: Path, wanted: set[str], installer: str = "pip"
-               ) -> list[str]:
+def sync_exact(python: Path, root: Path, wanted: set[str],
+               installer: Installer = pip.PIP) -> list[str]:
     """--frozen: remove what the lock does not list; what it lists is what is needed now."""
     gone = uninstall(python, root, set(unlisted(python, wanted)), installer)
     if gone:
@@ -88,7 +88,7 @@ def sync_exact(python: Path, root: Path, wanted: set[str], installer: str = "pip
     return gone
 
 
-def uninstall(python: Path, root: Path, names: set[str], installer: str,
+def uninstall(python: Path, root: Path, names: set[str], installer: Installer,
               dists: dict[str, tuple[str, list[str], bool]] | None = None) -> list[str]:
     """Uninstall those of `names` that pip or uv installed (never conda's packages, never
     pip's own tools); returns the names removed."""
@@ -97,15 +97,7 @@ def uninstall(python: Path, root: Path, names: set[str], installer: str,
                   if name in dists and dists[name][0] in INSTALLERS and name not in KEEP)
     if not gone:
         return []
-    # uv where it is installed, whatever the installer: it removes the same RECORDed
-    # files in ~10 ms, where a pip process needs ~0.8 s to start
-    uv = pip.uv_bin() if installer == "uv" else pip.find_uv()
-    if uv:
-        proc.run([uv, "pip", "uninstall", "--python", python, *gone], cwd=root,
-                 env=pip.uv_env(), what="uv pip uninstall")
-    else:
-        proc.run([python, "-m", "pip", "uninstall", "--yes", *gone], cwd=root,
-                 env=pip.pip_env(), what="pip uninstall")
+    installer.uninstall(python, gone, root)
     return gone
 
 

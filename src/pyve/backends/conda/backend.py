@@ -64,6 +64,7 @@ def default_envfile_text(project: Project, python: str | None) -> str:
 class CondaBackend:
     name = "micromamba"
     lock_file = LOCK_FILE
+    installers: tuple[str, ...] = ("pip",)  # the pip: section goes through the env's own pip
 
     def __init__(self) -> None:
         self._records: dict[str, list[Any]] = {}  # solved in this process: no re-query

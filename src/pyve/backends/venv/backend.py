@@ -10,7 +10,7 @@ from typing import Any
 
 from pyve import envstate, health, proc, progress, pythons, ui
 from pyve.backends.venv import piplock
-from pyve.installers import pip, prune
+from pyve.installers import NAMES, Installer, get_installer, pip, prune
 from pyve.backends.base import Stage
 from pyve.backends.detect import detect_stage
 from pyve.decision import Decision
@@ -91,6 +91,7 @@ def interpreter_stamp(path: str) -> dict[str, object]:
 class VenvBackend:
     name = "venv"
     lock_file = pip.LOCK_FILE
+    installers: tuple[str, ...] = NAMES
 
     installs_env_file_pip = True
 
@@ -230,26 +231,27 @@ class VenvBackend:
         # what was installed or changed behind pyve's back goes; the install puts back
         # what the requirements ask for
         self._restore(project, decision)
-        pip.install(self.python(project), install_args(project.root, decision.pip_sources,
-                                                        decision.extras, decision.groups),
-                    project.root, "pip install", installer=decision.installer,
-                    record_hashes=True)
+        installer = self.installer(decision)
+        installer.install(self.python(project), install_args(
+            project.root, decision.pip_sources, decision.extras, decision.groups),
+            project.root, "pip install", record_hashes=True)
         # pip only adds: take out what a removed requirement left behind
         prune.sync(self.python(project), project.root, self._roots(project, decision),
-                   decision.installer)
+                   installer)
         return json.dumps({"id": uuid.uuid4().hex, "inputs": inputs})
 
     def install_frozen(self, project: Project, decision: Decision) -> str:
         """--frozen: the env becomes exactly the lock (hashes checked), then the project."""
         sources = list(decision.pip_sources)
         self._ensure_pip(project, decision)
-        piplock.install_exact(self.python(project), project.root, decision.installer)
+        installer = self.installer(decision)
+        piplock.install_exact(self.python(project), project.root, installer)
         for path in piplock.local_paths(project.root / pip.LOCK_FILE):
-            pip.install(self.python(project), ["--no-deps", *path], project.root,
-                        f"pip install {' '.join(path)}", installer=decision.installer)
+            installer.install(self.python(project), ["--no-deps", *path], project.root,
+                              f"pip install {' '.join(path)}")
         if "pyproject.toml" in sources:  # the lock leaves editables out: the project itself
-            pip.install(self.python(project), ["--no-deps", "-e", "."], project.root,
-                        "pip install -e .", installer=decision.installer)
+            installer.install(self.python(project), ["--no-deps", "-e", "."], project.root,
+                              "pip install -e .")
         # the same stamp as a normal install: the lock's sources are the sources now
         return json.dumps({"id": uuid.uuid4().hex,
                            "inputs": pip.inputs_text(project.root, sources)})
@@ -259,7 +261,7 @@ class VenvBackend:
         changed = envstate.outside(envstate.load(project.root, "pip-deps"),
                                    envstate.distributions(self.env_dir(project, decision)))
         prune.restore(self.python(project), project.root, changed,
-                      self._roots(project, decision), decision.installer)
+                      self._roots(project, decision), self.installer(decision))
 
     def _roots(self, project: Project, decision: Decision) -> set[str] | None:
         """The names the sources ask for directly (None: one cannot be named)."""
@@ -273,15 +275,13 @@ class VenvBackend:
         from_lines = prune.names_in_lines(lines, project.root)
         return None if from_files is None or from_lines is None else from_files | from_lines
 
+    def installer(self, decision: Decision) -> Installer:
+        return get_installer(decision.installer)
+
     def _ensure_pip(self, project: Project, decision: Decision) -> None:
-        """A venv made for uv has no pip; switching the installer to pip seeds it then."""
-        env = self.env_dir(project, decision)
-        if decision.installer == "pip" and not pip._has_pip(self.python(project)):
-            wheel = bundled_pip_wheel(decision.python_path, decision.python_version)
-            if wheel is None:
-                raise PyveError("the environment has no pip and no bundled pip wheel was found",
-                                hint='set installer = "uv", or `pyve build --force`')
-            seed_pip(env, wheel, decision.python_version)
+        """What the installer needs in the env first (pip, in a venv made without it)."""
+        self.installer(decision).prepare(self.env_dir(project, decision),
+                                         decision.python_path, decision.python_version)
 
     def create(self, project: Project, decision: Decision) -> None:
         env = self.env_dir(project, decision)
@@ -294,7 +294,7 @@ class VenvBackend:
         creating = project.root / CREATING
         atomic_write_text(creating, f"{os.getpid()}\n")
         progress.update(f"making the venv (python {decision.python_version}, "
-                        f"{'uv venv' if decision.installer == 'uv' else 'python -m venv'})")
+                        f"with {decision.installer})")
         try:
             self._make_venv(env, decision, project.root)
         except BaseException:
@@ -313,18 +313,8 @@ class VenvBackend:
         creating.unlink(missing_ok=True)
 
     def _make_venv(self, env: Path, decision: Decision, root: Path) -> None:
-        if decision.installer == "uv":
-            # uv installs without pip in the env: `uv venv` is the fastest way to make one
-            proc.run([pip.uv_bin(), "venv", "--quiet", "--python", decision.python_path, env],
-                     cwd=root, env=pip.uv_env(), what="uv venv")
-        else:
-            wheel = bundled_pip_wheel(decision.python_path, decision.python_version)
-            venv_args = ["--without-pip"] if wheel else []
-            proc.run([decision.python_path, "-m", "venv", *venv_args, env], cwd=root,
-                     what=f"python {decision.python_version} -m venv")
-            if wheel:
-                progress.update("putting pip into the venv")
-                seed_pip(env, wheel, decision.python_version)
+        self.installer(decision).make_venv(decision.python_path, decision.python_version,
+                                           env, root)
 
     def check_alive(self, project: Project, decision: Decision) -> str | None:
         """The venv's interpreter still runs the Python it was made from."""
@@ -395,30 +385,3 @@ def _lock_digest(project: Project) -> str | None:
 
     path = project.root / pip.LOCK_FILE
     return file_digest(path) if path.is_file() else None
-
-
-def bundled_pip_wheel(python: str, version: str) -> Path | None:
-    """The pip wheel that ships with the interpreter (what ensurepip would install)."""
-    minor = ".".join(version.split(".")[:2])
-    base = Path(os.path.realpath(python)).parent.parent
-    wheels = sorted((base / "lib" / f"python{minor}" / "ensurepip" / "_bundled").glob("pip-*.whl"))
-    return wheels[-1] if wheels else None
-
-
-def seed_pip(env: Path, wheel: Path, version: str) -> None:
-    """Unpack pip into the venv with `installer`: the same files ensurepip puts there, about
-    ten times faster, because ensurepip starts a pip process to install pip."""
-    from installer import install
-    from installer.destinations import SchemeDictionaryDestination
-    from installer.sources import WheelFile
-
-    minor = ".".join(version.split(".")[:2])
-    site = str(env / "lib" / f"python{minor}" / "site-packages")
-    destination = SchemeDictionaryDestination(
-        {"purelib": site, "platlib": site, "headers": str(env / "include"),
-         "scripts": str(env / "bin"), "data": str(env)},
-        interpreter=str(env / "bin" / "python"), script_kind="posix",
-        bytecode_optimization_levels=(),
-    )
-    with WheelFile.open(wheel) as source:
-        install(source, destination, {"INSTALLER": b"pyve"})

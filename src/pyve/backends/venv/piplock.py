@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pyve import proc
-from pyve.installers import pip, prune
+from pyve.installers import Installer, pip, prune, uv
 from pyve.errors import PyveError
 from pyve.fsutil import atomic_write_text
 from pyve.sources import ENV_FILE, env_section_file
@@ -66,8 +66,8 @@ def write_lock(python: Path, root: Path, sources: list[str], *, inputs: str,
 def compile_lock(python: Path, root: Path, sources: list[str], extras: tuple[str, ...] = (),
                  groups: tuple[str, ...] = ()) -> list[str]:
     """The lock's entries, as uv's universal resolver writes them, pinned to the env."""
-    uv = pip.find_uv()
-    if uv is None:
+    uv_exe = uv.find_uv()
+    if uv_exe is None:
         raise PyveError("writing requirements.lock.txt needs uv (its universal resolver "
                         "finds every file's hash), and uv is not installed",
                         hint="pip install uv (pyve-env depends on it; a broken install lost it)")
@@ -75,22 +75,23 @@ def compile_lock(python: Path, root: Path, sources: list[str], extras: tuple[str
 
     minor = ".".join(_env_version(python).split(".")[:2])
     installed = [f"{name}=={version}" for name, version in _installed(python)]
+    env = uv.uv_env(python)
     with tempfile.TemporaryDirectory(prefix="pyve-lock-") as tmp, \
             ThreadPoolExecutor(max_workers=1) as pool:
         # The lock pins what is installed: hash those files in find-links folders while uv
         # resolves (hashlib works outside the GIL), the few pins only uv knows after it.
-        early = pool.submit(_find_links_hashes, installed)
+        early = pool.submit(_find_links_hashes, installed, env)
         pins = Path(tmp) / "installed.txt"
         pins.write_text("".join(f"{pin}\n" for pin in installed), encoding="utf-8")
         out = proc.run(
-            [uv, "pip", "compile", "--universal", "--generate-hashes", "--no-strip-extras",
+            [uv_exe, "pip", "compile", "--universal", "--generate-hashes", "--no-strip-extras",
              "--no-annotate", "--no-header", "--quiet", "--python", python,
-             *(["--python-version", minor] if minor else []), *pip.uv_index_flags(),
+             *(["--python-version", minor] if minor else []), *uv.uv_index_flags(python),
              "--constraint", pins, *(f"--extra={e}" for e in extras),
              *(f"--group={g}" for g in groups),
              *(str(env_section_file(root, Path(tmp))) if s == ENV_FILE else s
                for s in sources)],
-            cwd=root, env=pip.uv_env(), what="uv pip compile (the lock)",
+            cwd=root, env=env, what="uv pip compile (the lock)",
             hint="the installed versions must be resolvable from the index for every Python "
                  f">= {minor or 'this one'}; re-run with -v for uv's reasoning",
         )
@@ -98,7 +99,7 @@ def compile_lock(python: Path, root: Path, sources: list[str], extras: tuple[str
     entries = _logical_lines(out.splitlines())
     hashed = {_pin_key(pin) for pin in installed}
     local_files.update(_find_links_hashes(
-        [r for _n, r, _h in entries if _pin_key(r) not in hashed]))
+        [r for _n, r, _h in entries if _pin_key(r) not in hashed], env))
     body: list[str] = []
     local: list[str] = []
     for _line, requirement, hashes in entries:
@@ -129,17 +130,16 @@ def _pin_key(requirement: str) -> tuple[str, str]:
     return pip.canonical_name(name.split("[", 1)[0].strip()), version.strip()
 
 
-def _find_links_hashes(requirements: list[str]) -> dict[tuple[str, str], list[str]]:
+def _find_links_hashes(requirements: list[str], env: dict[str, str]
+                       ) -> dict[tuple[str, str], list[str]]:
     """uv hashes only the one file it picked from a find-links directory (astral-sh/uv#10308):
     add the sha256 of every file there for each locked name==version, as an index lists
     them, so the lock installs on other Pythons and platforms too."""
     import hashlib
-    import os
 
     dirs: list[Path] = []
-    entries = [*os.environ.get("PIP_FIND_LINKS", "").split(),  # pip: whitespace
-               *os.environ.get("UV_FIND_LINKS", "").split(",")]  # uv: commas
-    for entry in entries:
+    # uv's folders, pip's among them (pip.conf and PIP_FIND_LINKS, carried over by uv_env)
+    for entry in env.get("UV_FIND_LINKS", "").split(","):
         path = Path(entry.strip().removeprefix("file://"))
         if entry.strip() and path.is_dir() and path not in dirs:
             dirs.append(path)
@@ -334,7 +334,7 @@ def mismatch(root: Path, python: Path) -> str | None:
     return f"environment differs from {LOCK_FILE}: {found[0]}{more}"
 
 
-def install_exact(python: Path, root: Path, installer: str) -> None:
+def install_exact(python: Path, root: Path, installer: Installer) -> None:
     """Make the env exactly the lock: install (hash-checked) what is missing, of another
     version or not verified, and remove what the lock does not list."""
     entries = read_lock(root / LOCK_FILE)
@@ -344,10 +344,6 @@ def install_exact(python: Path, root: Path, installer: str) -> None:
         with tempfile.TemporaryDirectory(prefix="pyve-frozen-") as tmp:
             subset = Path(tmp) / "locked.txt"
             subset.write_text("".join(e.text() + "\n" for e in todo), encoding="utf-8")
-            again = "--reinstall" if installer == "uv" else "--force-reinstall"
-            pip.install(python, ["--require-hashes", "--no-deps", again, "-r", str(subset)],
-                        root, f"pip install from {LOCK_FILE}", installer=installer,
-                        record_hashes=True)
-        if installer == "uv":  # no report: the file matched one of the lock's hashes
-            pip.record_hashes(python, {f"{e.name}=={e.version}": list(e.hashes) for e in todo})
+            installer.install_locked(python, subset, root, f"pip install from {LOCK_FILE}",
+                                     {f"{e.name}=={e.version}": list(e.hashes) for e in todo})
     prune.sync_exact(python, root, {e.name for e in wanted}, installer)

@@ -1,0 +1,189 @@
+"""uv as the installer: `uv venv` and `uv pip install --python <env python>`.
+
+uv reads neither pip.conf nor `PIP_*`: pyve reads pip's configuration as pip would
+(pipconfig.py) and hands each setting uv can honour to uv's own variable or flag, so a user's
+private index, find-links folders, certificates and proxy keep working. A setting uv cannot
+honour is named once per build, with the way back to pip."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from pyve import proc, progress, ui
+from pyve.errors import PyveError
+from pyve.installers import pip, pipconfig
+from pyve.installers.activity import InstallerActivity
+from pyve.installers.pipconfig import Setting
+
+# pip's list options split on whitespace; uv's variables on spaces, UV_FIND_LINKS on commas
+_CARRIED = {
+    "index-url": ("UV_INDEX_URL", " "),
+    "extra-index-url": ("UV_EXTRA_INDEX_URL", " "),
+    "find-links": ("UV_FIND_LINKS", ","),
+    "trusted-host": ("UV_INSECURE_HOST", " "),
+    "constraint": ("UV_CONSTRAINT", " "),
+    "timeout": ("UV_HTTP_TIMEOUT", " "),
+    "retries": ("UV_HTTP_RETRIES", " "),
+    "default-timeout": ("UV_HTTP_TIMEOUT", " "),
+}
+# not uv's own settings: pip's explicit value wins over the environment's, as it does in pip
+_GENERIC = {
+    "cert": ("SSL_CERT_FILE",),
+    "client-cert": ("SSL_CLIENT_CERT",),
+    "proxy": ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"),
+}
+# settings that change nothing uv installs: output, prompts, pip's own checks and cache
+_HARMLESS = {
+    "no-index", "config-file", "disable-pip-version-check", "no-input", "quiet", "verbose",
+    "progress-bar", "no-color", "cache-dir", "no-cache-dir", "root-user-action",
+    "require-virtualenv", "log", "log-file", "exists-action", "no-python-version-warning",
+    "python-version-warning", "break-system-packages", "isolated", "src",
+}
+_warned: set[str] = set()  # once per build, not once per uv call
+
+
+def find_uv() -> str | None:
+    """The uv executable: on PATH, next to pyve's Python, or from the `uv` package."""
+    import shutil
+    import sys
+
+    found = shutil.which("uv") or shutil.which("uv", path=str(Path(sys.executable).parent))
+    if found:
+        return found
+    try:
+        from uv import find_uv_bin  # type: ignore[import-not-found]
+
+        return str(find_uv_bin())
+    except (ImportError, FileNotFoundError):
+        return None
+
+
+def uv_bin() -> str:
+    found = find_uv()
+    if found is None:
+        raise PyveError("installer is uv, but uv is not installed",
+                        hint='install it (pip install uv), or set installer = "pip"')
+    return found
+
+
+def pip_settings(python: Path | None = None) -> dict[str, Setting]:
+    env_dir = Path(python).parent.parent if python is not None else None
+    return pipconfig.settings(os.environ, env_dir)
+
+
+def uv_env(python: Path | None = None, *, warn: bool = False) -> dict[str, str]:
+    """The environment for uv: pip's settings as uv's variables, and never a Python download
+    behind our back. warn: name the pip settings uv cannot honour (once)."""
+    env = pip.pip_env()
+    found = pip_settings(python)
+    for option, setting in found.items():
+        values = setting.value.split()
+        if option in _CARRIED:
+            variable, separator = _CARRIED[option]
+            if values and not env.get(variable):
+                env[variable] = separator.join(values)
+        elif option in _GENERIC:
+            for variable in _GENERIC[option] if values else ():
+                env[variable] = setting.value.strip()
+        elif warn and option not in _HARMLESS and option not in _warned:
+            _warned.add(option)
+            where = setting.origin if setting.origin.startswith("PIP_") \
+                else f"in {setting.origin}"
+            ui.info(f"  note: uv does not honour pip's `{option}` ({where}); "
+                    'set installer = "pip" in pyve.toml if the build needs it')
+    if env.get("UV_EXTRA_INDEX_URL") and "extra-index-url" in found:
+        # pip takes the best version from any index; uv by default only looks at the first
+        # index that has the package (extra indexes first), so a local mirror holding an
+        # older pandas would win over PyPI's newer one. Carrying pip's indexes means pip's
+        # rule, or the two installers (and the lock over a pip-built env) disagree.
+        env.setdefault("UV_INDEX_STRATEGY", "unsafe-best-match")
+    env.setdefault("UV_PYTHON_DOWNLOADS", "never")
+    return env
+
+
+def uv_index_flags(python: Path | None = None) -> list[str]:
+    """uv has no variable for --no-index (it would query PyPI): pass the flag when pip's
+    configuration or UV_NO_INDEX asks for it."""
+    no_index = pip_settings(python).get("no-index")
+    off = (no_index is not None and pipconfig.truthy(no_index.value)) \
+        or pipconfig.truthy(os.environ.get("UV_NO_INDEX", ""))
+    return ["--no-index"] if off else []
+
+
+_UNPARSED = re.compile(r"Couldn't parse requirement in `([^`]+)` at position (\d+)")
+
+
+def name_the_line(message: str, cwd: Path) -> str:
+    """uv names a bad requirement by its offset in the file: say the line, as pip does
+    (`invalid requirement 'x!' (from line 2 of requirements.txt)`)."""
+    match = _UNPARSED.search(message)
+    if match is None:
+        return message
+    try:
+        text = (cwd / match.group(1)).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return message
+    offset = int(match.group(2))
+    number = text[:offset].count("\n") + 1
+    lines = text.splitlines()
+    line = lines[number - 1].strip() if number <= len(lines) else ""
+    return (message[:match.start()] + f"invalid requirement '{line[:80]}' (from line "
+            f"{number} of {match.group(1)})" + message[match.end():])
+
+
+class UvInstaller:
+    """`uv pip` aimed at the env's interpreter: uv's resolver, pip's settings carried over."""
+
+    name = "uv"
+
+    def environ(self, python: Path | None = None) -> dict[str, str]:
+        return uv_env(python)
+
+    def make_venv(self, python_path: str, version: str, env: Path, cwd: Path) -> None:
+        proc.run([uv_bin(), "venv", "--quiet", "--python", python_path, env],
+                 cwd=cwd, env=uv_env(), what="uv venv")
+        # pip inside, as `python -m venv` gives: `pip install x` in the activated env (the
+        # Backends Guide's habit) installs there, not into another Python. The interpreter's
+        # own bundled wheel, through uv's cache: no index, ~0.1 s (`uv venv --seed` asks the
+        # index for the newest pip: 0.5-1.2 s online, and fails offline)
+        wheel = pip.bundled_pip_wheel(python_path, version)
+        if wheel is not None:
+            proc.run([uv_bin(), "pip", "install", "--quiet", "--no-index", "--no-deps",
+                      "--python", env / "bin" / "python", wheel],
+                     cwd=cwd, env=uv_env(), what="uv pip install pip")
+
+    def prepare(self, env: Path, python_path: str, version: str) -> None:
+        return None
+
+    def install(self, python: Path, args: list[str], cwd: Path, what: str, *,
+                record_hashes: bool = False) -> None:
+        # uv writes no install report: record_hashes is install_locked's business
+        if not args:
+            return
+        progress.update("resolving with uv")  # uv says nothing until it has resolved
+        try:
+            proc.run([uv_bin(), "pip", "install", *uv_index_flags(python), "--python", python,
+                      *args], cwd=cwd, env=uv_env(python, warn=True),
+                     what=what.replace("pip", "uv pip", 1),
+                     on_line=InstallerActivity(progress.update))  # uv's lines -> the live line
+        except PyveError as exc:
+            exc.message = name_the_line(exc.message, cwd)
+            if exc.hint is None:
+                exc.hint = pip.failure_hint(exc.message)
+            raise
+
+    def install_locked(self, python: Path, requirements: Path, cwd: Path, what: str,
+                       hashes: dict[str, list[str]]) -> None:
+        self.install(python, ["--require-hashes", "--no-deps", "--reinstall", "-r",
+                              str(requirements)], cwd, what)
+        # no report: each file matched one of the lock's hashes, or uv refused it
+        pip.record_hashes(python, hashes)
+
+    def uninstall(self, python: Path, names: list[str], cwd: Path) -> None:
+        proc.run([uv_bin(), "pip", "uninstall", "--python", python, *names], cwd=cwd,
+                 env=uv_env(python), what="uv pip uninstall")
+
+
+UV = UvInstaller()
