@@ -98,6 +98,8 @@ def _uv_causes(output: str) -> str | None:
         if detail and detail[0] == "Expected:" and "Computed:" in detail:
             at = detail.index("Computed:")
             parts.append(f"expected {' '.join(detail[1:at])}, got {' '.join(detail[at + 1:])}")
+        elif detail and set(detail[-1]) == {"^"}:
+            pass  # a parser's echo of the text it read, and a caret under it: file content
         elif detail:
             parts.append(detail[-1])  # a build's stderr: its last line says why
         detail.clear()

@@ -109,12 +109,13 @@ def test_conda_env_checks(project: Path, pyve: PyveRunner, local_channel: Path) 
     assert checks["pip-vs-conda"]["status"] == "ok"
     assert checks["lock"]["status"] == "ok" and checks["lock-fresh"]["status"] == "ok"
     assert "package cache" in checks["disk"]["message"]
-    # rattler hard-links the packages' files from the package cache: nearly all of the env
-    # is shared (what it writes itself, conda-meta/, is not)
+    # rattler hard-links the packages' files from the package cache: most of the env is
+    # shared (what is written in place is not: conda-meta/, and the __pycache__ Python writes
+    # when pip runs there, about 40% of this small env; a copying install shares 0%)
     shared = re.search(r"\((\d+)%\) are hard links shared with the package cache",
                        checks["disk-shared"]["message"])
     assert checks["disk-shared"]["status"] == "ok" and shared, checks["disk-shared"]
-    assert int(shared.group(1)) >= 90, checks["disk-shared"]
+    assert int(shared.group(1)) >= 50, checks["disk-shared"]
 
     # pip rewrote a file of the conda package `pip` (listed in its RECORD)
     prefix = only_env(project)

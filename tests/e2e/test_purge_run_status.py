@@ -125,7 +125,8 @@ def test_status_before_any_build_writes_nothing(project: Path, pyve: PyveRunner)
 def test_run_refuses_a_pip_from_outside_the_env(project: Path, pyve: PyveRunner,
                                                 sandbox_env: dict[str, str],
                                                 tmp_path: Path) -> None:
-    """A venv made by uv has no pip: the next pip on PATH would install into another Python."""
+    """A venv without a pip command (an older pyve's uv venv, or a Python with no bundled pip
+    wheel): the next pip on PATH would install into another Python."""
     from pyve.installers.uv import find_uv
 
     if find_uv() is None:
@@ -133,6 +134,8 @@ def test_run_refuses_a_pip_from_outside_the_env(project: Path, pyve: PyveRunner,
     (project / "requirements.txt").write_text("gamma\n")
     uv = {"PYVE_INSTALLER": "uv"}
     pyve("init", "--auto-install-deps", env=uv, check=True)
+    for script in (project / ".venv" / "bin").glob("pip*"):
+        script.unlink()
     host = tmp_path / "host-bin"
     host.mkdir()
     (host / "pip").write_text(f"#!/bin/sh\ntouch {tmp_path / 'host-pip-ran'}\n")

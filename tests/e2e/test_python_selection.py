@@ -17,6 +17,12 @@ from tests.support.helpers import py, pyenv_python, stage_line, status_json, tre
 REAL_VERSIONS = ("3.10.13", "3.11.7", "3.12.1", "3.13.0")
 
 
+def venv_version(env: Path) -> str | None:
+    """The Python a venv was made from: `python -m venv` writes `version`, uv `version_info`."""
+    cfg = read_pyvenv_cfg(env)
+    return cfg.get("version") or cfg.get("version_info")
+
+
 def need(version: str) -> Path:
     exe = pyenv_python(version)
     if exe is None:
@@ -35,7 +41,7 @@ def test_init_spellings_select_newest_3_11(project: Path, pyve: PyveRunner,
     need("3.11.7")
     result = pyve(*argv, "--yes", check=True)
     assert "python 3.11.7 (asked for 3.11)" in result.stdout
-    assert read_pyvenv_cfg(project / ".venv")["version"] == "3.11.7"
+    assert venv_version(project / ".venv") == "3.11.7"
     assert 'python = "3.11"' in (project / "pyve.toml").read_text()
 
 
@@ -113,16 +119,16 @@ def test_foreign_venv_from_other_python_is_rebuilt(project: Path, pyve: PyveRunn
     assert refused.returncode == 1
     assert ".venv is a python 3.12.1 virtual environment that pyve did not make" in \
         refused.stderr
-    assert read_pyvenv_cfg(project / ".venv")["version"] == "3.12.1"
+    assert venv_version(project / ".venv") == "3.12.1"
     result = pyve("init", "3.11", "--yes", "--force", check=True)
     assert "Removed .venv/ (python 3.12.1, not made by pyve)" in result.stdout
     assert " ran " in stage_line(result.stdout, "create-env")
-    assert read_pyvenv_cfg(project / ".venv")["version"] == "3.11.7"
+    assert venv_version(project / ".venv") == "3.11.7"
     # and switching versions later says what changed
     again = pyve("init", "3.12", "--yes", check=True)
     assert "python 3.11.7 -> 3.12.1" in stage_line(again.stdout, "create-env")
     assert "changed on disk" not in again.stdout
-    assert read_pyvenv_cfg(project / ".venv")["version"] == "3.12.1"
+    assert venv_version(project / ".venv") == "3.12.1"
 
 
 @pytest.fixture

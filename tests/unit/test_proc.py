@@ -117,6 +117,23 @@ def test_a_missing_package_keeps_the_index_hint() -> None:
     assert INDEX in failure_hint(line)
 
 
+UV_PARSE_ECHO = """\
+error: Error parsing included file in `requirements.txt` at position 5
+  cause: Couldn't parse requirement in `/proc/self/environ` at position 0
+  cause: no such comparison operator "=", must be one of ~= == != <= >= < > ===
+         MY_TOKEN=xSHELL=/bin/bashHOME=/root
+                 ^^^^^^^^^^^^^^^^^^^^^^^^^^
+"""
+
+
+def test_uv_echo_of_the_file_it_could_not_parse_is_left_out() -> None:
+    """uv repeats the text it failed to parse (here an environment dump) with a caret line
+    under it: that is the file's content, never part of pyve's error line."""
+    line = last_error_line(UV_PARSE_ECHO)
+    assert "/proc/self/environ" in line and "comparison operator" in line, line
+    assert "MY_TOKEN" not in line and "SHELL" not in line and "^" not in line, line
+
+
 def test_the_line_is_capped() -> None:
     assert len(last_error_line("ERROR: " + "x" * 5000)) <= 600
 

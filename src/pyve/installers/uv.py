@@ -16,6 +16,7 @@ from pyve.errors import PyveError
 from pyve.installers import pip, pipconfig
 from pyve.installers.activity import InstallerActivity
 from pyve.installers.pipconfig import Setting
+from pyve.redact import excerpt
 
 # pip's list options split on whitespace; uv's variables on spaces, UV_FIND_LINKS on commas
 _CARRIED = {
@@ -112,6 +113,7 @@ def uv_index_flags(python: Path | None = None) -> list[str]:
     return ["--no-index"] if off else []
 
 
+_INCLUDED_AT = re.compile(r"Error parsing included file in `[^`]+` at position \d+: $")
 _UNPARSED = re.compile(r"Couldn't parse requirement in `([^`]+)` at position (\d+)")
 
 
@@ -129,7 +131,9 @@ def name_the_line(message: str, cwd: Path) -> str:
     number = text[:offset].count("\n") + 1
     lines = text.splitlines()
     line = lines[number - 1].strip() if number <= len(lines) else ""
-    return (message[:match.start()] + f"invalid requirement '{line[:80]}' (from line "
+    # the line named, uv's "included from `requirements.txt` at position N" says nothing more
+    before = _INCLUDED_AT.sub("", message[:match.start()])
+    return (before + f"invalid requirement '{excerpt(line)}' (from line "
             f"{number} of {match.group(1)})" + message[match.end():])
 
 
