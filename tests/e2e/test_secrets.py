@@ -3,6 +3,7 @@ and pyve's files that hold user input are private (0600)."""
 
 from __future__ import annotations
 
+import re
 import stat
 from pathlib import Path
 
@@ -58,4 +59,9 @@ def test_requirements_reading_proc_environ_does_not_print_it(project: Path,
     assert "ghp_verysecret123" not in result.output and "visible42" not in result.output
     errors = [ln for ln in result.stderr.splitlines() if ln.startswith("error:")]
     assert len(errors) == 1 and "/proc/self/environ" in errors[0], result.output
-    assert len(errors[0]) < 200, errors[0]
+    # what it quotes of the file is a short excerpt (pip's words or uv's, whose own are longer)
+    from pyve.redact import MAX_EXCERPT, MAX_LINE
+
+    quoted = re.findall(r"'([^']*)'", errors[0])
+    assert quoted and all(len(q) <= MAX_EXCERPT for q in quoted), errors[0]
+    assert len(errors[0]) <= len("error: ") + MAX_LINE, errors[0]

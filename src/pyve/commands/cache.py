@@ -20,9 +20,8 @@ def human(size: int) -> str:
 
 def run(args: Namespace) -> int:
     from pyve.backends.conda import pkgcache
-    from pyve.engines import rattler as engine
 
-    cache = engine.default_cache_dir()
+    cache = pkgcache.default_cache_dir()
     if args.action == "info":
         size = human(disk_usage(cache)) if cache.exists() else "empty"
         ui.info(f"package cache: {cache} ({size})")

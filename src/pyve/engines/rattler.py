@@ -34,16 +34,9 @@ from rattler.exceptions import GatewayError, InvalidMatchSpecError, SolverError
 
 from pyve.backends.conda import archives, pkgcache
 from pyve.backends.conda.lockspec import default_virtual_packages
+from pyve.backends.conda.pkgcache import default_cache_dir
 from pyve.errors import PyveError
 from pyve.fsutil import _umask, atomic_write_text
-
-
-def default_cache_dir() -> Path:
-    """$PYVE_CACHE_DIR, else $XDG_CACHE_HOME/pyve/pkgs, else ~/.cache/pyve/pkgs."""
-    if os.environ.get("PYVE_CACHE_DIR"):
-        return Path(os.environ["PYVE_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "pyve" / "pkgs"
 
 
 def host_platform() -> str:

@@ -24,6 +24,14 @@ MARKER = ".pyve-package-cache"
 ARCHIVE = re.compile(r".+\.(conda|tar\.bz2)$")
 
 
+def default_cache_dir() -> Path:
+    """$PYVE_CACHE_DIR, else $XDG_CACHE_HOME/pyve/pkgs, else ~/.cache/pyve/pkgs."""
+    if os.environ.get("PYVE_CACHE_DIR"):
+        return Path(os.environ["PYVE_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "pyve" / "pkgs"
+
+
 def prepare(cache_dir: Path) -> None:
     """Make the cache folder and mark it as pyve's -- only when it is new or empty: a folder
     that already holds something is used as it is, never claimed."""
