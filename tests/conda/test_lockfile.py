@@ -153,3 +153,25 @@ def test_written_text_is_pure_python_safe_dumps(project: Path) -> None:
                                   default_flow_style=False)
     versions = {p["name"]: p["version"] for p in yaml.safe_load(text)["package"]}
     assert versions["a"] == "1.10" and versions["e"] == "~"
+
+
+def test_a_lock_read_twice_is_parsed_once_and_an_edit_is_seen(project: Path) -> None:
+    """read_lock keeps one parse per text (a build reads the lock in three stages): a
+    same-size edit is read afresh, and what a caller changes never reaches the next read."""
+    envfile = load_envfile(project / "environment.yml")
+    lock_path = write_lock(project / "conda-lock.yml", envfile,
+                           solve_all(envfile, ["linux-64"]), {"linux-64": PIP})
+    first = read_lock(lock_path)
+    first["package"].clear()  # a caller's change stays its own
+    again = read_lock(lock_path)
+    assert again["package"] and again == read_lock(lock_path)
+    text = lock_path.read_text()
+    version = again["package"][0]["version"]
+    lines = text.splitlines(keepends=True)
+    at = next(i for i, line in enumerate(lines) if i > lines.index("package:\n")
+              and line.strip().startswith("version:") and version in line)
+    lines[at] = lines[at].replace(version, version[::-1])
+    edited = "".join(lines)
+    assert edited != text and len(edited) == len(text)
+    lock_path.write_text(edited)
+    assert read_lock(lock_path)["package"][0]["version"] == version[::-1]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -125,11 +127,19 @@ def write_document(path: Path, document: Mapping[str, Any]) -> Path:
     return path
 
 
+@functools.lru_cache(maxsize=4)
+def _parsed(text: str) -> Any:
+    """One parse per content: a build reads the lock in several stages, and the bounded
+    pure-Python loader takes ~0.3 s for a 150-package lock. Keyed by the whole text, so an
+    edited lock is parsed again; callers get a copy (`read_lock`)."""
+    return safeyaml.load(text)
+
+
 def read_lock(path: Path) -> dict[str, Any]:
     """Load conda-lock.yml; PyveError for a file that is not a version 1 lock."""
     path = Path(path)
     try:
-        data = safeyaml.load(path.read_text(encoding="utf-8"))
+        data = copy.deepcopy(_parsed(path.read_text(encoding="utf-8")))
     except safeyaml.DocumentTooLarge as exc:
         raise PyveError(f"{path.name}: refused: {exc}", hint="re-create it with `pyve lock`"
                         ) from None
