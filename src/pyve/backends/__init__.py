@@ -15,3 +15,10 @@ def get_backend(name: str) -> Backend:
 
         return CondaBackend()
     raise ValueError(f"unknown backend {name!r}")  # decision.py validated it already
+
+
+def all_backends() -> list[Backend]:
+    """Every backend (purge removes what any of them made, whichever the project uses now)."""
+    from pyve.decision import BACKENDS
+
+    return [get_backend(name) for name in BACKENDS]

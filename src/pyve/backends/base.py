@@ -111,6 +111,11 @@ class Backend(Protocol):
         switch to another backend removes). Never what another tool made."""
         ...
 
+    def foreign_env(self, project: Project) -> str | None:
+        """A line for an environment in this backend's place that pyve did not make (purge
+        keeps it and says so), or None."""
+        ...
+
     def adopt(self, project: Project, force: bool, yes: bool, interactive: bool) -> None:
         """`build --force` / `init --force` before the build: replace an environment in
         pyve's place that pyve did not make (asking first, per switching.py's rule)."""

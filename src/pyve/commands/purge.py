@@ -27,27 +27,24 @@ ENVS_DIR = f"{STATE_DIR}/envs"
 
 
 def planned(project: Project) -> list[Path]:
-    from pyve.backends.venv.backend import made_by_pyve
+    """Every backend's environments pyve made (each backend knows its own marker), what a
+    killed removal of an old .venv left, and .pyve/ (which holds the conda envs)."""
+    from pyve.backends import all_backends
 
-    venv = project.root / VENV_DIR
-    items = [venv] if made_by_pyve(project) else []
-    items += leftovers(venv)  # what a killed removal of an old .venv left
     state = project.root / STATE_DIR
+    items = [env for backend in all_backends() for env in backend.leftovers(project)
+             if not env.is_relative_to(state)]
+    items += leftovers(project.root / VENV_DIR)
     if state.is_dir() or state.is_symlink():
         items.append(state)
     return items
 
 
-def foreign_venv(project: Project) -> str | None:
-    """The line that says a .venv is kept because pyve did not make it."""
-    from pyve.backends.venv.backend import made_by_pyve
+def foreign_envs(project: Project) -> list[str]:
+    """The lines that say an environment in pyve's place is kept: pyve did not make it."""
+    from pyve.backends import all_backends
 
-    venv = project.root / VENV_DIR
-    if not (venv.exists() or venv.is_symlink()) or made_by_pyve(project):
-        return None
-    what = "a symlink" if venv.is_symlink() else "no pyve marker"
-    return (f"Kept {VENV_DIR}/: pyve did not make it ({what}); "
-            f"delete it yourself if you no longer need it.")
+    return [line for backend in all_backends() if (line := backend.foreign_env(project))]
 
 
 def unused_envs(project: Project, args: Namespace) -> list[Path]:
@@ -91,13 +88,13 @@ def run(args: Namespace) -> int:
     if getattr(args, "unused", False):
         return purge_unused(project, args)
     items = planned(project)
-    kept = foreign_venv(project)
+    kept = foreign_envs(project)
     if getattr(args, "dry_run", False):
         for item in items:
             ui.info(f"would remove {item.name}" + ("" if item.is_symlink() else "/")
                     + (" (a symlink: the link only)" if item.is_symlink() else ""))
-        if kept:
-            ui.info(kept.replace("Kept", "would keep", 1))
+        for line in kept:
+            ui.info(line.replace("Kept", "would keep", 1))
         if envrc_is_ours(project.root):
             ui.info(f"would remove {ENVRC} (written by pyve, unchanged)")
         ui.say("would remove pyve's lines from .gitignore" if gitignore_has_block(project.root)
@@ -144,7 +141,7 @@ def run(args: Namespace) -> int:
         ui.say("Nothing to remove: no environment made by pyve here.")
     if note:
         ui.info(note)
-    if kept:
-        ui.info(kept)
+    for line in kept:
+        ui.info(line)
     ui.say("Kept pyve.toml, lock files and all your files.")
     return 0

@@ -119,6 +119,9 @@ class CondaBackend:
             return []  # never reached through a symlink
         return sorted(envs.iterdir())
 
+    def foreign_env(self, project: Project) -> str | None:
+        return None  # its envs live under .pyve/: only pyve puts anything there
+
     def adopt(self, project: Project, force: bool, yes: bool, interactive: bool) -> None:
         return None  # its prefix lives under .pyve/: only pyve puts anything there
 

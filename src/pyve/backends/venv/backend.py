@@ -106,6 +106,14 @@ class VenvBackend:
         # pyve's marker: a .venv made by another tool is not ours to delete
         return [project.root / VENV_DIR] if made_by_pyve(project) else []
 
+    def foreign_env(self, project: Project) -> str | None:
+        venv = project.root / VENV_DIR
+        if not (venv.exists() or venv.is_symlink()) or made_by_pyve(project):
+            return None
+        what = "a symlink" if venv.is_symlink() else "no pyve marker"
+        return (f"Kept {VENV_DIR}/: pyve did not make it ({what}); "
+                f"delete it yourself if you no longer need it.")
+
     def adopt(self, project: Project, force: bool, yes: bool, interactive: bool) -> None:
         """A .venv pyve did not make, with --force: ask, then remove it so the build makes
         pyve's own. Without --force the build's create-env refuses it (create)."""
