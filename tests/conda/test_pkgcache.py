@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pyve.backends.conda import pkgcache
+from pyve.engines import pkgcache
 from pyve.engines import rattler as engine
 from pyve.errors import PyveError
 

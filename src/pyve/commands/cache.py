@@ -1,12 +1,12 @@
 """`pyve cache clean|info`: the shared conda package cache (micromamba's `clean --all`), emptied
-only where pyve marked it as its own (backends/conda/pkgcache.py)."""
+only where pyve marked it as its own (engines/pkgcache.py)."""
 
 from __future__ import annotations
 
 from argparse import Namespace
 
 from pyve import ui
-from pyve.backends.conda.pkgcache import disk_usage
+from pyve.engines.pkgcache import disk_usage
 
 
 def human(size: int) -> str:
@@ -19,7 +19,7 @@ def human(size: int) -> str:
 
 
 def run(args: Namespace) -> int:
-    from pyve.backends.conda import pkgcache
+    from pyve.engines import pkgcache
 
     cache = pkgcache.default_cache_dir()
     if args.action == "info":

@@ -35,7 +35,7 @@ def checks(project: Project, args: Namespace) -> list[Check]:
         found.append(_stages(project, backend, decision))
         found += backend.doctor_checks(project, decision, deep=bool(getattr(args, "deep", False)))
     found.append(_unused(project, args))
-    from pyve.backends.conda.pkgcache import default_cache_dir
+    from pyve.engines.pkgcache import default_cache_dir
 
     found.append(health.disk(env_dir if exists.status == OK else None, default_cache_dir()))
     found.append(health.dotenv(project.root))

@@ -32,9 +32,10 @@ from rattler import (
 )
 from rattler.exceptions import GatewayError, InvalidMatchSpecError, SolverError
 
-from pyve.backends.conda import archives, pkgcache
+from pyve.backends.conda import archives
 from pyve.backends.conda.lockspec import default_virtual_packages
-from pyve.backends.conda.pkgcache import default_cache_dir
+from pyve.engines import pkgcache
+from pyve.engines.pkgcache import default_cache_dir
 from pyve.errors import PyveError
 from pyve.fsutil import _umask, atomic_write_text
 
