@@ -7,7 +7,7 @@ import os
 import sys
 
 from pyve import __version__, words
-from pyve.errors import EXIT_INTERRUPTED, EXIT_USAGE, PyveError, is_users, os_error
+from pyve.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, PyveError, is_users, os_error
 
 # Imports are lazy: a no-op `pyve build` / `pyve run` is answered by pyve.fastpath before
 # argparse, rich or doit load (each costs more than the whole fast answer).
@@ -226,7 +226,11 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     from pyve import fastpath
 
-    fast = fastpath.check(argv)  # a no-op build / run in an up-to-date env: answered here
+    try:
+        fast = fastpath.check(argv)  # a no-op build / run in an up-to-date env: answered here
+    except BrokenPipeError:  # `pyve build | head -1`: see below
+        _stdout_to_devnull()
+        return EXIT_FAILURE
     if fast is not None:
         return fast
     import importlib
@@ -253,6 +257,11 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
         ui.error(exc.message, exc.hint)
         return exc.exit_code
+    except BrokenPipeError:
+        # the reader went away (`pyve build | head`): nothing to report to it, and not a bug.
+        # What pyve was doing finished or is repaired by the next build, as after Ctrl-C.
+        _stdout_to_devnull()
+        return EXIT_FAILURE
     except OSError as exc:
         if not is_users(exc):
             return _internal_error(args.debug)
@@ -278,6 +287,15 @@ def _internal_error(debug: bool) -> int:
     ui.error(f"internal error: {sys.exc_info()[1]!r}",
              hint=f"details in {log}; please attach it to a bug report")
     return 1
+
+
+def _stdout_to_devnull() -> None:
+    """Python flushes stdout again at exit: point it at /dev/null so that flush is quiet."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 def _chdir(directory: str) -> None:

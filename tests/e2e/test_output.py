@@ -70,3 +70,24 @@ def test_verbose_shows_commands_and_reasons(reqs: Path, pyve: PyveRunner) -> Non
     assert "pip-deps: running (requirements.txt changed)" in loud.stdout
     assert "$ " in loud.stdout and "pip" in loud.stdout  # the command it ran
     assert "$ " not in quiet_run.stdout
+
+
+@pytest.mark.parametrize("args", [("build", "--force"), ("build",), ("status",)])
+def test_a_reader_that_goes_away_is_no_crash(reqs: Path, sandbox_env: dict[str, str],
+                                             args: tuple[str, ...]) -> None:
+    """`pyve build | head -1`: the pipe closes after the first line. pyve says nothing more
+    (no "internal error", no crash log), as a tool ended by SIGPIPE; the build itself is
+    whole, so the next build has nothing to do. (`build` alone is the fast path.)"""
+    assert raw(reqs, sandbox_env, "init", "--yes").returncode == 0
+    env = {k: v for k, v in sandbox_env.items() if k != "NO_COLOR"}
+    proc = subprocess.Popen([sys.executable, "-m", "pyve", *args], cwd=reqs, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.readline()
+    proc.stdout.close()  # as `head -1` does
+    stderr = proc.stderr.read().decode()
+    proc.wait(timeout=300)
+    assert "internal error" not in stderr and "Traceback" not in stderr, stderr
+    assert "BrokenPipe" not in stderr and "Exception ignored" not in stderr, stderr
+    again = raw(reqs, sandbox_env, "build")
+    assert again.returncode == 0 and "Nothing to do" in again.stdout, again.stdout
