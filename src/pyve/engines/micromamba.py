@@ -61,8 +61,7 @@ class MicromambaEngine:
                 on_progress: Callable[[str], None] | None = None) -> None:
         """`reinstall` and `on_progress` are rattler's: micromamba links afresh into a new
         prefix, and prints its own progress."""
-        from pyve.engines.rattler import check_archives, default_cache_dir, verify_sha256
+        from pyve.engines.rattler import check_packages, default_cache_dir
 
-        verify_sha256(records)  # micromamba checks md5 only
-        check_archives(records, default_cache_dir())
+        check_packages(records, default_cache_dir())
         install(records, prefix)

@@ -153,6 +153,13 @@ def check_archives(records: Iterable[RepoDataRecord], cache_dir: Path) -> None:
                     for r in records])
 
 
+def check_packages(records: Sequence[RepoDataRecord], cache_dir: Path) -> None:
+    """What every engine checks before it links: each file's sha256 (micromamba checks md5
+    only) and that no package names a path outside the env."""
+    verify_sha256(records)
+    check_archives(records, cache_dir)
+
+
 # --- install -----------------------------------------------------------------------------
 
 def install(records: Sequence[RepoDataRecord], prefix: Path, cache_dir: Path | None = None,
@@ -167,8 +174,7 @@ def install(records: Sequence[RepoDataRecord], prefix: Path, cache_dir: Path | N
     """
     prefix = Path(prefix)
     cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    verify_sha256(records)
-    check_archives(records, cache_dir)
+    check_packages(records, cache_dir)
     inner_specs = [MatchSpec(s)._match_spec for s in requested_specs]
     try:
         pkgcache.prepare(cache_dir)  # made and marked as pyve's cache, or used as it is
