@@ -13,6 +13,7 @@ import pytest
 from pyve.engines import rattler as engine
 from pyve.errors import PyveError
 from tests.support import conda_fixtures
+from tests.support.conda_helpers import served_over_http
 
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux") or
                                 engine.host_platform() != "linux-64",
@@ -175,28 +176,12 @@ def test_install_reports_downloads_and_links(local_channel: Path, tmp_path: Path
                                              cache_dir: Path) -> None:
     """rattler's reporter feeds the live line: package count, bytes and rate of the
     downloads (the channel served over local HTTP, as a real one is), then the links."""
-    import functools
-    import http.server
-    import socket
-    import threading
-
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler,
-                                directory=str(local_channel.parent))
-    handler.log_message = lambda *args: None  # type: ignore[attr-defined]
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        try:  # .ci/run brings lo up in its network namespace; a bare `unshare -n` does not
-            socket.create_connection(server.server_address[:2], timeout=5).close()
-        except OSError as exc:
-            pytest.skip(f"no loopback network here: {exc}")
-        url = f"http://127.0.0.1:{server.server_address[1]}/{local_channel.name}"
+    with served_over_http(local_channel.parent) as server:
+        url = f"{server}/{local_channel.name}"
         records = engine.solve([url], ["python", "pip", "bar"], "linux-64")
         said: list[str] = []
         engine.install(records, tmp_path / "env", cache_dir, ["python"], on_progress=said.append)
-    finally:
-        server.shutdown()
-    assert said[0] == f"installing {len(records)} packages"
+    assert f"installing {len(records)} packages" in said
     downloads = [s for s in said if s.startswith("downloading ")]
     assert downloads[-1].startswith(f"downloading {len(records)}/{len(records)} packages "), said
     size = r"[\d.]+ (?:bytes|kB|MB)"

@@ -15,6 +15,7 @@ from tests.support.conda_helpers import (
     assert_one_error,
     env_dirs,
     envfile_text,
+    served_over_http,
     snapshot,
 )
 
@@ -107,3 +108,26 @@ def test_hostile_package_is_refused_in_one_line(project: Path, pyve: PyveRunner,
         assert_one_error(result, f"package {name} is malformed: ", path)
     assert not list(outside.iterdir()) and not (tmp_path / "dotdot.txt").exists()
     assert not list(project.glob(".pyve/envs/*/share/evil"))
+
+
+def test_hostile_package_from_an_http_channel_is_refused_in_one_line(
+        project: Path, pyve: PyveRunner, tmp_path: Path) -> None:
+    """The same absolute path, from a channel served over http: rattler downloads such a
+    package itself and panicked on it (exit 134), after pyve's check of local archives and
+    cache copies had nothing to read. pyve now fetches it into the cache first, checked."""
+    channel = tmp_path / "hostile"
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    name, path = _hostile_package(channel, "absolute", outside)
+    with served_over_http(tmp_path) as server:
+        (project / "environment.yml").write_text(
+            envfile_text(f"{server}/hostile", ["evil"], platforms=["linux-64"]))
+        for _ in range(2):  # the refused package was not kept in the cache
+            result = pyve("build")
+            assert result.returncode == 1, result.output
+            assert "panicked" not in result.output and "RUST_BACKTRACE" not in result.output
+            assert_one_error(result, f"package {name} is malformed: ", path)
+    assert not list(outside.iterdir())
+    assert not list(project.glob(".pyve/envs/*/share/evil"))
+    cache = project.parent / "home" / ".cache" / "pyve" / "pkgs"
+    assert not list(cache.glob("evil-*")) and not list(cache.glob(".pyve-fetch-*"))

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import http.server
 import json
 import os
+import socket
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from tests.conftest import Result
 from tests.support.helpers import stage_line  # noqa: F401 - re-exported for conda tests
 
 
-def envfile_text(channel: Path, deps: list[str], pip: list[str] | None = None,
+def envfile_text(channel: Path | str, deps: list[str], pip: list[str] | None = None,
                  platforms: list[str] | None = None, extra: str = "") -> str:
     lines = [f"channels:\n  - {channel}", "dependencies:"]
     lines += [f"  - {d}" for d in deps]
@@ -109,3 +116,32 @@ def assert_one_error(result: Result, *needles: str) -> None:
     assert len(errors) == 1, result.output
     for needle in needles:
         assert needle in errors[0], (needle, result.output)
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def send_head(self) -> Any:
+        # always the whole file: rattler 0.28 treats a 304 for sharded repodata as an error
+        del self.headers["If-Modified-Since"]
+        return super().send_head()
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base's name
+        pass
+
+
+@contextlib.contextmanager
+def served_over_http(folder: Path) -> Iterator[str]:
+    """`folder` served on a loopback port, as a remote channel is: yields its URL. Skips the
+    test where there is no loopback (.ci/run brings lo up in its network namespace; a bare
+    `unshare -n` does not)."""
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(folder)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        try:
+            socket.create_connection(server.server_address[:2], timeout=5).close()
+        except OSError as exc:
+            pytest.skip(f"no loopback network here: {exc}")
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -12,6 +12,7 @@ import itertools
 import json
 import os
 import shutil
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -153,11 +154,98 @@ def check_archives(records: Iterable[RepoDataRecord], cache_dir: Path) -> None:
                     for r in records])
 
 
-def check_packages(records: Sequence[RepoDataRecord], cache_dir: Path) -> None:
+def check_packages(records: Sequence[RepoDataRecord], cache_dir: Path,
+                   on_progress: Callable[[str], None] | None = None) -> None:
     """What every engine checks before it links: each file's sha256 (micromamba checks md5
-    only) and that no package names a path outside the env."""
+    only) and that no package names a path outside the env. A package that comes over
+    http(s) and is not in the cache yet is fetched into it first, so it is checked too."""
     verify_sha256(records)
-    check_archives(records, cache_dir)
+    fetched = fetch_remote(records, cache_dir, _Reporter(on_progress) if on_progress else None)
+    check_archives([r for r in records if r.file_name not in fetched], cache_dir)
+
+
+# --- packages from http(s) channels ------------------------------------------------------
+
+FETCH_AT_ONCE = 8  # downloads in flight; rattler's own default is about as many
+
+
+def cache_entry(cache_dir: Path, record: RepoDataRecord) -> Path:
+    """Where the package cache holds a package extracted (rattler's layout)."""
+    return cache_dir / record.file_name.removesuffix(".tar.bz2").removesuffix(".conda")
+
+
+def _in_cache(entry: Path) -> bool:
+    """Extracted whole: an extraction cut short lacks info/, which archives put last."""
+    info = entry / "info"
+    return (info / "index.json").is_file() and (
+        (info / archives.PATHS_JSON.removeprefix("info/")).is_file()
+        or (info / archives.FILES.removeprefix("info/")).is_file())
+
+
+def fetch_remote(records: Sequence[RepoDataRecord], cache_dir: Path,
+                 reporter: _Reporter | None = None) -> set[str]:
+    """Download and extract into the cache each http(s) package it does not hold yet, check
+    it, and only then put it in place; return the file names fetched.
+
+    rattler links what it downloads without looking at the paths a package names (an
+    absolute one panics it: exit 134, nothing Python can catch). Given a full cache, rattler
+    validates each entry against its paths.json and links it; it downloads nothing."""
+    todo = [r for r in records if url_to_path(r.url) is None
+            and not _in_cache(cache_entry(cache_dir, r))]
+    if not todo:
+        return set()
+    pkgcache.prepare(cache_dir)
+    staging = Path(tempfile.mkdtemp(prefix=".pyve-fetch-", dir=cache_dir))
+    try:
+        _run(_download_all(todo, staging, reporter))
+        archives.check([(r.file_name, None, staging / cache_entry(cache_dir, r).name)
+                        for r in todo])
+        for record in todo:
+            _put_in_cache(staging / cache_entry(cache_dir, record).name,
+                          cache_entry(cache_dir, record), staging)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return {r.file_name for r in todo}
+
+
+async def _download_all(records: Sequence[RepoDataRecord], staging: Path,
+                        reporter: _Reporter | None) -> None:
+    from rattler.networking import Client
+    from rattler.package_streaming import download_and_extract
+
+    client = Client.default_client()  # retries and stored credentials, as rattler's own
+    at_once = asyncio.Semaphore(FETCH_AT_ONCE)
+
+    async def fetch(record: RepoDataRecord) -> None:
+        async with at_once:
+            token = reporter.on_download_start(0) if reporter else 0
+            dest = staging / record.file_name.removesuffix(".tar.bz2").removesuffix(".conda")
+            try:
+                await download_and_extract(client, record.url, dest,
+                                           expected_sha=record.sha256)
+            except Exception as exc:
+                raise PyveError(f"cannot download package {record.file_name}: "
+                                f"{_first_line(exc)}",
+                                hint="check the channel and your network or proxy settings, "
+                                     "then run the build again") from exc
+            if reporter:
+                size = record.size or 0
+                reporter.on_download_progress(token, size, size)
+                reporter.on_download_completed(token)
+
+    await asyncio.gather(*(fetch(r) for r in records))
+
+
+def _put_in_cache(extracted: Path, entry: Path, staging: Path) -> None:
+    """Move a checked package into place; an incomplete copy there is set aside first. A
+    build running beside this one may have put it there meanwhile: then that one stays."""
+    if entry.exists() and not _in_cache(entry):
+        os.rename(entry, staging / f"{entry.name}.incomplete")
+    try:
+        os.rename(extracted, entry)
+    except OSError:
+        if not _in_cache(entry):
+            raise
 
 
 # --- install -----------------------------------------------------------------------------
@@ -174,7 +262,7 @@ def install(records: Sequence[RepoDataRecord], prefix: Path, cache_dir: Path | N
     """
     prefix = Path(prefix)
     cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    check_packages(records, cache_dir)
+    check_packages(records, cache_dir, on_progress)
     inner_specs = [MatchSpec(s)._match_spec for s in requested_specs]
     try:
         pkgcache.prepare(cache_dir)  # made and marked as pyve's cache, or used as it is
