@@ -113,6 +113,21 @@ def test_tampered_package_refused(local_channel: Path, tmp_path: Path, cache_dir
     assert not prefix.exists()
 
 
+@linux_only
+def test_tampered_package_over_http_refused(local_channel: Path, tmp_path: Path,
+                                            cache_dir: Path) -> None:
+    """Fetched into the cache by pyve (to check its paths), a remote package is checked
+    against the channel's sha256 as it downloads; a mismatch leaves nothing in the cache."""
+    channel = conda_fixtures.copy_channel(local_channel, tmp_path / "chan")
+    with served_over_http(tmp_path) as server:
+        records = engine.solve([f"{server}/chan"], ["bar"], "linux-64")
+        conda_fixtures.tamper(channel, "noarch", "foo-py-1.5-0.tar.bz2")
+        with pytest.raises(PyveError, match=r"cannot download package foo-py-1.5-0.tar.bz2: "):
+            engine.install(records, tmp_path / "env", cache_dir)
+    assert not (tmp_path / "env").exists()
+    assert not list(cache_dir.glob("foo-py-*")) and not list(cache_dir.glob(".pyve-fetch-*"))
+
+
 def test_partial_prefix_removed_on_failure(local_channel: Path, tmp_path: Path,
                                            cache_dir: Path) -> None:
     channel = conda_fixtures.copy_channel(local_channel, tmp_path / "chan")

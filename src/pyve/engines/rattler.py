@@ -221,13 +221,19 @@ async def _download_all(records: Sequence[RepoDataRecord], staging: Path,
             token = reporter.on_download_start(0) if reporter else 0
             dest = staging / record.file_name.removesuffix(".tar.bz2").removesuffix(".conda")
             try:
-                await download_and_extract(client, record.url, dest,
-                                           expected_sha=record.sha256)
+                sha256, _md5 = await download_and_extract(client, record.url, dest,
+                                                          expected_sha=record.sha256)
             except Exception as exc:
                 raise PyveError(f"cannot download package {record.file_name}: "
                                 f"{_first_line(exc)}",
                                 hint="check the channel and your network or proxy settings, "
                                      "then run the build again") from exc
+            # rattler 0.28 returns the sha256 it saw without comparing it to expected_sha
+            if record.sha256 is not None and sha256 != record.sha256:
+                raise PyveError(
+                    f"cannot download package {record.file_name}: it does not match its "
+                    f"sha256 (expected {record.sha256.hex()[:12]}..., got {sha256.hex()[:12]}...)",
+                    hint="the channel's file changed after it was indexed; refusing to install it")
             if reporter:
                 size = record.size or 0
                 reporter.on_download_progress(token, size, size)
