@@ -3,7 +3,9 @@ channel) plus what to do; non-zero exit; no traceback; the previous env and lock
 
 from __future__ import annotations
 
+import contextlib
 import io
+import shutil
 import tarfile
 from pathlib import Path
 
@@ -109,6 +111,36 @@ def test_hostile_package_is_refused_in_one_line(project: Path, pyve: PyveRunner,
     assert not list(outside.iterdir()) and not (tmp_path / "dotdot.txt").exists()
     assert not list(project.glob(".pyve/envs/*/share/evil"))
 
+
+
+@pytest.mark.parametrize("over_http", [False, True], ids=["file", "http"])
+def test_hostile_package_replacing_a_cached_one_is_refused(project: Path, pyve: PyveRunner,
+                                                          tmp_path: Path,
+                                                          over_http: bool) -> None:
+    """The channel replaces a package the cache already holds with a hostile archive of the
+    same name: the check reads the new archive, not the cached copy of the old one (rattler
+    would extract the new one and link it)."""
+    channel = tmp_path / "chan"
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    conda_fixtures.build_package(channel, "noarch", "evil", "1.0", noarch="generic",
+                                 files={"share/evil/ok.txt": b"ok\n"})
+    conda_fixtures.reindex(channel)
+    with contextlib.ExitStack() as stack:
+        url = f"{stack.enter_context(served_over_http(tmp_path))}/chan" if over_http \
+            else str(channel)
+        (project / "environment.yml").write_text(
+            envfile_text(url, ["evil"], platforms=["linux-64"]))
+        assert pyve("build").returncode == 0
+        name, path = _hostile_package(channel, "absolute", outside)  # same file name
+        conda_fixtures.reindex(channel, force=True)
+        # solved again: no lock pins the old archive, no repodata cached from before
+        (project / "conda-lock.yml").unlink()
+        shutil.rmtree(tmp_path / "home" / ".cache" / "rattler", ignore_errors=True)
+        result = pyve("build", "--force", "--yes")
+    assert "panicked" not in result.output and "RUST_BACKTRACE" not in result.output
+    assert_one_error(result, f"package {name} is malformed: ", path)
+    assert not list(outside.iterdir())
 
 def test_hostile_package_from_an_http_channel_is_refused_in_one_line(
         project: Path, pyve: PyveRunner, tmp_path: Path) -> None:

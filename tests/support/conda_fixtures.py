@@ -137,10 +137,11 @@ def _platform_arch(subdir: str) -> tuple[str, str]:
     return plat, {"64": "x86_64", "arm64": "arm64"}.get(arch, arch)
 
 
-def reindex(channel_dir: Path) -> None:
-    """(Re)write repodata.json for every subdir; noarch/ must exist for rattler."""
+def reindex(channel_dir: Path, force: bool = False) -> None:
+    """(Re)write repodata.json for every subdir; noarch/ must exist for rattler. `force`:
+    read every archive again (by default an archive already listed keeps its entry)."""
     (channel_dir / "noarch").mkdir(parents=True, exist_ok=True)
-    asyncio.run(index_fs(channel_dir))
+    asyncio.run(index_fs(channel_dir, force=force))
 
 
 def build_channel(channel_dir: Path) -> Path:

@@ -148,10 +148,16 @@ def verify_sha256(records: Iterable[RepoDataRecord]) -> None:
 
 def check_archives(records: Iterable[RepoDataRecord], cache_dir: Path) -> None:
     """Refuse a package that names a path outside the env (py-rattler panics on an absolute
-    one): its local archive is read, else its copy already extracted in the cache."""
-    archives.check([(r.file_name, url_to_path(r.url),
-                     cache_dir / r.file_name.removesuffix(".tar.bz2").removesuffix(".conda"))
-                    for r in records])
+    one). What rattler will link is read: the copy extracted in the cache when it came from
+    this very archive (its sha256, in rattler's lock file beside it), else the local archive
+    (reading 150 archives took ~0.45 s of a build that links from the cache)."""
+    packages = []
+    for record in records:
+        entry = cache_entry(cache_dir, record)
+        from_cache = _complete(entry) and _cached_sha256(entry) == record.sha256
+        packages.append((record.file_name, None if from_cache else url_to_path(record.url),
+                         entry))
+    archives.check(packages)
 
 
 def check_packages(records: Sequence[RepoDataRecord], cache_dir: Path,
@@ -174,12 +180,37 @@ def cache_entry(cache_dir: Path, record: RepoDataRecord) -> Path:
     return cache_dir / record.file_name.removesuffix(".tar.bz2").removesuffix(".conda")
 
 
-def _in_cache(entry: Path) -> bool:
+def _complete(entry: Path) -> bool:
     """Extracted whole: an extraction cut short lacks info/, which archives put last."""
     info = entry / "info"
     return (info / "index.json").is_file() and (
         (info / archives.PATHS_JSON.removeprefix("info/")).is_file()
         or (info / archives.FILES.removeprefix("info/")).is_file())
+
+
+def _lock_file(entry: Path) -> Path:
+    return entry.with_name(entry.name + ".lock")
+
+
+def _cached_sha256(entry: Path) -> bytes | None:
+    """The sha256 of the archive a cache entry was extracted from, as rattler 0.28 records
+    it (`<entry>.lock`: an 8-byte revision, then the 32-byte digest); None if unknown."""
+    try:
+        data = _lock_file(entry).read_bytes()
+    except OSError:
+        return None
+    return data[8:] if len(data) == 40 else None
+
+
+def _needs_fetch(record: RepoDataRecord, cache_dir: Path) -> bool:
+    """An http(s) package rattler would download: no whole copy in the cache, or one that
+    rattler recorded as coming from another archive of that name (a channel that replaced
+    the file). A whole copy with no record (an older pyve's fetch) is what rattler links
+    as it is, and is checked as such."""
+    if url_to_path(record.url) is not None:
+        return False
+    entry = cache_entry(cache_dir, record)
+    return not _complete(entry) or _cached_sha256(entry) not in (None, record.sha256)
 
 
 def fetch_remote(records: Sequence[RepoDataRecord], cache_dir: Path,
@@ -190,8 +221,7 @@ def fetch_remote(records: Sequence[RepoDataRecord], cache_dir: Path,
     rattler links what it downloads without looking at the paths a package names (an
     absolute one panics it: exit 134, nothing Python can catch). Given a full cache, rattler
     validates each entry against its paths.json and links it; it downloads nothing."""
-    todo = [r for r in records if url_to_path(r.url) is None
-            and not _in_cache(cache_entry(cache_dir, r))]
+    todo = [r for r in records if _needs_fetch(r, cache_dir)]
     if not todo:
         return set()
     pkgcache.prepare(cache_dir)
@@ -202,7 +232,7 @@ def fetch_remote(records: Sequence[RepoDataRecord], cache_dir: Path,
                         for r in todo])
         for record in todo:
             _put_in_cache(staging / cache_entry(cache_dir, record).name,
-                          cache_entry(cache_dir, record), staging)
+                          cache_entry(cache_dir, record), staging, record.sha256)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return {r.file_name for r in todo}
@@ -242,16 +272,22 @@ async def _download_all(records: Sequence[RepoDataRecord], staging: Path,
     await asyncio.gather(*(fetch(r) for r in records))
 
 
-def _put_in_cache(extracted: Path, entry: Path, staging: Path) -> None:
-    """Move a checked package into place; an incomplete copy there is set aside first. A
-    build running beside this one may have put it there meanwhile: then that one stays."""
-    if entry.exists() and not _in_cache(entry):
-        os.rename(entry, staging / f"{entry.name}.incomplete")
+def _put_in_cache(extracted: Path, entry: Path, staging: Path,
+                  sha256: bytes | None) -> None:
+    """Move a checked package into place; what was there (a copy cut short, or another
+    archive's, with its lock file) is set aside first. A build running beside this one may
+    have put the same package there meanwhile: then that one stays."""
+    for old in (entry, _lock_file(entry)):
+        if old.exists() or old.is_symlink():
+            os.rename(old, staging / f"{old.name}.replaced")
     try:
         os.rename(extracted, entry)
     except OSError:
-        if not _in_cache(entry):
+        if not _complete(entry):
             raise
+        return
+    if sha256 is not None:  # as rattler records its own downloads (it leaves ours unsaid)
+        _lock_file(entry).write_bytes((1).to_bytes(8, "big") + sha256)
 
 
 # --- install -----------------------------------------------------------------------------
