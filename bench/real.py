@@ -135,6 +135,11 @@ def one_set(work: Path, name: str, lines: list[str], env: dict[str, str], pyve: 
         sh([uv, "venv", "-q", "--python", python, ".venv"], dirs["uv"], env)
         uv_install(dirs["uv"])
 
+    def uv_lock(d: Path) -> None:
+        """What pyve's freeze stage adds: a lock with every platform's files and hashes."""
+        sh([uv, "pip", "compile", "-q", "--universal", "--generate-hashes", "--no-index",
+            "requirements.txt", "-o", "requirements.lock.txt"], d, env)
+
     def pip_cold() -> None:
         sh([python, "-m", "venv", ".venv"], dirs["pip"], env)
         sh([".venv/bin/pip", "install", "-q", "-r", "requirements.txt"], dirs["pip"], env)
@@ -150,6 +155,9 @@ def one_set(work: Path, name: str, lines: list[str], env: dict[str, str], pyve: 
     row(f"{label}: cold, installer=uv vs uv venv + uv pip install", a, b,
         "<= 1.3x" if target else "")
     note(f"pyve stages: {stages(last['uv-cold'])}")
+    a, b = pair(pyve_v("pyve-uv", "uv-cold"), both(uv_cold, lambda: uv_lock(dirs["uv"])), reps,
+                both(fresh("pyve-uv"), fresh("uv")))
+    row(f"{label}: the same, uv also writing the hashed universal lock", a, b, "like for like")
     if with_pip:
         a, b = pair(pyve_v("pyve-pip", "pip-cold"), pip_cold, 1,
                     both(fresh("pyve-pip"), fresh("pip")))
@@ -181,6 +189,9 @@ def one_set(work: Path, name: str, lines: list[str], env: dict[str, str], pyve: 
     row(f"{label}: one line added, uv vs uv pip install -r (existing env)", a, b,
         "<= 1.5x" if target else "")
     note(f"pyve stages: {stages(last['pyve-uv-change'])}")
+    a, b = pair(pyve_change("pyve-uv"), both(uv_change, lambda: uv_lock(dirs["uv"])), reps,
+                undo_uv)
+    row(f"{label}: the same, uv also re-locking (hashed, universal)", a, b, "like for like")
     if with_pip:
         def pip_change() -> None:
             write("pip", changed_text)
