@@ -129,3 +129,20 @@ def test_dash_c_names_a_missing_directory(pyve: PyveRunner, tmp_path: Path) -> N
     result = pyve("-C", str(tmp_path / "nope"), "status")
     assert result.returncode == 2
     assert "-C" in result.stderr
+
+
+def test_a_backend_whose_dependency_is_broken_says_so(project: Path, pyve: PyveRunner,
+                                                      tmp_path: Path) -> None:
+    """py-rattler missing or broken (no wheel for the platform, a damaged install): one line
+    naming the backend and why, not "not yet supported"."""
+    shadow = tmp_path / "shadow"
+    (shadow / "rattler").mkdir(parents=True)
+    (shadow / "rattler" / "__init__.py").write_text(
+        "raise ImportError('libfoo.so: cannot open shared object file')\n")
+    (project / "environment.yml").write_text("dependencies: [python]\n")
+    result = pyve("build", env={"PYTHONPATH": str(shadow)})
+    assert result.returncode == 1, result.output
+    errors = [ln for ln in result.stderr.splitlines() if ln.startswith("error:")]
+    assert errors == ["error: the micromamba backend cannot load: libfoo.so: cannot open "
+                      "shared object file"], result.output
+    assert "--backend venv" in result.stderr and "Traceback" not in result.output

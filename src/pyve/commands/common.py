@@ -120,11 +120,11 @@ def installer_choice(project: Project, backend: Backend) -> str:
 def load_backend(name: str) -> Backend:
     try:
         return get_backend(name)
-    except ImportError:
-        raise PyveError(
-            f"the {name} backend is not yet supported by this pyve",
-            hint="use `--backend venv`",
-        ) from None
+    except ImportError as exc:  # a dependency is missing or broken (py-rattler for conda)
+        why = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise PyveError(f"the {name} backend cannot load: {why}",
+                        hint="reinstall pyve-env with its dependencies, or use `--backend venv`"
+                        ) from None
 
 
 def existing_env(project: Project, args: Namespace) -> tuple[Decision, Backend]:
