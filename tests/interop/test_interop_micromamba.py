@@ -108,3 +108,26 @@ def test_engine_variable_is_a_mode_of_one_build(project: Path, pyve: PyveRunner,
     assert up_to_date(plain.output, "create-env"), plain.output
     assert (prefix / "conda-meta" / "pyve-env.marker").read_text() == marker
     assert pyve("build", "--check", env=mamba_env).returncode == 0
+
+
+def test_a_file_changed_in_micromambas_package_cache_never_reaches_an_env(
+        tmp_path: Path, project: Path, pyve: PyveRunner, local_channel: Path,
+        mamba_env: dict[str, str]) -> None:
+    """With the micromamba engine, micromamba's own package cache is hardlinked into every
+    env, as pyve's is with rattler: a file edited there (same size) is found by checking the
+    package against its paths.json, and a new env gets the package's real bytes."""
+    with_micromamba = {**mamba_env, "PYVE_CONDA_ENGINE": "micromamba",
+                       "PATH": f"{helpers.MICROMAMBA.parent}{os.pathsep}{mamba_env['PATH']}"}
+    write_envfile(project, local_channel, ["bar"], platforms=["linux-64"])
+    assert pyve("init", "--yes", env=with_micromamba).returncode == 0
+    original = (helpers.env_prefix(project) / "share" / "bar" / "0.4.txt").read_bytes()
+    cached = Path(mamba_env["MAMBA_ROOT_PREFIX"]) / "pkgs" / "bar-0.4-0" / "share" / "bar" / \
+        "0.4.txt"
+    with cached.open("r+b") as handle:  # same size, other bytes, through the hardlink
+        handle.write(bytes(b ^ 0x20 for b in original[:4]))
+    other = tmp_path / "other"
+    other.mkdir()
+    write_envfile(other, local_channel, ["bar"], platforms=["linux-64"])
+    result = pyve("init", "--yes", env=with_micromamba, cwd=other)
+    assert result.returncode == 0, result.output
+    assert (helpers.env_prefix(other) / "share" / "bar" / "0.4.txt").read_bytes() == original

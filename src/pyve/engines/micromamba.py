@@ -45,7 +45,10 @@ def install(records: Sequence[Any], prefix: Path) -> None:
         explicit = Path(tmp) / "explicit.txt"
         explicit.write_text(explicit_text(records), encoding="utf-8")
         try:
-            proc.run([exe, "create", "--yes", "--quiet", "--prefix", prefix, "--file", explicit],
+            proc.run([exe, "create", "--yes", "--quiet", "--prefix", prefix, "--file", explicit,
+                      # its package cache is hardlinked into every env, as rattler's is:
+                      # check each file (size and sha256) and extract a changed one again
+                      "--safety-checks", "enabled", "--extra-safety-checks"],
                      what="micromamba create",
                      hint="the partial environment was removed; run the build again")
         except PyveError:
