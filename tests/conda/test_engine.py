@@ -202,3 +202,40 @@ def test_install_reports_downloads_and_links(local_channel: Path, tmp_path: Path
     size = r"[\d.]+ (?:bytes|kB|MB)"
     assert re.search(rf"packages {size}/{size} {size}/s$", downloads[-1]), said  # bytes, rate
     assert any(s.startswith("linking python (") for s in said), said
+
+
+def _fetched_copy(root: Path, name: str, text: str) -> Path:
+    folder = root / name
+    (folder / "info").mkdir(parents=True)
+    (folder / "info" / "index.json").write_text("{}")
+    (folder / "info" / "paths.json").write_text('{"paths": [], "paths_version": 1}')
+    (folder / "info" / "which").write_text(text)
+    return folder
+
+
+def test_a_fetched_package_replaces_a_broken_copy_but_not_a_good_one(tmp_path: Path) -> None:
+    """Two builds may fetch the same package at once: the second must not set aside the copy
+    the first just put in place (it may be linking from it); a copy cut short, or one of
+    another archive (its lock file says so), is replaced."""
+    import types
+
+    cache, staging = tmp_path / "pkgs", tmp_path / "pkgs" / ".pyve-fetch-x"
+    staging.mkdir(parents=True)
+    sha = bytes(range(32))
+    record = types.SimpleNamespace(file_name="evil-1.0-0.tar.bz2", sha256=sha,
+                                   url="https://example.invalid/noarch/evil-1.0-0.tar.bz2")
+    entry = cache / "evil-1.0-0"
+
+    _fetched_copy(cache, "evil-1.0-0", "first")  # whole, no lock file: linked as it is
+    engine._put_in_cache(_fetched_copy(staging, "a", "second"), record, cache, staging)
+    assert (entry / "info" / "which").read_text() == "first"
+
+    (entry.with_name("evil-1.0-0.lock")).write_bytes((1).to_bytes(8, "big") + bytes(32))
+    engine._put_in_cache(_fetched_copy(staging, "b", "third"), record, cache, staging)
+    assert (entry / "info" / "which").read_text() == "third"  # another archive's: replaced
+    assert entry.with_name("evil-1.0-0.lock").read_bytes()[8:] == sha
+
+    (entry / "info" / "paths.json").unlink()  # cut short
+    (entry / "info" / "index.json").unlink()
+    engine._put_in_cache(_fetched_copy(staging, "c", "fourth"), record, cache, staging)
+    assert (entry / "info" / "which").read_text() == "fourth"

@@ -231,8 +231,8 @@ def fetch_remote(records: Sequence[RepoDataRecord], cache_dir: Path,
         archives.check([(r.file_name, None, staging / cache_entry(cache_dir, r).name)
                         for r in todo])
         for record in todo:
-            _put_in_cache(staging / cache_entry(cache_dir, record).name,
-                          cache_entry(cache_dir, record), staging, record.sha256)
+            _put_in_cache(staging / cache_entry(cache_dir, record).name, record, cache_dir,
+                          staging)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return {r.file_name for r in todo}
@@ -272,22 +272,27 @@ async def _download_all(records: Sequence[RepoDataRecord], staging: Path,
     await asyncio.gather(*(fetch(r) for r in records))
 
 
-def _put_in_cache(extracted: Path, entry: Path, staging: Path,
-                  sha256: bytes | None) -> None:
+def _put_in_cache(extracted: Path, record: RepoDataRecord, cache_dir: Path,
+                  staging: Path) -> None:
     """Move a checked package into place; what was there (a copy cut short, or another
     archive's, with its lock file) is set aside first. A build running beside this one may
-    have put the same package there meanwhile: then that one stays."""
+    have put the same package there meanwhile: then that one stays (it may be linking
+    from it)."""
+    entry = cache_entry(cache_dir, record)
+    if not _needs_fetch(record, cache_dir):
+        return
+    aside = Path(tempfile.mkdtemp(prefix="replaced-", dir=staging))  # removed with staging
     for old in (entry, _lock_file(entry)):
         if old.exists() or old.is_symlink():
-            os.rename(old, staging / f"{old.name}.replaced")
+            os.rename(old, aside / old.name)
     try:
         os.rename(extracted, entry)
     except OSError:
         if not _complete(entry):
             raise
         return
-    if sha256 is not None:  # as rattler records its own downloads (it leaves ours unsaid)
-        _lock_file(entry).write_bytes((1).to_bytes(8, "big") + sha256)
+    if record.sha256 is not None:  # as rattler records its own downloads (not ours)
+        _lock_file(entry).write_bytes((1).to_bytes(8, "big") + record.sha256)
 
 
 # --- install -----------------------------------------------------------------------------
