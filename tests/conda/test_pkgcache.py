@@ -26,6 +26,7 @@ def test_a_new_cache_is_marked_and_clean_removes_only_packages(
     assert {p.name for p in packages} >= {"bar-0.4-0", "bar-0.4-0.lock", ".cache.lock"}
     (cache_dir / "notes.txt").write_text("mine\n")  # not a package: kept
     (cache_dir / "some-folder").mkdir()
+    (cache_dir / ".pyve-fetch-k1ll3d" / "bar-0.4-0").mkdir(parents=True)  # a killed fetch's
     freed = pkgcache.clean(cache_dir)
     assert freed > 0
     assert sorted(p.name for p in cache_dir.iterdir()) == [

@@ -3,7 +3,8 @@
 pyve marks the folder as its cache when it creates it (a standard CACHEDIR.TAG plus pyve's
 own marker), and `pyve cache clean` empties only a folder so marked -- and in it only what
 it recognises as packages: extracted package folders (with info/index.json), their `.lock`
-files and package archives. PYVE_CACHE_DIR pointed at a real folder never loses a file.
+files, package archives, and pyve's own download folders (`.pyve-fetch-*`). PYVE_CACHE_DIR
+pointed at a real folder never loses a file.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ TAG_TEXT = ("Signature: 8a477f597d28d172789f06886806bc55\n"
             "# For information about cache directory tags see https://bford.info/cachedir/\n")
 MARKER = ".pyve-package-cache"
 ARCHIVE = re.compile(r".+\.(conda|tar\.bz2)$")
+STAGING_PREFIX = ".pyve-fetch-"  # where pyve downloads and checks packages before use
 
 
 def default_cache_dir() -> Path:
@@ -60,8 +62,8 @@ def package_entries(cache_dir: Path) -> list[Path]:
     for path in cache_dir.iterdir():
         name = path.name
         if path.is_dir() and not path.is_symlink():
-            if (path / "info" / "index.json").is_file():
-                entries.append(path)
+            if (path / "info" / "index.json").is_file() or name.startswith(STAGING_PREFIX):
+                entries.append(path)  # a package, or what a killed fetch left
         elif name == ".cache.lock" or ARCHIVE.match(name) or (
                 name.endswith(".lock") and name.removesuffix(".lock") in names):
             entries.append(path)

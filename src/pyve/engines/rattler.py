@@ -225,7 +225,7 @@ def fetch_remote(records: Sequence[RepoDataRecord], cache_dir: Path,
     if not todo:
         return set()
     pkgcache.prepare(cache_dir)
-    staging = Path(tempfile.mkdtemp(prefix=".pyve-fetch-", dir=cache_dir))
+    staging = Path(tempfile.mkdtemp(prefix=pkgcache.STAGING_PREFIX, dir=cache_dir))
     try:
         _run(_download_all(todo, staging, reporter))
         archives.check([(r.file_name, None, staging / cache_entry(cache_dir, r).name)
