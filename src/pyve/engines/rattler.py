@@ -172,7 +172,7 @@ def check_packages(records: Sequence[RepoDataRecord], cache_dir: Path,
 
 # --- packages from http(s) channels ------------------------------------------------------
 
-FETCH_AT_ONCE = 8  # downloads in flight; rattler's own default is about as many
+FETCH_AT_ONCE = 8  # downloads in flight at once
 
 
 def cache_entry(cache_dir: Path, record: RepoDataRecord) -> Path:
@@ -205,8 +205,8 @@ def _cached_sha256(entry: Path) -> bytes | None:
 def _needs_fetch(record: RepoDataRecord, cache_dir: Path) -> bool:
     """An http(s) package rattler would download: no whole copy in the cache, or one that
     rattler recorded as coming from another archive of that name (a channel that replaced
-    the file). A whole copy with no record (an older pyve's fetch) is what rattler links
-    as it is, and is checked as such."""
+    the file). A whole copy with no record (a fetch killed before writing it) is what
+    rattler links as it is, and is checked as such."""
     if url_to_path(record.url) is not None:
         return False
     entry = cache_entry(cache_dir, record)
@@ -228,11 +228,9 @@ def fetch_remote(records: Sequence[RepoDataRecord], cache_dir: Path,
     staging = Path(tempfile.mkdtemp(prefix=pkgcache.STAGING_PREFIX, dir=cache_dir))
     try:
         _run(_download_all(todo, staging, reporter))
-        archives.check([(r.file_name, None, staging / cache_entry(cache_dir, r).name)
-                        for r in todo])
+        archives.check([(r.file_name, None, cache_entry(staging, r)) for r in todo])
         for record in todo:
-            _put_in_cache(staging / cache_entry(cache_dir, record).name, record, cache_dir,
-                          staging)
+            _put_in_cache(cache_entry(staging, record), record, cache_dir, staging)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return {r.file_name for r in todo}
@@ -249,7 +247,7 @@ async def _download_all(records: Sequence[RepoDataRecord], staging: Path,
     async def fetch(record: RepoDataRecord) -> None:
         async with at_once:
             token = reporter.on_download_start(0) if reporter else 0
-            dest = staging / record.file_name.removesuffix(".tar.bz2").removesuffix(".conda")
+            dest = cache_entry(staging, record)
             try:
                 sha256, _md5 = await download_and_extract(client, record.url, dest,
                                                           expected_sha=record.sha256)
