@@ -267,7 +267,13 @@ async def _download_all(records: Sequence[RepoDataRecord], staging: Path,
                 reporter.on_download_progress(token, size, size)
                 reporter.on_download_completed(token)
 
-    await asyncio.gather(*(fetch(r) for r in records))
+    # every download finishes (or fails) before the first failure is raised: rattler's
+    # side keeps writing into staging after a cancel, and staging is removed next
+    failures = [result for result in await asyncio.gather(*(fetch(r) for r in records),
+                                                           return_exceptions=True)
+                if isinstance(result, BaseException)]
+    if failures:
+        raise failures[0]
 
 
 def _put_in_cache(extracted: Path, record: RepoDataRecord, cache_dir: Path,
