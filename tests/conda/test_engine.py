@@ -202,6 +202,10 @@ def test_install_reports_downloads_and_links(local_channel: Path, tmp_path: Path
     size = r"[\d.]+ (?:bytes|kB|MB)"
     assert re.search(rf"packages {size}/{size} {size}/s$", downloads[-1]), said  # bytes, rate
     assert any(s.startswith("linking python (") for s in said), said
+    # pyve fetched each package once, checked it, and rattler linked from the cache
+    archives = [path for path in server.requested if path.endswith((".tar.bz2", ".conda"))]
+    assert sorted(archives) == sorted({path for path in archives}), archives
+    assert len(archives) == len(records)
 
 
 def _fetched_copy(root: Path, name: str, text: str) -> Path:

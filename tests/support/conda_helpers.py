@@ -10,6 +10,7 @@ import os
 import socket
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -119,7 +120,13 @@ def assert_one_error(result: Result, *needles: str) -> None:
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def __init__(self, *args: Any, requested: list[str], **kwargs: Any) -> None:
+        self.requested = requested
+        super().__init__(*args, **kwargs)
+
     def send_head(self) -> Any:
+        if self.command == "GET":
+            self.requested.append(self.path)
         # always the whole file: rattler 0.28 treats a 304 for sharded repodata as an error
         del self.headers["If-Modified-Since"]
         return super().send_head()
@@ -128,20 +135,33 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+@dataclass
+class Served:
+    """A folder on a loopback port: `f"{served}/chan"` is a channel URL; `requested` lists
+    the paths asked for with GET, in order."""
+    url: str
+    requested: list[str]
+
+    def __str__(self) -> str:
+        return self.url
+
+
 @contextlib.contextmanager
-def served_over_http(folder: Path) -> Iterator[str]:
-    """`folder` served on a loopback port, as a remote channel is: yields its URL. Skips the
-    test where there is no loopback (.ci/run brings lo up in its network namespace; a bare
-    `unshare -n` does not)."""
+def served_over_http(folder: Path) -> Iterator[Served]:
+    """`folder` served on a loopback port, as a remote channel is. Skips the test where
+    there is no loopback (.ci/run brings lo up in its network namespace; a bare `unshare -n`
+    does not)."""
+    requested: list[str] = []
     server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(folder)))
+        ("127.0.0.1", 0),
+        functools.partial(_QuietHandler, directory=str(folder), requested=requested))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         try:
             socket.create_connection(server.server_address[:2], timeout=5).close()
         except OSError as exc:
             pytest.skip(f"no loopback network here: {exc}")
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        yield Served(f"http://127.0.0.1:{server.server_address[1]}", requested)
     finally:
         server.shutdown()
         server.server_close()
