@@ -28,6 +28,12 @@ class PyveError(Exception):
         self.results: list[Any] = []  # a failed build's per-stage results (build --json)
 
 
+def first_line(exc: BaseException) -> str:
+    """What an exception says, its first line only (its type's name if it says nothing)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def is_users(exc: BaseException) -> bool:
     """An OSError the user fixes (a full disk, a read-only folder, a file in the way)."""
     import errno

@@ -12,7 +12,7 @@ from pyve.backends import get_backend
 from pyve.backends.base import Backend, Stage
 from pyve.decision import Asked, BackendChoice, Decision, choose_backend, resolve_ambiguous
 from pyve.envbins import refuse_path_separator
-from pyve.errors import PyveError
+from pyve.errors import PyveError, first_line
 from pyve.graph import StageResult
 from pyve.project import FILE_KINDS, Project
 
@@ -121,8 +121,7 @@ def load_backend(name: str) -> Backend:
     try:
         return get_backend(name)
     except ImportError as exc:  # a dependency is missing or broken (py-rattler for conda)
-        why = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise PyveError(f"the {name} backend cannot load: {why}",
+        raise PyveError(f"the {name} backend cannot load: {first_line(exc)}",
                         hint="reinstall pyve-env with its dependencies, or use `--backend venv`"
                         ) from None
 

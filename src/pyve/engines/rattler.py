@@ -37,7 +37,7 @@ from pyve.backends.conda import archives
 from pyve.backends.conda.lockspec import default_virtual_packages
 from pyve.engines import pkgcache
 from pyve.engines.pkgcache import default_cache_dir
-from pyve.errors import PyveError
+from pyve.errors import PyveError, first_line
 from pyve.fsutil import _umask, atomic_write_text
 
 
@@ -51,11 +51,6 @@ def virtual_packages(platform: str) -> list[Any]:
         return list(VirtualPackage.detect())
     return [GenericVirtualPackage(PackageName(name), Version(version), BuildString(build or "0"))
             for name, version, build in default_virtual_packages(platform)]
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _run(coro: Any) -> Any:
@@ -85,7 +80,7 @@ def solve(channels: Sequence[str], specs: Sequence[str], platform: str,
     except GatewayError as exc:
         raise _gateway_error(exc, channels) from exc
     except InvalidMatchSpecError as exc:
-        raise PyveError(f"invalid conda spec: {_first_line(exc)}") from exc
+        raise PyveError(f"invalid conda spec: {first_line(exc)}") from exc
     return sorted(records, key=lambda r: r.name.normalized)
 
 
@@ -102,7 +97,7 @@ def _solver_reason(exc: SolverError) -> str:
 
 
 def _gateway_error(exc: GatewayError, channels: Sequence[str]) -> PyveError:
-    message = _first_line(exc)
+    message = first_line(exc)
     named = [c for c in channels if c.rstrip("/").rsplit("/", 1)[-1] in str(exc)]
     channel = named[0] if named else ", ".join(channels)
     return PyveError(f"unreachable channel {channel}: {message}",
@@ -253,7 +248,7 @@ async def _download_all(records: Sequence[RepoDataRecord], staging: Path,
                                                           expected_sha=record.sha256)
             except Exception as exc:
                 raise PyveError(f"cannot download package {record.file_name}: "
-                                f"{_first_line(exc)}",
+                                f"{first_line(exc)}",
                                 hint="check the channel and your network or proxy settings, "
                                      "then run the build again") from exc
             # rattler 0.28 returns the sha256 it saw without comparing it to expected_sha
@@ -331,7 +326,7 @@ def install(records: Sequence[RepoDataRecord], prefix: Path, cache_dir: Path | N
         shutil.rmtree(prefix, ignore_errors=True)
         if isinstance(exc, PyveError | KeyboardInterrupt | SystemExit):
             raise
-        raise PyveError(f"conda install into {prefix} failed: {_first_line(exc)}",
+        raise PyveError(f"conda install into {prefix} failed: {first_line(exc)}",
                         hint="the partial environment was removed; run the build again") from exc
 
 

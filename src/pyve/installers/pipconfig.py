@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from pyve.errors import PyveError
+from pyve.errors import PyveError, first_line
 
 
 @dataclass(frozen=True)
@@ -83,8 +83,7 @@ def _read(path: str) -> list[tuple[str, str, str]]:
         with open(path, encoding="utf-8") as handle:
             parser.read_file(handle)
     except (OSError, UnicodeDecodeError, configparser.Error) as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise PyveError(f"cannot read pip's configuration {path}: {first}",
+        raise PyveError(f"cannot read pip's configuration {path}: {first_line(exc)}",
                         hint="fix the file (pip cannot read it either), or set "
                              "PIP_CONFIG_FILE=/dev/null to ignore pip's files") from None
     return [(section, _normalize(key), value) for section in parser.sections()

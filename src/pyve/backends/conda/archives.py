@@ -25,7 +25,7 @@ from pathlib import Path
 from rattler.exceptions import ExtractError
 from rattler.package import PathsJson
 
-from pyve.errors import PyveError
+from pyve.errors import PyveError, first_line
 
 PATHS_JSON = "info/paths.json"
 FILES = "info/files"  # the list before paths.json (conda-build 2); engines fall back to it
@@ -60,7 +60,7 @@ def _archive_paths(archive: Path) -> list[str] | str:
         return [str(entry.relative_path)
                 for entry in PathsJson.from_package_archive(archive).paths]
     except (ExtractError, OSError) as exc:
-        why = _first_line(exc)
+        why = first_line(exc)
     if archive.name.endswith(".tar.bz2"):  # an old package: no paths.json, info/files
         return _old_style_paths(archive)
     return f"cannot read {PATHS_JSON}: {why}"
@@ -74,7 +74,7 @@ def _old_style_paths(archive: Path) -> list[str] | str:
                     data = tar.extractfile(member)
                     return _lines(data.read() if data else b"")
     except (tarfile.TarError, OSError, EOFError) as exc:
-        return f"cannot read it: {_first_line(exc)}"
+        return f"cannot read it: {first_line(exc)}"
     return []  # nothing listed: nothing is linked
 
 
@@ -85,16 +85,11 @@ def _extracted_paths(extracted: Path) -> list[str] | str:
             return [str(entry["_path"]) for entry in data["paths"]]
         return _lines((extracted / FILES).read_bytes()) if (extracted / FILES).is_file() else []
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        return f"cannot read its list of files: {_first_line(exc)}"
+        return f"cannot read its list of files: {first_line(exc)}"
 
 
 def _lines(data: bytes) -> list[str]:
     return [ln.strip() for ln in data.decode("utf-8", "replace").splitlines() if ln.strip()]
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _drive(path: str) -> bool:
