@@ -7,7 +7,15 @@ import os
 import sys
 
 from pyve import __version__, words
-from pyve.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, PyveError, is_users, os_error
+from pyve.errors import (
+    EXIT_FAILURE,
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    Interrupted,
+    PyveError,
+    is_users,
+    os_error,
+)
 
 # Imports are lazy: a no-op `pyve build` / `pyve run` is answered by pyve.fastpath before
 # argparse, rich or doit load (each costs more than the whole fast answer).
@@ -54,23 +62,54 @@ def _define_parser() -> type[argparse.ArgumentParser]:
             super().__init__(*args, **kwargs)
 
         def error(self, message: str) -> NoReturn:
-            match = re.search(r"invalid choice: '([^']*)'", message)
-            if match:
-                word = match.group(1)
-                message = f"unknown command {word!r}" + _suggest(word, COMMANDS)
-            else:
-                match = re.search(r"unrecognized arguments: (\S+)", message)
-                if match:
-                    word = match.group(1).split("=")[0]
-                    command = next((a for a in self._argv if a in COMMANDS), None)
-                    where = f" for `{self.prog} {command}`" if command else ""
+            argv = getattr(self, "_argv", [])
+            command = next((a for a in argv if a in COMMANDS), None)
+            choice = re.search(r"argument (\S+): invalid choice: '([^']*)' \(choose from (.*)\)",
+                               message)
+            unknown = re.search(r"unrecognized arguments: (\S+)", message)
+            if choice and choice.group(1) == "COMMAND":
+                word = choice.group(2)
+                message = self._misplaced(argv[:argv.index(word)] if word in argv else [],
+                                          command) \
+                    or f"unknown command {word!r}" + _suggest(word, COMMANDS)
+            elif choice:  # `--shell tcsh`: the option's value, not a command
+                word, names = choice.group(2), re.findall(r"'([^']*)'", choice.group(3))
+                message = f"{choice.group(1)}: {word!r} is not one of {', '.join(names)}" \
+                    + _suggest(word, names)
+            elif unknown:
+                word = unknown.group(1).split("=")[0]
+                where = f" for `{self.prog} {command}`" if command else ""
+                misplaced = self._misplaced([word], None) if not command else None
+                if command and word in self._all_options(command) and word in argv \
+                        and argv.index(word) < argv.index(command):
+                    message = (f"{word!r} goes after the command: "
+                               f"`{self.prog} {command} {word}`")
+                elif misplaced:
+                    message = misplaced
+                else:
                     # never the word just rejected (valid for another command, say)
                     others = [o for o in self._all_options(command) if o != word]
                     message = f"unknown option {word!r}{where}" + _suggest(word, others)
-            command = next((a for a in getattr(self, "_argv", []) if a in COMMANDS), None)
             help_of = f"{self.prog} {command}" if command else self.prog
             ui.error(f"{message} (see `{help_of} --help`)")  # one line
             raise SystemExit(EXIT_USAGE)
+
+        def _misplaced(self, before: list[str], command: str | None) -> str | None:
+            """`pyve --backend venv`: a command's option given before any command (so its
+            value was read as the command)."""
+            own = {o for a in self._actions for o in a.option_strings}
+            for word in before:
+                option = word.split("=")[0]
+                if option.startswith("-") and option not in own and option not in LEGACY:
+                    users = [c for c in COMMANDS if option in self._all_options(c)]
+                    if command in users:
+                        return (f"{option!r} goes after the command: "
+                                f"`{self.prog} {command} {option} ...`")
+                    if users:
+                        example = "build" if "build" in users else users[0]
+                        return (f"{option!r} is an option of a command, not of pyve itself: "
+                                f"put it after one, e.g. `{self.prog} {example} {option} ...`")
+            return None
 
         def parse_args(self, args: Any = None, namespace: Any = None) -> Any:
             self._argv = list(sys.argv[1:] if args is None else args)
@@ -233,6 +272,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILURE
     if fast is not None:
         return fast
+    _stop_on_signals()
     import importlib
     import traceback
 
@@ -270,9 +310,12 @@ def main(argv: list[str] | None = None) -> int:
         error = os_error(exc)  # a full disk, a read-only project, a file in pyve's way
         ui.error(error.message, error.hint)
         return error.exit_code
-    except KeyboardInterrupt:
-        ui.err().print("interrupted; the next `pyve build` repairs what was left unfinished")
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as exc:
+        try:  # after SIGHUP the terminal may be gone: nobody to tell
+            ui.err().print("interrupted; the next `pyve build` repairs what was left unfinished")
+        except OSError:
+            pass
+        return 128 + exc.signum if isinstance(exc, Interrupted) else EXIT_INTERRUPTED
     except Exception:  # noqa: BLE001 - one line + a log file, never a raw traceback
         return _internal_error(args.debug)
 
@@ -287,6 +330,19 @@ def _internal_error(debug: bool) -> int:
     ui.error(f"internal error: {sys.exc_info()[1]!r}",
              hint=f"details in {log}; please attach it to a bug report")
     return 1
+
+
+def _stop_on_signals() -> None:
+    """SIGTERM and SIGHUP stop a build as Ctrl-C does: Python's default ends the process where
+    it stands, with the cursor left hidden and nothing said."""
+    import signal
+
+    def stop(signum: int, _frame: object) -> None:
+        raise Interrupted(signum)
+
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        if signal.getsignal(signum) is signal.SIG_DFL:  # `nohup pyve build` keeps SIGHUP off
+            signal.signal(signum, stop)
 
 
 def _stdout_to_devnull() -> None:

@@ -58,7 +58,45 @@ class PlainConsole:
         self.file.flush()
 
 
+class _ReaderMayLeave:
+    """A stream whose reader may go away (`pyve init | head -1`): from then on what is
+    written is dropped, and the command goes on to finish its work whole, as it would with
+    the output sent to a file. (Stopping half-way would leave a half-made project.)"""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self.gone = False
+
+    def write(self, text: str) -> int:
+        if not self.gone:
+            try:
+                self._stream.write(text)
+            except BrokenPipeError:
+                self._leave()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.gone:
+            try:
+                self._stream.flush()
+            except BrokenPipeError:
+                self._leave()
+
+    def _leave(self) -> None:
+        self.gone = True
+        try:  # Python flushes the stream again at exit: let that flush reach /dev/null
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self._stream.fileno())
+            os.close(devnull)
+        except (OSError, ValueError):
+            pass
+
+    def __getattr__(self, name: str) -> Any:  # isatty, fileno, encoding ... as the stream's
+        return getattr(self._stream, name)
+
+
 def _console(stream: TextIO) -> Console | PlainConsole:
+    stream = _ReaderMayLeave(stream)  # type: ignore[assignment]
     if not _styled():
         return PlainConsole(stream)
     from rich.console import Console

@@ -207,3 +207,47 @@ def test_kill_while_a_moved_conda_prefix_is_removed(
     assert result.returncode == 0, result.output
     assert not list((copy / ".pyve" / "envs").glob("*.pyve-old-*"))
     assert_whole(copy, "micromamba")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP], ids=["TERM", "HUP"])
+def test_term_and_hup_stop_the_build_as_ctrl_c_does(project: Path, pyve: PyveRunner,
+                                                    sandbox_env: dict[str, str],
+                                                    sig: int) -> None:
+    """On a terminal, SIGTERM and SIGHUP used to end pyve where it stood: the live line's
+    cursor left hidden, nothing said. Now: the cursor back, `interrupted`, exit 128+N, and
+    the next build repairs. (SIGINT: test_interrupt_then_kill_then_build_repairs.)"""
+    import os
+    import pty
+
+    setup(project, "venv")
+    env = {k: v for k, v in sandbox_env.items() if k not in ("NO_COLOR", "CI")}
+    env["PYVE_TEST_PAUSE_AT"] = "pip-deps"
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "pyve", "build"], cwd=project, env=env,
+                            stdin=follower, stdout=follower, stderr=follower)
+    os.close(follower)
+    seen = b""
+    try:
+        wait_for(project / ".pyve" / "paused-pip-deps", proc)
+        proc.send_signal(sig)  # to pyve alone, as `kill` or a closing terminal sends it
+        proc.wait(timeout=60)
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the pty's other side is closed: all is read
+                break
+            if not chunk:
+                break
+            seen += chunk
+    finally:
+        os.close(leader)
+        if proc.poll() is None:
+            proc.kill()
+    text = seen.decode(errors="replace")
+    assert proc.returncode == 128 + sig, text
+    assert "interrupted; the next `pyve build` repairs" in text, text
+    assert text.rfind("\x1b[?25l") < text.rfind("\x1b[?25h"), text  # the cursor is shown again
+    assert "Traceback" not in text, text
+    result = pyve("build")
+    assert result.returncode == 0, result.output
+    assert_whole(project, "venv")

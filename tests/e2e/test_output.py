@@ -91,3 +91,21 @@ def test_a_reader_that_goes_away_is_no_crash(reqs: Path, sandbox_env: dict[str, 
     assert "BrokenPipe" not in stderr and "Exception ignored" not in stderr, stderr
     again = raw(reqs, sandbox_env, "build")
     assert again.returncode == 0 and "Nothing to do" in again.stdout, again.stdout
+
+
+def test_init_whose_reader_goes_away_still_initialises_whole(reqs: Path,
+                                                             sandbox_env: dict[str, str]) -> None:
+    """`pyve init | head -1`: the reader leaves after the first line. init used to stop
+    there, half-made (pyve.toml written, no env) with exit 1; now what is said is dropped and
+    init finishes its work, as with its output sent to a file."""
+    proc = subprocess.Popen([sys.executable, "-m", "pyve", "init", "--yes"], cwd=reqs,
+                            env=sandbox_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.readline()
+    proc.stdout.close()
+    stderr = proc.stderr.read().decode()
+    assert proc.wait(timeout=300) == 0, stderr
+    assert "internal error" not in stderr and "Traceback" not in stderr, stderr
+    assert (reqs / "requirements.lock.txt").is_file() and (reqs / ".venv").is_dir()
+    again = raw(reqs, sandbox_env, "build")
+    assert again.returncode == 0 and "Nothing to do" in again.stdout, again.stdout

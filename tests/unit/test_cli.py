@@ -30,6 +30,14 @@ def test_normalize_argv(argv: list[str], expected: list[str]) -> None:
     (["--inti"], "unknown option '--inti'; did you mean '--init'?"),
     (["init", "--auto-instal-deps"], "did you mean '--auto-install-deps'?"),
     (["xyzzy"], "unknown command 'xyzzy'"),
+    # a command's option before the command: where it goes, never a wrong guess
+    (["--json", "build"], "'--json' goes after the command: `pyve build --json`"),
+    (["--backend", "venv"], "'--backend' is an option of a command, not of pyve itself"),
+    (["--backend", "venv", "build"], "'--backend' goes after the command"),
+    (["--json"], "'--json' is an option of a command"),
+    # an option's value that is not one of its choices is not a command
+    (["shell-hook", "--shell", "tcsh"], "--shell: 'tcsh' is not one of bash, zsh, fish"),
+    (["cache", "purge"], "action: 'purge' is not one of clean, info"),
 ])
 def test_usage_error_is_one_line_exit_2(argv: list[str], message: str,
                                         capsys: pytest.CaptureFixture[str],
