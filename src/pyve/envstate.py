@@ -67,7 +67,7 @@ def save(root: Path, stage: str, contents: Contents) -> None:
 def load(root: Path, stage: str) -> Contents | None:
     try:
         data = json.loads(record_path(root, stage).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None
     if isinstance(data, dict) and all(isinstance(v, str) for v in data.values()):
         return data

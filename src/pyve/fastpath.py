@@ -82,7 +82,7 @@ def _load(path: str) -> dict[str, Any] | None:
         data, end = _json.make_scanner(_Context())(text, 0)  # type: ignore[arg-type]
         if text[end:].strip():
             return None
-    except (ImportError, AttributeError, TypeError, ValueError, StopIteration):
+    except (ImportError, AttributeError, TypeError, ValueError, StopIteration, RecursionError):
         return None
     return data if isinstance(data, dict) else None
 

@@ -254,6 +254,9 @@ def read_python_pin(root: Path) -> tuple[str, str] | None:
             raise PyveError(
                 f"pyproject.toml: invalid TOML: {exc}", hint="fix pyproject.toml"
             ) from None
+        except RecursionError:  # tomllib parses nested arrays and tables recursively
+            raise PyveError("pyproject.toml: nested too deeply",
+                            hint="fix pyproject.toml") from None
         table = data.get("project")  # `project = 1` is valid TOML, not a table
         req = table.get("requires-python") if isinstance(table, dict) else None
         if isinstance(req, str) and req.strip():

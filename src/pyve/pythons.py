@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from pyve.envbins import is_env_bin
 from pyve.errors import PyveError, UsageError
 from pyve.project import Project, read_python_pin
+from pyve.redact import excerpt
 
 if TYPE_CHECKING:
     from packaging.specifiers import SpecifierSet
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 # interpreter never needs it, and it costs a third of a no-op build.
 
 _VERSION_DIR = re.compile(r"^\d+\.\d+\.\d+$")
+MAX_REQUEST = 100
 _REQUEST = re.compile(r"^(?:python|cpython)?-?(\d+)(?:\.(\d+))?(?:\.(\d+))?$")
 
 
@@ -114,6 +116,9 @@ def parse_request(text: str) -> SpecifierSet:
     from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
     text = text.strip()
+    if len(text) > MAX_REQUEST:  # a range like ">=3.10,<3.14,!=3.12.1" is far shorter
+        raise UsageError(f"invalid Python version {excerpt(text)!r}: longer than "
+                         f"{MAX_REQUEST} characters", hint="use a version like 3.11 or 3.11.7")
     match = _REQUEST.match(text)
     if match:
         parts = [p for p in match.groups() if p is not None]

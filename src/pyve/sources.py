@@ -64,7 +64,7 @@ def _pyproject(path: Path) -> dict[str, Any]:
 
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
         # not ours to judge here: the Python pin reader names the TOML error
         text = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
         return {k: {} for k in ("project", "build-system") if f"[{k}]" in text}

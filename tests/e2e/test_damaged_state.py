@@ -243,3 +243,22 @@ def test_deleted_conda_state_and_env(built_conda: Path, pyve: PyveRunner) -> Non
     shutil.rmtree(built_conda / ".pyve")
     _build(pyve)
     assert_whole(built_conda, "micromamba")
+
+
+DEEP = b"[" * 100_000 + b"]" * 100_000  # json's C scanner gives up with RecursionError
+
+
+@pytest.mark.parametrize("record", ["stamps/pip-deps.contents.json", "stamps/pip-deps",
+                                    "fast.json"])
+def test_deeply_nested_record_is_discarded_and_rebuilt(built_venv: Path, pyve: PyveRunner,
+                                                       record: str) -> None:
+    """A record nested past what json reads is damaged like any other: the next build
+    re-makes it (it used to crash every build and run until deleted by hand)."""
+    (built_venv / ".pyve" / record).write_bytes(DEEP)
+    for command in (("run", "python", "-c", "import alpha"), ("status",), ("doctor",)):
+        result = pyve(*command)
+        assert "internal error" not in result.output and "Traceback" not in result.output, \
+            (command, result.output)
+    _build(pyve)
+    assert_whole(built_venv, "venv")
+    assert "Nothing to do" in _build(pyve)

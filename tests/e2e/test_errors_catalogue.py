@@ -113,6 +113,19 @@ ROWS = [
     Row("pip-config-unreadable", "cannot read pip's configuration broken.conf", 1,
         {"requirements.txt": "alpha\n", "pyve.toml": VENV_TOML, "broken.conf": "no section\n"},
         env={"PIP_CONFIG_FILE": "broken.conf"}, breaks_input=False),
+    Row("pip-config-number", "pip's configuration timeout.conf: timeout = 'abc' is not a number",
+        1, {"requirements.txt": "alpha\n", "pyve.toml": VENV_TOML,
+            "timeout.conf": "[global]\ntimeout = abc\n"},
+        env={"PIP_CONFIG_FILE": "timeout.conf"}, breaks_input=False),
+    Row("pyproject-nested", "pyproject.toml: nested too deeply", 1,
+        {"pyproject.toml": "[project]\nname = 'x'\nversion = '1'\n[tool.x]\nx = "
+         + "[" * 5000 + "]" * 5000 + "\n", "pyve.toml": VENV_TOML}),
+    Row("python-too-long", "invalid Python version '==3.3.3", 2,
+        args=("build", "--python", "==" + ".".join(["3"] * 3000)), breaks_input=False),
+    Row("option-before-command", "'--json' goes after the command: `pyve build --json`", 2,
+        args=("--json", "build"), breaks_input=False),
+    Row("option-choice", "--shell: 'tcsh' is not one of bash, zsh, fish", 2,
+        args=("shell-hook", "--shell", "tcsh"), breaks_input=False),
     Row("installer", "invalid installer 'poetry' in PYVE_INSTALLER", 2,
         env={"PYVE_INSTALLER": "poetry"}, breaks_input=False),
     Row("two-pythons", "two Python versions given", 2, args=("init", "3.11", "--python", "3.12"),
@@ -142,6 +155,10 @@ ROWS = [
     Row("lock-not-ours", "requirements.lock.txt exists and was not written by pyve", 1,
         {"requirements.txt": "alpha\n", "pyve.toml": VENV_TOML,
          "requirements.lock.txt": "alpha==1.0\n"}),
+    Row("lock-not-utf8", "requirements.lock.txt: not UTF-8 text (byte 1 cannot be read)", 1,
+        {"requirements.txt": "alpha\n", "pyve.toml": VENV_TOML,
+         "requirements.lock.txt": b"\xff\xfe alpha==1.0 --hash=sha256:" + b"ab" * 32 + b"\n"},
+        args=("build", "--frozen")),
 ]
 
 

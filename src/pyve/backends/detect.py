@@ -38,7 +38,7 @@ def damaged_json(path: Path, kind: type, item: type | None = None) -> str | None
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None  # the missing target says it
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         data = None
     if isinstance(data, kind) and (item is None or all(isinstance(i, item) for i in data)):  # type: ignore[attr-defined]
         return None

@@ -145,7 +145,7 @@ def recorded_decision(project: Project) -> dict[str, object] | None:
     path = project.state_dir / "decision.json"
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None
     return data if isinstance(data, dict) else None
 

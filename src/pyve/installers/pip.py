@@ -46,7 +46,7 @@ def install(python: Path, args: list[str], cwd: Path, what: str, *,
                      cwd=cwd, env=pip_env(), what=what, on_line=feed)
             try:
                 data = json.loads(report.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
+            except (OSError, ValueError, RecursionError):
                 return  # no report: --frozen checks these packages' files again
     except PyveError as exc:
         if exc.hint is None:
@@ -238,7 +238,7 @@ def lock_inputs(lock: Path) -> str | None:
                     return line[len(INPUTS_PREFIX):].strip()
                 if not line.startswith("#"):
                     break
-    except OSError:
+    except (OSError, UnicodeDecodeError):  # not pyve's writing (see read_lock for the error)
         return None
     return None
 
@@ -249,6 +249,11 @@ def check_frozen_lock(root: Path, sources: list[str], lock_name: str = LOCK_FILE
     hint = f"run `pyve build` (or `pyve lock`) without --frozen, then commit {lock_name}"
     if not lock.is_file():
         raise PyveError(f"--frozen: {lock_name} is missing", hint=hint)
+    try:
+        lock.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:  # its bytes stay out of the line: they may be anything
+        raise PyveError(f"--frozen: {lock_name}: not UTF-8 text (byte {exc.start + 1} cannot "
+                        "be read)", hint=hint) from None
     recorded = lock_inputs(lock)
     if recorded is None:
         raise PyveError(f"--frozen: {lock_name} does not say what it was locked from", hint=hint)
@@ -289,7 +294,7 @@ def _is_editable(dist: Any) -> bool:
         return False
     try:
         return bool(json.loads(text).get("dir_info", {}).get("editable"))
-    except ValueError:
+    except (ValueError, RecursionError):
         return False
 
 
@@ -325,7 +330,7 @@ def record_hashes(python: Path, found: dict[str, list[str]]) -> None:
 def recorded_hashes(python: Path) -> dict[str, list[str]]:
     try:
         data = json.loads((Path(python).parent.parent / HASHES_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return {}
     if not isinstance(data, dict):
         return {}

@@ -124,7 +124,7 @@ def _project_name(pyproject: Path) -> set[str] | None:
 
     try:
         table = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project")
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
         return None
     name = table.get("name") if isinstance(table, dict) else None
     return {pip.canonical_name(name)} if isinstance(name, str) else None
@@ -212,7 +212,7 @@ def _from_path(dist: object) -> bool:
         return False
     try:
         return "dir_info" in json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return False
 
 
@@ -222,7 +222,7 @@ def _conda_owned(env: Path) -> set[str]:
     for record in env.glob("conda-meta/*.json"):
         try:
             files = json.loads(record.read_text(encoding="utf-8")).get("files", [])
-        except (OSError, ValueError, AttributeError):
+        except (OSError, ValueError, AttributeError, RecursionError):
             continue
         for file in files if isinstance(files, list) else []:
             if isinstance(file, str) and ".dist-info/" in file:
@@ -243,6 +243,6 @@ def _closure(roots: set[str], dists: dict[str, tuple[str, list[str], bool]]) -> 
 def _load(record: Path) -> set[str]:
     try:
         data = json.loads(record.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return set()
     return {n for n in data if isinstance(n, str)} if isinstance(data, list) else set()

@@ -42,7 +42,23 @@ _HARMLESS = {
     "require-virtualenv", "log", "log-file", "exists-action", "no-python-version-warning",
     "python-version-warning", "break-system-packages", "isolated", "src",
 }
+_NUMBERS = {"timeout": float, "default-timeout": float, "retries": int}
 _warned: set[str] = set()  # once per build, not once per uv call
+
+
+def _check_number(option: str, setting: Setting) -> None:
+    """pip refuses `timeout = abc` too; said here, the error names the user's file and key
+    instead of the uv variable pyve would have set from it."""
+    try:
+        _NUMBERS[option](setting.value.strip())
+    except ValueError:
+        where = setting.origin if setting.origin.startswith("PIP_") \
+            else f"{setting.origin}: {option}"
+        hint = f"fix or unset {setting.origin}" if setting.origin.startswith("PIP_") else \
+            "fix the value (pip cannot use it either), or set PIP_CONFIG_FILE=/dev/null to " \
+            "ignore pip's files"
+        raise PyveError(f"pip's configuration {where} = {excerpt(setting.value.strip())!r} is "
+                        "not a number", hint=hint) from None
 
 
 def find_uv() -> str | None:
@@ -83,6 +99,8 @@ def uv_env(python: Path | None = None, *, warn: bool = False) -> dict[str, str]:
         values = setting.value.split()
         if option in _CARRIED:
             variable, separator = _CARRIED[option]
+            if option in _NUMBERS and values:
+                _check_number(option, setting)
             if values and not env.get(variable):
                 env[variable] = separator.join(values)
         elif option in _GENERIC:

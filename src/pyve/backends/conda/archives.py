@@ -84,7 +84,7 @@ def _extracted_paths(extracted: Path) -> list[str] | str:
             data = json.loads((extracted / PATHS_JSON).read_bytes())
             return [str(entry["_path"]) for entry in data["paths"]]
         return _lines((extracted / FILES).read_bytes()) if (extracted / FILES).is_file() else []
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
         return f"cannot read its list of files: {first_line(exc)}"
 
 

@@ -360,7 +360,7 @@ class CondaBackend:
             marker = json.loads((prefix / MARKER).read_text(encoding="utf-8"))
         except FileNotFoundError:
             return None  # the missing target says it
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             marker = None
         if not isinstance(marker, dict):
             return f"{ENVS_DIR}/{key}/{MARKER} is damaged"

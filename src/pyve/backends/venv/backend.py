@@ -26,6 +26,7 @@ MARKER = f"{VENV_DIR}/.pyve-env.json"  # written last: a half-made venv has none
 # left unfinished by a killed build is still pyve's. (Not inside .venv: `uv venv` refuses a
 # folder that is not empty.)
 CREATING = ".pyve/creating-venv"
+PIP_DEPS_STAMP = ".pyve/stamps/pip-deps"  # graph.stamp_path("pip-deps"): what install returned
 
 
 def made_by_pyve(project: Project) -> bool:
@@ -73,7 +74,7 @@ def read_marker(path: Path) -> dict[str, Any] | None:
     """An env marker as pyve wrote it, or None when it is unreadable or damaged."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None
     if not isinstance(data, dict) or not isinstance(data.get("python"), str) or \
             not isinstance(data.get("interpreter"), dict):
@@ -210,8 +211,9 @@ class VenvBackend:
                 config={"sources": sources, "installer": decision.installer,
                         **selection(decision)},
                 # --frozen: the env must be exactly the lock, whatever the stamps say
-                checks=[lambda: piplock.mismatch(project.root, self.python(project))]
-                if decision.frozen else [],
+                checks=[lambda: installed_inputs_damaged(project),
+                        *([lambda: piplock.mismatch(project.root, self.python(project))]
+                          if decision.frozen else [])],
                 after=["create-env"],
                 watch=[site], contents=holds,
                 fingerprint_config={"sources": sources, "installer": decision.installer,
@@ -374,17 +376,35 @@ class VenvBackend:
         if not sources:
             return now
         hint = "run `pyve build`: it installs the sources and writes the lock"
-        try:
-            stamp = json.loads((project.root / ".pyve/stamps/pip-deps").read_text("utf-8"))
-            installed = str(stamp["inputs"])
-        except (OSError, ValueError, KeyError, TypeError):
+        installed = installed_inputs(project)
+        if installed is None:
             raise PyveError(f"the last build did not finish installing {', '.join(sources)}; "
-                            "there is nothing sound to lock", hint=hint) from None
+                            "there is nothing sound to lock", hint=hint)
         if installed != now:
             changed = pip.changed_inputs(installed, now)
             raise PyveError(f"{', '.join(changed) or 'the sources'} changed since the "
                             "environment was built; a lock now would not match it", hint=hint)
         return installed
+
+
+def installed_inputs(project: Project) -> str | None:
+    """The sources' digests as pip-deps installed them (its stamp), or None: never written,
+    or damaged."""
+    try:
+        stamp = json.loads((project.root / PIP_DEPS_STAMP).read_text("utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return None
+    inputs = stamp.get("inputs") if isinstance(stamp, dict) else None
+    return inputs if isinstance(inputs, str) else None
+
+
+def installed_inputs_damaged(project: Project) -> str | None:
+    """pip-deps re-runs when its record is unreadable: the lock is written from it, and a
+    damaged one would fail every build until deleted by hand."""
+    if not (project.root / PIP_DEPS_STAMP).is_file():
+        return None  # never written: the missing stamp says so
+    return None if installed_inputs(project) is not None else \
+        "pyve's record of the last install is damaged"
 
 
 def _lock_digest(project: Project) -> str | None:

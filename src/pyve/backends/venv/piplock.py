@@ -51,7 +51,7 @@ class LockEntry:
 def write_lock(python: Path, root: Path, sources: list[str], *, inputs: str,
                extras: tuple[str, ...] = (), groups: tuple[str, ...] = ()) -> Path:
     lock = root / LOCK_FILE
-    if lock.exists() and not lock.read_text(encoding="utf-8").startswith(pip.LOCK_HEADER):
+    if lock.exists() and not lock.read_bytes().startswith(pip.LOCK_HEADER.encode()):
         raise PyveError(
             f"{LOCK_FILE} exists and was not written by pyve; refusing to overwrite it",
             hint=f"rename or delete {LOCK_FILE} if pyve may own it",
@@ -117,7 +117,7 @@ LOCAL_PREFIX = "# not hash-locked (a local path): "
 def local_paths(lock: Path) -> list[list[str]]:
     """The lock's local paths as pip arguments: [["-e", "./lib"], ["./tools"]]."""
     found = []
-    for line in lock.read_text(encoding="utf-8").splitlines():
+    for line in _lock_text(lock).splitlines():
         if line.startswith(LOCAL_PREFIX):
             found.append(line[len(LOCAL_PREFIX):].split(None, 1))
     return found
@@ -222,16 +222,23 @@ def _logical_lines(lines: list[str]) -> list[tuple[int, str, list[str]]]:
     return result
 
 
+def _lock_text(lock: Path) -> str:
+    try:
+        return lock.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:  # its bytes stay out of the line: they may be anything
+        raise PyveError(f"{lock.name}: not UTF-8 text (byte {exc.start + 1} cannot be read)",
+                        hint=_REHASH) from None
+    except OSError as exc:
+        raise PyveError(f"cannot read {lock.name}: {exc.strerror}", hint=_REHASH) from None
+
+
 def read_lock(lock: Path) -> list[LockEntry]:
     """The lock's entries; any entry not pinned with == or without a valid sha256 is an error
     (pip would install it unchecked, or refuse the whole file half-way)."""
     from packaging.markers import Marker
     from packaging.requirements import InvalidRequirement, Requirement
 
-    try:
-        lines = lock.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PyveError(f"cannot read {lock.name}: {exc}", hint=_REHASH) from None
+    lines = _lock_text(lock).splitlines()
     entries: list[LockEntry] = []
     for number, requirement, hashes in _logical_lines(lines):
         where = f"{lock.name} line {number}"
