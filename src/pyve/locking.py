@@ -18,8 +18,12 @@ def project_lock(state_dir: Path) -> Iterator[None]:
     path = state_dir / "lock"
     fd = _acquire(state_dir, path)
     try:
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, str(os.getpid()).encode(), 0)
+        except OSError as exc:  # a full disk: name the file, as every write of pyve's does
+            exc.filename = exc.filename or str(path)
+            raise
         yield
     finally:
         if created and _only_lock(state_dir):
