@@ -87,9 +87,12 @@ def _load(path: str) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def env_values(environ: Any = None) -> dict[str, str | None]:
+def env_values(environ: Any = None, also: Any = ()) -> dict[str, str | None]:
+    """The variables a build reads, with their values; `also`: more names (those that
+    requirements files' include paths spell as ${NAME})."""
     environ = os.environ if environ is None else environ
-    names = {*ENV_VARS, *(k for k in environ if k.startswith("PYVE_") and k != "PYVE_NO_FAST")}
+    names = {*ENV_VARS, *also,
+             *(k for k in environ if k.startswith("PYVE_") and k != "PYVE_NO_FAST")}
     values = {name: environ.get(name) for name in sorted(names)}
     if values["PATH"]:  # an activated env's bin changes nothing a build decides
         values["PATH"] = without_env_bins(values["PATH"])
@@ -106,7 +109,8 @@ def matches(root: str, snapshot: dict[str, Any]) -> bool:
 
     if snapshot.get("pyve") != __version__:
         return False
-    if snapshot.get("env") != env_values():
+    recorded = snapshot.get("env")
+    if not isinstance(recorded, dict) or recorded != env_values(also=recorded):
         return False
     if not _sound(snapshot):
         return False  # damaged: the full path rebuilds it
@@ -373,7 +377,7 @@ def save(project: Project, decision: Decision, stages: list[Stage],
         "root": str(project.root),
         "executable": os.path.realpath(sys.executable),  # `pyve` script or `python -m pyve`
         "python": sys.version,
-        "env": env_values(),
+        "env": env_values(also=[n for s in stages for n in s.config.get("variables", {})]),
         "configs": data_digest([s.config for s in stages]),
         "stats": stats,
         "header": header,

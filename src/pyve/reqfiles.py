@@ -10,14 +10,20 @@ knows how to find them; the stages declare what it returns.
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pyve.errors import PyveError
+from pyve.redact import excerpt
 
 # What pip reads of a local project to learn its name and dependencies.
 PROJECT_METADATA = ("pyproject.toml", "setup.cfg", "setup.py")
+MAX_DEPTH = 100  # -r/-c includes within includes; pip has no limit, but Python's stack has
+# pip expands ${NAME} (upper-case letters, digits, _) from the environment in every line
+_VARIABLE = re.compile(r"\$\{([A-Z0-9_]+)\}")
 INCLUDE_OPTIONS = {"-r": "requirement", "--requirement": "requirement",
                     "-c": "constraint", "--constraint": "constraint"}
 EDITABLE_OPTIONS = ("-e", "--editable")
@@ -32,14 +38,15 @@ class Line:
 
 
 def logical_lines(text: str) -> Iterator[Line]:
-    """pip's reading of a requirements file: `\\` joins lines, ` #` starts a comment."""
+    """pip's reading of a requirements file: `\\` joins lines (with nothing between them, as
+    pip's join_lines does: `-r sub/\\` + `x.txt` is `-r sub/x.txt`), ` #` starts a comment."""
     pending = ""
     start = 0
     for number, raw in enumerate(text.splitlines(), 1):
         if not pending:
             start = number
         if raw.endswith("\\"):
-            pending += raw[:-1] + " "
+            pending += raw.strip("\\")
             continue
         line = (pending + raw).strip()
         pending = ""
@@ -65,6 +72,19 @@ def option_value(line: str, options: Iterable[str]) -> tuple[str, str] | None:
     return None
 
 
+def expand(value: str, seen: dict[str, str | None] | None = None) -> str:
+    """${NAME} as pip reads it: the variable's value, or the text as written when it is
+    unset. `seen` collects the names and values read."""
+
+    def value_of(match: re.Match[str]) -> str:
+        found = os.environ.get(match.group(1))
+        if seen is not None:
+            seen[match.group(1)] = found
+        return match.group(0) if found is None else found
+
+    return _VARIABLE.sub(value_of, value)
+
+
 def _local_dir(value: str, base: Path) -> Path | None:
     """The directory a requirement names, when it is a local path (not a name or a URL)."""
     value = value.split(";", 1)[0].strip()
@@ -75,7 +95,10 @@ def _local_dir(value: str, base: Path) -> Path | None:
     elif not value.startswith((".", "/", "~")):
         return None  # a project name (`requests>=2`), or `name @ url`
     value = value.split("[", 1)[0].split("#", 1)[0]  # ./pkg[extra], #egg=
-    path = (base / Path(value).expanduser()).resolve()
+    try:
+        path = (base / Path(value).expanduser()).resolve()
+    except (RuntimeError, OSError, ValueError):  # `~nobody`, a symlink loop, a NUL byte
+        return None  # not a folder pyve can find: the install names the problem
     return path if path.is_dir() else None
 
 
@@ -86,6 +109,8 @@ class Inputs:
     root: Path
     files: list[str]
     chain: list[Path]
+    # the environment variables include paths named (${NAME}): inputs as much as the files
+    variables: dict[str, str | None] = field(default_factory=dict)
 
     def add(self, path: Path) -> None:
         shown = relative(path, self.root)
@@ -113,7 +138,13 @@ def files_of_lines(inputs: Inputs, lines: Iterable[Line], base: Path, where: str
         if included:
             option, value = included
             at = f"{where}, line {line.number}" if line.number else where
-            _follow(inputs, base / value, f"{at} ({option} {value})")
+            named_at = f"{at} ({option} {excerpt(value)})"
+            if "://" in value:  # pip fetches it; its content would change with no file edited
+                raise PyveError(f"{named_at}: pyve does not read remote includes",
+                                hint="download the file into the project and include that, "
+                                     "so an edit to it is seen")
+            value = expand(value, inputs.variables)
+            _follow(inputs, base / value, named_at)
             continue
         editable = option_value(line.text, EDITABLE_OPTIONS)
         value = editable[1] if editable else line.text
@@ -125,15 +156,26 @@ def files_of_lines(inputs: Inputs, lines: Iterable[Line], base: Path, where: str
 
 
 def _follow(inputs: Inputs, path: Path, named_at: str) -> None:
-    resolved = path.resolve()
+    if "\x00" in str(path):
+        raise PyveError(f"{named_at}: the path has a NUL byte", hint="fix the -r/-c line")
+    try:
+        resolved = path.resolve()
+    except (OSError, RuntimeError):  # a symlink that points at itself, or round in a loop
+        raise PyveError(f"{named_at}: {relative(path, inputs.root)} is a symlink loop",
+                        hint="point the symlink at a file, or include the file itself") from None
     if resolved in inputs.chain:
         cycle = " -> ".join(relative(p, inputs.root) for p in
                             [*inputs.chain[inputs.chain.index(resolved):], resolved])
         raise PyveError(f"requirements include cycle: {cycle} ({named_at})",
                         hint="remove one of the -r/-c lines that close the cycle")
+    if len(inputs.chain) >= MAX_DEPTH:
+        raise PyveError(f"{named_at}: includes nested more than {MAX_DEPTH} deep",
+                        hint="include the files from fewer levels")
     if resolved.exists() and not resolved.is_file():
-        inputs.add(resolved)  # a FIFO or a device: pip reads it; reading it here would
-        return                # consume it (or block), so it is an input, not followed
+        # a FIFO or a device (/dev/zero): pip and uv would read it for ever, and reading it
+        # here would consume it or block
+        raise PyveError(f"{named_at}: {relative(resolved, inputs.root)} is not a regular file",
+                        hint="include a requirements file")
     if not resolved.is_file():
         raise PyveError(f"{named_at}: included file {relative(resolved, inputs.root)} "
                         "not found", hint="fix the path (it is relative to the file that "
@@ -150,7 +192,13 @@ def _follow(inputs: Inputs, path: Path, named_at: str) -> None:
 
 def read_text(path: Path, root: Path) -> str:
     try:
-        return path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8")
+        if "\x00" in text:  # /proc/self/cmdline, a binary: no requirements file has one
+            line = text[:text.index("\x00")].count("\n") + 1
+            raise PyveError(f"{relative(path, root)}: line {line} has a NUL byte: not a "
+                            "requirements file", hint="fix the line, or include a "
+                            "requirements file")
+        return text
     except UnicodeDecodeError:
         raise PyveError(f"{relative(path, root)}: not UTF-8 text",
                         hint="save it as UTF-8") from None
@@ -163,6 +211,16 @@ def requirement_files(root: Path, sources: Iterable[str]) -> list[str]:
     """Every file a pip install of `sources` reads: the sources themselves, their -r/-c
     includes, and local projects' metadata. `pyproject.toml` as a source means the project
     itself (`pip install -e .`): its setup.cfg/setup.py count too."""
+    return _inputs(root, sources).files
+
+
+def include_variables(root: Path, sources: Iterable[str]) -> dict[str, str | None]:
+    """The environment variables (${NAME}) include paths of `sources` name, with their values:
+    another value can mean another file, so they are part of the stage's config."""
+    return _inputs(root, sources).variables
+
+
+def _inputs(root: Path, sources: Iterable[str]) -> Inputs:
     root = root.absolute()
     inputs = Inputs(root, [], [])
     for source in sources:
@@ -180,7 +238,7 @@ def requirement_files(root: Path, sources: Iterable[str]) -> list[str]:
                            "environment.yml pip: section")
             continue
         _follow(inputs, path, source)
-    return inputs.files
+    return inputs
 
 
 def files_of_pip_section(root: Path, lines: Iterable[str], base: Path, where: str) -> list[str]:

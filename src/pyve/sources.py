@@ -84,6 +84,7 @@ def install_args(root: Path, sources: Iterable[str], extras: Iterable[str] = (),
     extras = list(extras)
     for source in sources:
         if source == PYPROJECT:
+            check_groups(root)
             args += ["-e", f".[{','.join(extras)}]" if extras else "."]
         elif source == ENV_FILE:
             for line in _env_pip_lines(root):
@@ -153,6 +154,9 @@ def _groups_table(table: dict[str, Any]) -> dict[str, list[Any]]:
     return {_normal(k): v for k, v in groups.items() if isinstance(v, list)}
 
 
+MAX_GROUP_DEPTH = 100  # include-group chains; Python's stack would give out near 1,000
+
+
 def group_requirements(root: Path, groups: Iterable[str]) -> list[str]:
     """The requirement strings of PEP 735 groups, `{include-group = "x"}` followed (pip's
     `--group` needs pip 25.1; the pip in a new venv may be older)."""
@@ -161,20 +165,34 @@ def group_requirements(root: Path, groups: Iterable[str]) -> list[str]:
         return []
     declared = _groups_table(_pyproject(root / PYPROJECT))
     found: list[str] = []
-
-    def add(name: str, chain: tuple[str, ...]) -> None:
-        if name in chain:
-            raise UsageError(f"pyproject.toml: [dependency-groups] {name!r} includes itself "
-                             f"({' -> '.join([*chain, name])})", hint="remove the cycle")
-        for item in declared.get(name, []):
-            if isinstance(item, str):
-                found.append(item)
-            elif isinstance(item, dict) and isinstance(item.get("include-group"), str):
-                add(_normal(item["include-group"]), (*chain, name))
-
     for group in groups:
-        add(_normal(group), ())
+        found += _expand(declared, _normal(group), ())
     return list(dict.fromkeys(found))
+
+
+def check_groups(root: Path) -> None:
+    """Every declared group, selected or not, must expand: uv and pip read them all when they
+    build the project, and would say "cycle" in their own words."""
+    declared = _groups_table(_pyproject(root / PYPROJECT))
+    for name in declared:
+        _expand(declared, name, ())
+
+
+def _expand(declared: dict[str, list[Any]], name: str, chain: tuple[str, ...]) -> list[str]:
+    if name in chain:
+        raise UsageError(f"pyproject.toml: [dependency-groups] {name!r} includes itself "
+                         f"({' -> '.join([*chain, name])})", hint="remove the cycle")
+    if len(chain) >= MAX_GROUP_DEPTH:
+        raise UsageError(f"pyproject.toml: [dependency-groups] {chain[0]!r}: include-group "
+                         f"chains more than {MAX_GROUP_DEPTH} deep",
+                         hint="include the groups from fewer levels")
+    found: list[str] = []
+    for item in declared.get(name, []):
+        if isinstance(item, str):
+            found.append(item)
+        elif isinstance(item, dict) and isinstance(item.get("include-group"), str):
+            found += _expand(declared, _normal(item["include-group"]), (*chain, name))
+    return found
 
 
 def notes(root: Path, env_file_pip: bool, sources: Iterable[str]) -> list[str]:

@@ -103,3 +103,19 @@ def test_conda_pip_section_include_is_an_input(project: Path, pyve: PyveRunner,
     assert "name: alpha" in lock
     assert pyve("build", "--check").returncode == 0
     assert pyve("build", "--frozen").returncode == 0
+
+
+def test_a_variable_in_an_include_path_is_an_input(project: Path, pyve: PyveRunner) -> None:
+    """`-r ${REQ_DIR}/x.txt`, as pip and uv read it: another value of REQ_DIR is another file,
+    so the no-op answer (the fast path too) must not say "Nothing to do"."""
+    for folder, name in (("one", "alpha"), ("two", "gamma")):
+        (project / folder).mkdir()
+        (project / folder / "x.txt").write_text(f"{name}\n")
+    (project / "requirements.txt").write_text("-r ${REQ_DIR}/x.txt\n")
+    pyve("init", "--yes", env={"REQ_DIR": "one"}, check=True)
+    assert "Nothing to do" in pyve("build", env={"REQ_DIR": "one"}, check=True).stdout
+    assert pyve("build", "--check", env={"REQ_DIR": "two"}).returncode == 1
+    build = pyve("build", env={"REQ_DIR": "two"}, check=True)
+    assert "REQ_DIR" in stage_line(build.stdout, "pip-deps"), build.stdout
+    assert _installed(project, "gamma") and not _installed(project, "alpha")
+    assert "Nothing to do" in pyve("build", env={"REQ_DIR": "two"}, check=True).stdout

@@ -321,3 +321,89 @@ def test_fast_snapshot_shapes(tmp_path_factory: pytest.TempPathFactory,
     monkeypatch.chdir(root)
     assert fastpath.check(argv) in (None, 0)
     capsys.readouterr()
+
+
+# --- requirements files with includes (issue 22: NUL, devices, depth, loops, ${VAR}, \) ----
+
+INCLUDE_LINE = st.one_of(
+    st.sampled_from(["-r a.txt", "-r b.txt", "-c a.txt", "-r self.txt", "-r loop.txt",
+                     "-r /dev/zero", "-r fifo", "-r ${FUZZ_DIR}/a.txt", "-r ${UNSET_X}/a.txt",
+                     "-r https://example.com/x.txt", "-r sub/\\", "a.txt", "-r missing.txt",
+                     "-r deep0.txt", "alpha", "-e .", "./sub", "-r a\x00.txt", "\x00"]),
+    TEXTISH)
+REQ_FILE = st.lists(INCLUDE_LINE, max_size=6).map("\n".join)
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(REQ_FILE, REQ_FILE, st.sampled_from([0, 3, 120]))
+def test_requirement_files_with_includes(tmp_path_factory: pytest.TempPathFactory,
+                                         monkeypatch: pytest.MonkeyPatch, main: str,
+                                         other: str, depth: int) -> None:
+    """What a stage declares as its inputs: a list of paths or one PyveError line, never
+    another exception, never a hang (a fifo or a device is never opened)."""
+    import os
+
+    from pyve.reqfiles import include_variables, requirement_files
+
+    root = tmp_path_factory.mktemp("inc")
+    (root / "sub").mkdir()
+    (root / "requirements.txt").write_text(main, encoding="utf-8", errors="surrogatepass")
+    (root / "a.txt").write_text(other, encoding="utf-8", errors="surrogatepass")
+    (root / "b.txt").write_text("-r a.txt\n")
+    (root / "self.txt").write_text("-r self.txt\n")
+    (root / "loop.txt").symlink_to("loop.txt")
+    os.mkfifo(root / "fifo")
+    for i in range(depth):
+        (root / f"deep{i}.txt").write_text(f"-r deep{i + 1}.txt\n")
+    (root / f"deep{depth}.txt").write_text("alpha\n")
+    monkeypatch.setenv("FUZZ_DIR", ".")
+    for read in (requirement_files, include_variables):
+        try:
+            read(root, ["requirements.txt"])
+        except PyveError as exc:
+            assert exc.message and "\n" not in exc.message
+
+
+# --- the venv lock and the contents records: shape and encoding --------------------------
+
+LOCK_LINES = st.lists(st.one_of(st.sampled_from(
+    ["# pyve lock", "# inputs: requirements.txt:abc", "alpha==1.0 \\", "    --hash=sha256:" +
+     "ab" * 32, "--hash=sha256:zz", "beta>=1", "-e .", "# not hash-locked (a local path): ./x",
+     "gamma==2 ; python_version < '3'", "\\"]), TEXTISH), max_size=8).map("\n".join)
+
+
+@FAST
+@given(st.one_of(LOCK_LINES.map(lambda t: t.encode("utf-8", "surrogatepass")),
+                 st.binary(max_size=120)))
+def test_venv_lock_bytes(tmp_path_factory: pytest.TempPathFactory, data: bytes) -> None:
+    """requirements.lock.txt as --frozen, doctor and `build` read it: entries, its inputs
+    line and its local paths, or one PyveError line; never another exception."""
+    from pyve.backends.venv import piplock
+    from pyve.installers import pip
+
+    root = tmp_path_factory.mktemp("vlock")
+    lock = root / pip.LOCK_FILE
+    lock.write_bytes(data)
+    _ok_or_pyve_error(piplock.read_lock, lock)
+    _ok_or_pyve_error(piplock.local_paths, lock)
+    _ok_or_pyve_error(pip.check_frozen_lock, root, [])
+    assert pip.lock_inputs(lock) is None or isinstance(pip.lock_inputs(lock), str)
+
+
+@FAST
+@given(st.one_of(VALUES.map(lambda v: __import__("json").dumps(v).encode()),
+                 st.binary(max_size=80),
+                 st.integers(min_value=1, max_value=200_000).map(
+                     lambda n: b"[" * n + b"]" * n)))
+def test_contents_record_shapes(tmp_path_factory: pytest.TempPathFactory, data: bytes) -> None:
+    """A stage's record of what the env holds (.pyve/stamps/<stage>.contents.json), damaged
+    any way: read as a record or as none (the stage then runs again), never raises."""
+    from pyve import envstate
+
+    root = tmp_path_factory.mktemp("contents")
+    path = envstate.record_path(root, "pip-deps")
+    path.parent.mkdir(parents=True)
+    path.write_bytes(data)
+    found = envstate.load(root, "pip-deps")
+    assert found is None or all(isinstance(v, str) for v in found.values())

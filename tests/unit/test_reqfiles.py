@@ -90,4 +90,66 @@ def test_pip_section_is_read_from_the_env_files_folder(tmp_path: Path) -> None:
 def test_logical_lines_join_continuations_and_drop_comments() -> None:
     text = "# top\nalpha==1 \\\n    --hash=sha256:aa  # why\n\nbeta\t# tab comment\n"
     assert [(line.text, line.number) for line in logical_lines(text)] == [
-        ("alpha==1      --hash=sha256:aa", 2), ("beta", 5)]
+        ("alpha==1     --hash=sha256:aa", 2), ("beta", 5)]
+
+
+# --- includes pip reads but pyve must not be fooled by (issue 22, part 4) -------------------
+
+@pytest.mark.parametrize(("text", "needle"), [
+    ("alpha\x00\n", "requirements.txt: line 1 has a NUL byte"),
+    ("alpha\n-r a\x00b.txt\n", "requirements.txt: line 2 has a NUL byte"),
+    ("-r /proc/self/cmdline\n", "cmdline: line 1 has a NUL byte"),
+    ("-r /dev/zero\n", "(-r /dev/zero): /dev/zero is not a regular file"),
+    ("-r https://example.com/r.txt\n", "pyve does not read remote includes"),
+    ("-r loop.txt\n", "(-r loop.txt): loop.txt is a symlink loop"),
+    ("-r fifo\n", "(-r fifo): fifo is not a regular file"),
+])
+def test_what_no_requirements_file_can_be_is_one_line(tmp_path: Path, text: str,
+                                                      needle: str) -> None:
+    import os
+
+    (tmp_path / "loop.txt").symlink_to("loop.txt")
+    os.mkfifo(tmp_path / "fifo")
+    write(tmp_path / "requirements.txt", text)
+    with pytest.raises(PyveError) as info:
+        requirement_files(tmp_path, ["requirements.txt"])  # never blocks on the fifo
+    assert needle in info.value.message and "\n" not in info.value.message
+
+
+def test_deep_includes_stop_at_a_bound(tmp_path: Path) -> None:
+    for i in range(1000):
+        write(tmp_path / f"n{i}.txt", f"-r n{i + 1}.txt\n")
+    write(tmp_path / "n1000.txt", "alpha\n")
+    with pytest.raises(PyveError) as info:
+        requirement_files(tmp_path, ["n0.txt"])
+    assert "includes nested more than 100 deep" in info.value.message
+
+
+def test_a_continued_include_path_is_joined_as_pip_joins_it(tmp_path: Path) -> None:
+    """pip's join_lines puts nothing between the parts: `-r sub/\\` + `x.txt` is sub/x.txt."""
+    write(tmp_path / "requirements.txt", "-r sub/\\\nx.txt\nalpha \\\n  >=1\n")
+    write(tmp_path / "sub/x.txt", "beta\n")
+    assert requirement_files(tmp_path, ["requirements.txt"]) == ["requirements.txt",
+                                                                 "sub/x.txt"]
+    assert [line.text for line in logical_lines("alpha \\\n  >=1\n")] == ["alpha   >=1"]
+
+
+def test_a_variable_in_an_include_path_is_read_as_pip_reads_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """pip (and uv) expand ${NAME} from the environment; an unset one stays as written. The
+    names and values are part of the stage's config, so another value re-runs it."""
+    from pyve.reqfiles import include_variables
+
+    write(tmp_path / "requirements.txt", "-r ${REQ_DIR}/x.txt\n")
+    write(tmp_path / "one/x.txt", "alpha\n")
+    write(tmp_path / "two/x.txt", "beta\n")
+    monkeypatch.setenv("REQ_DIR", "one")
+    assert requirement_files(tmp_path, ["requirements.txt"]) == ["requirements.txt",
+                                                                 "one/x.txt"]
+    assert include_variables(tmp_path, ["requirements.txt"]) == {"REQ_DIR": "one"}
+    monkeypatch.setenv("REQ_DIR", "two")
+    assert requirement_files(tmp_path, ["requirements.txt"])[-1] == "two/x.txt"
+    monkeypatch.delenv("REQ_DIR")
+    with pytest.raises(PyveError) as info:
+        requirement_files(tmp_path, ["requirements.txt"])
+    assert "included file ${REQ_DIR}/x.txt not found" in info.value.message

@@ -18,7 +18,13 @@ from pathlib import Path
 from pyve import ui
 from pyve.fsutil import atomic_write_text
 from pyve.installers import Installer, pip
-from pyve.reqfiles import EDITABLE_OPTIONS, INCLUDE_OPTIONS, logical_lines, option_value
+from pyve.reqfiles import (
+    EDITABLE_OPTIONS,
+    INCLUDE_OPTIONS,
+    expand,
+    logical_lines,
+    option_value,
+)
 
 NEEDED_FILE = ".pyve-needed.json"  # in the env, like pip's hashes: it dies with the env
 KEEP = {"pip", "setuptools", "wheel", "distribute"}  # never removed, even if once required
@@ -153,7 +159,7 @@ def _lines(lines: list[str], base: Path, seen: set[Path]) -> set[str] | None:
             continue
         included = option_value(line, INCLUDE_OPTIONS)
         if included and included[0] in ("-r", "--requirement"):
-            found = _requirements_file(base / included[1], seen)
+            found = _requirements_file(base / expand(included[1]), seen)
             if found is None:
                 return None
             names |= found

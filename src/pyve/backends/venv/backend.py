@@ -18,7 +18,7 @@ from pyve.errors import PyveError, UsageError
 from pyve.fsutil import atomic_write_text, discard, finish_discards
 from pyve.health import Check
 from pyve.project import VENV_DIR, Project
-from pyve.reqfiles import requirement_files
+from pyve.reqfiles import include_variables, requirement_files
 from pyve.sources import ENV_FILE, group_requirements, install_args, selection
 
 MARKER = f"{VENV_DIR}/.pyve-env.json"  # written last: a half-made venv has none
@@ -209,7 +209,7 @@ class VenvBackend:
                     project, decision),
                 file_dep=inputs,
                 config={"sources": sources, "installer": decision.installer,
-                        **selection(decision)},
+                        **selection(decision), **_variables(project, sources)},
                 # --frozen: the env must be exactly the lock, whatever the stamps say
                 checks=[lambda: installed_inputs_damaged(project),
                         *([lambda: piplock.mismatch(project.root, self.python(project))]
@@ -385,6 +385,13 @@ class VenvBackend:
             raise PyveError(f"{', '.join(changed) or 'the sources'} changed since the "
                             "environment was built; a lock now would not match it", hint=hint)
         return installed
+
+
+def _variables(project: Project, sources: list[str]) -> dict[str, Any]:
+    """${NAME}s in include paths: another value can mean another file (none: no key, so an
+    env built before this reading stays up to date)."""
+    named = include_variables(project.root, sources)
+    return {"variables": named} if named else {}
 
 
 def installed_inputs(project: Project) -> str | None:
