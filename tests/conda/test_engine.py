@@ -243,3 +243,29 @@ def test_a_fetched_package_replaces_a_broken_copy_but_not_a_good_one(tmp_path: P
     (entry / "info" / "index.json").unlink()
     engine._put_in_cache(_fetched_copy(staging, "c", "fourth"), record, cache, staging)
     assert (entry / "info" / "which").read_text() == "fourth"
+
+
+def test_ctrl_c_during_an_engine_call_is_never_lost() -> None:
+    """asyncio.run turns SIGINT into a cancel of its task; a future that completes its work
+    whatever the cancel (as a rattler install may) swallowed the interrupt, and the build
+    went on to exit 0. pyve's runner raises it where it lands."""
+    import asyncio
+    import os
+    import signal
+    import threading
+
+    async def finishes_whatever_the_cancel() -> str:
+        try:
+            await asyncio.sleep(5)
+        except asyncio.CancelledError:
+            await asyncio.sleep(0.1)  # the work goes on to its end, and returns
+        return "done"
+
+    timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            engine._run(finishes_whatever_the_cancel())
+    finally:
+        timer.cancel()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

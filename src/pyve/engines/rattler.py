@@ -12,7 +12,9 @@ import itertools
 import json
 import os
 import shutil
+import signal
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -54,7 +56,22 @@ def virtual_packages(platform: str) -> list[Any]:
 
 
 def _run(coro: Any) -> Any:
-    return asyncio.run(coro)
+    """asyncio.run, with Ctrl-C raised where it lands. asyncio.run's own handler only cancels
+    the task, and the interrupt is lost when the task finishes anyway (a rattler future that
+    completes its work whatever the cancel): the build went on and exited 0. asyncio leaves
+    SIGINT alone when a handler other than Python's default is set."""
+    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler or \
+            threading.current_thread() is not threading.main_thread():
+        return asyncio.run(coro)  # SIGINT ignored or handled elsewhere: as they say
+    signal.signal(signal.SIGINT, _raise_interrupt)
+    try:
+        return asyncio.run(coro)
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def _raise_interrupt(signum: int, frame: Any) -> None:
+    signal.default_int_handler(signum, frame)
 
 
 def solve(channels: Sequence[str], specs: Sequence[str], platform: str,
