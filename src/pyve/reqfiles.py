@@ -181,7 +181,7 @@ def _follow(inputs: Inputs, path: Path, named_at: str) -> None:
                         "not found", hint="fix the path (it is relative to the file that "
                         "names it), or create the file")
     inputs.add(resolved)
-    text = read_text(resolved, inputs.root)
+    text = read_text(resolved, inputs.root, shown=relative(path, inputs.root))
     inputs.chain.append(resolved)
     try:
         files_of_lines(inputs, logical_lines(text), resolved.parent,
@@ -190,20 +190,23 @@ def _follow(inputs: Inputs, path: Path, named_at: str) -> None:
         inputs.chain.pop()
 
 
-def read_text(path: Path, root: Path) -> str:
+def read_text(path: Path, root: Path, shown: str | None = None) -> str:
+    """A requirements file's text; `shown`: its name in errors (as the user wrote it, not
+    where its symlinks lead: /proc/self/environ, not /proc/1234/environ)."""
+    shown = shown or relative(path, root)
     try:
         text = path.read_text(encoding="utf-8")
         if "\x00" in text:  # /proc/self/cmdline, a binary: no requirements file has one
             line = text[:text.index("\x00")].count("\n") + 1
-            raise PyveError(f"{relative(path, root)}: line {line} has a NUL byte: not a "
+            raise PyveError(f"{shown}: line {line} has a NUL byte: not a "
                             "requirements file", hint="fix the line, or include a "
                             "requirements file")
         return text
     except UnicodeDecodeError:
-        raise PyveError(f"{relative(path, root)}: not UTF-8 text",
+        raise PyveError(f"{shown}: not UTF-8 text",
                         hint="save it as UTF-8") from None
     except OSError as exc:
-        raise PyveError(f"{relative(path, root)}: cannot read it ({exc.strerror})",
+        raise PyveError(f"{shown}: cannot read it ({exc.strerror})",
                         hint="check the file's permissions") from None
 
 

@@ -142,11 +142,12 @@ def detail(text: str) -> None:
 
 def error(message: str, hint: str | None = None) -> None:
     """One line (+ a hint line), bounded, secrets masked, whatever produced the text."""
-    from pyve.redact import one_line
+    from pyve.redact import MAX_LINE, one_line
 
-    err().print(f"[red]error:[/red] {escape(one_line(message))}")
+    # the cap is the whole line's, its "error: " included
+    err().print(f"[red]error:[/red] {escape(one_line(message, MAX_LINE - len('error: ')))}")
     if hint:
-        err().print(f"  [dim]hint:[/dim] {escape(one_line(hint))}")
+        err().print(f"  [dim]hint:[/dim] {escape(one_line(hint, MAX_LINE - len('  hint: ')))}")
 
 
 def is_ci() -> bool:

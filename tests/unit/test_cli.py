@@ -87,3 +87,19 @@ def test_every_command_that_can_prompt_accepts_yes() -> None:
     for name in ("init", "build"):
         for flag in ("-y", "--yes"):
             assert parser.parse_args([name, flag]).yes is True
+
+
+def test_an_error_line_is_at_most_400_characters_prefix_included(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """`-C` with 5,000 characters: the line was 409 characters ("error: " + a 400-character
+    message); the cap is the whole line's, as docs/errors.md says."""
+    from pyve.redact import MAX_LINE
+
+    monkeypatch.chdir(tmp_path)
+    ui.reset()
+    assert cli.main(["-C", "./" * 2500 + "missing", "build"]) == 2
+    ui.reset()
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0].startswith("error: -C ./././") and lines[1].startswith("  hint: ")
+    assert all(len(line) <= MAX_LINE for line in lines), [len(line) for line in lines]

@@ -98,7 +98,7 @@ def test_logical_lines_join_continuations_and_drop_comments() -> None:
 @pytest.mark.parametrize(("text", "needle"), [
     ("alpha\x00\n", "requirements.txt: line 1 has a NUL byte"),
     ("alpha\n-r a\x00b.txt\n", "requirements.txt: line 2 has a NUL byte"),
-    ("-r /proc/self/cmdline\n", "cmdline: line 1 has a NUL byte"),
+    ("-r /proc/self/cmdline\n", "/proc/self/cmdline: line 1 has a NUL byte"),
     ("-r /dev/zero\n", "(-r /dev/zero): /dev/zero is not a regular file"),
     ("-r https://example.com/r.txt\n", "pyve does not read remote includes"),
     ("-r loop.txt\n", "(-r loop.txt): loop.txt is a symlink loop"),
