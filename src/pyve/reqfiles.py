@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pyve.errors import PyveError
+from pyve.project import PROJECT_LOCKS
 
 # What pip reads of a local project to learn its name and dependencies.
 PROJECT_METADATA = ("pyproject.toml", "setup.cfg", "setup.py")
@@ -162,13 +163,17 @@ def read_text(path: Path, root: Path) -> str:
 def requirement_files(root: Path, sources: Iterable[str]) -> list[str]:
     """Every file a pip install of `sources` reads: the sources themselves, their -r/-c
     includes, and local projects' metadata. `pyproject.toml` as a source means the project
-    itself (`pip install -e .`): its setup.cfg/setup.py count too."""
+    itself (`pip install -e .`): its setup.cfg/setup.py count too. A project lock
+    (`uv.lock`, ...) is one file, including nothing."""
     root = root.absolute()
     inputs = Inputs(root, [], [])
     for source in sources:
         path = root / source
         if source == "pyproject.toml":
             inputs.add_project(root)
+            inputs.add(path)
+            continue
+        if source in PROJECT_LOCKS:  # the project's own lock (projectlock.py): read whole
             inputs.add(path)
             continue
         if source == "environment.yml":  # the venv backend installs its pip: section
