@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from pyve import proc, ui
-from pyve.errors import PyveError, UsageError
+from pyve.errors import PyveError
 from pyve.project import PROJECT_LOCKS, tomllib
 
 # what it is, and the command that refreshes it
@@ -56,7 +56,7 @@ def choose(root: Path, sources: list[str] | tuple[str, ...], config: dict[str, A
 def is_pyves(path: Path) -> bool:
     try:
         tool = _toml(path).get("tool")
-    except UsageError:
+    except PyveError:
         return False
     return isinstance(tool, dict) and "pyve" in tool
 
@@ -69,7 +69,7 @@ def refresh_command(root: Path, name: str) -> str:
     if name == "pylock.toml":
         try:
             by = _toml(root / name).get("created-by")
-        except UsageError:
+        except PyveError:
             by = None
         return f"re-create it with {by}" if isinstance(by, str) and by else \
             "re-create it with the tool that wrote it"
@@ -77,16 +77,23 @@ def refresh_command(root: Path, name: str) -> str:
 
 
 def _toml(path: Path) -> dict[str, Any]:
+    """The lock's TOML; one error line naming the file when it cannot be read."""
+    what = KINDS.get(path.name, ("", "its tool"))[1]
+    hint = f"fix {path.name} (`{what}` re-creates it), or set project_lock = false in pyve.toml"
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{path.name}: cannot read it: {exc}",
-                         hint=f"fix {path.name} ({KINDS.get(path.name, ('', ''))[1] or 'its tool'}"
-                              " re-creates it), or set project_lock = false in pyve.toml"
-                         ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise PyveError(f"{path.name}: invalid TOML: {exc}", hint=hint) from None
+    except UnicodeDecodeError:
+        raise PyveError(f"{path.name}: not UTF-8 text", hint=hint) from None
     except RecursionError:
-        raise UsageError(f"{path.name}: nested too deeply", hint=f"fix {path.name}") from None
+        raise PyveError(f"{path.name}: nested too deeply", hint=hint) from None
     return data
+
+
+def check(root: Path, name: str) -> None:
+    """The lock can be read (before the build starts: bad input changes nothing)."""
+    _toml(root / name)
 
 
 def _normal(name: str) -> str:

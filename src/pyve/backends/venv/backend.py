@@ -197,6 +197,8 @@ class VenvBackend:
         sources = list(decision.pip_sources)
         # with their -r/-c includes, and the project's own lock
         inputs = requirement_files(project.root, decision.input_sources)
+        if decision.project_lock:
+            projectlock.check(project.root, decision.project_lock)
         if decision.frozen:
             # the lock is an input: a stale or missing one fails here, before anything is
             # created. The stages stay those of a normal build (a mode is not an input):
