@@ -178,7 +178,78 @@ def stale(root: Path, name: str, extras: tuple[str, ...], groups: tuple[str, ...
         if not any(req.specifier.contains(v, prereleases=True) for v in versions):
             return f"it pins {req.name} {', '.join(sorted(versions))}; pyproject.toml asks " \
                    f"for {req}"
-    return _uv_lock_stale(root, python) if name == "uv.lock" else None
+    if name != "uv.lock":
+        return None
+    return _uv_requirements_differ(root, data) or _uv_lock_stale(root, python)
+
+
+def _uv_requirements_differ(root: Path, lock: dict[str, Any]) -> str | None:
+    """uv.lock records the project's own requirements as it locked them (`requires-dist`,
+    `requires-dev` of the editable root package): one added, removed or re-specified in
+    pyproject.toml since makes the lock stale -- what `uv lock --check` finds, offline."""
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    from pyve.sources import group_requirements
+
+    data = _toml(root / "pyproject.toml")
+    table = data.get("project")
+    project: dict[str, Any] = table if isinstance(table, dict) else {}
+    me = _normal(str(project.get("name", "")))
+    root_package = next((p for p in lock.get("package") or [] if isinstance(p, dict)
+                         and _normal(str(p.get("name", ""))) == me
+                         and isinstance(p.get("source"), dict)
+                         and p["source"].get("editable", p["source"].get("virtual")) == "."),
+                        None)
+    metadata = root_package.get("metadata") if root_package else None
+    if not isinstance(metadata, dict):
+        return None  # an older lock format, or a workspace: uv lock --check decides
+
+    def wanted(texts: list[Any]) -> dict[str, SpecifierSet]:
+        found: dict[str, SpecifierSet] = {}
+        for text in texts:
+            try:
+                req = Requirement(str(text))
+            except InvalidRequirement:
+                continue
+            key = _normal(req.name)
+            found[key] = found.get(key, SpecifierSet()) & req.specifier
+        return found
+
+    def locked(entries: list[Any]) -> dict[str, SpecifierSet]:
+        found: dict[str, SpecifierSet] = {}
+        for entry in entries:
+            if isinstance(entry, dict) and isinstance(entry.get("name"), str):
+                try:
+                    spec = SpecifierSet(str(entry.get("specifier", "")))
+                except InvalidSpecifier:
+                    continue
+                key = _normal(entry["name"])
+                found[key] = found.get(key, SpecifierSet()) & spec
+        return found
+
+    asked = [*(project.get("dependencies") or [])]
+    for extra in (project.get("optional-dependencies") or {}).values():
+        asked += extra if isinstance(extra, list) else []
+    pairs = [("dependencies", wanted(asked), locked(metadata.get("requires-dist") or []))]
+    dev = metadata.get("requires-dev") or {}
+    groups = data.get("dependency-groups") or {}
+    for group in sorted({*map(_normal, groups), *map(_normal, dev)}):
+        entries: list[Any] = next((v for k, v in dev.items() if _normal(k) == group), [])
+        pairs.append((f"group {group}", wanted(group_requirements(root, [group])),
+                      locked(entries)))
+    for where, now, then in pairs:
+        for key in sorted({*now, *then}):
+            if key == me:
+                continue
+            if key not in then:
+                return f"{key} was added to the {where} and not locked"
+            if key not in now:
+                return f"{key} was removed from the {where}"
+            if now[key] != then[key]:
+                return f"{key} is now {now[key] or 'any version'}, locked as " \
+                       f"{then[key] or 'any version'}"
+    return None
 
 
 def direct_requirements(root: Path, extras: tuple[str, ...], groups: tuple[str, ...]
