@@ -211,6 +211,24 @@ def test_a_stale_uv_lock_keeps_the_pins_that_fit(project: Path, pyve: PyveRunner
     assert _untouched(project / "uv.lock") == before
 
 
+def test_a_file_that_is_not_the_locked_one_is_refused(project: Path, pyve: PyveRunner,
+                                                      sandbox_env: dict[str, str],
+                                                      old_index: str) -> None:
+    """uv.lock's hashes are checked: a wheel whose sha256 is not the locked one is not
+    installed, and the hint names the lock's own command, not pyve's."""
+    _tiny(project)
+    _uv_lock(project, old_index, sandbox_env)
+    text = (project / "uv.lock").read_text()
+    digest = text.split('alpha-1.0-py3-none-any.whl", hash = "sha256:')[1][:64]
+    (project / "uv.lock").write_text(text.replace(digest, digest[::-1]))
+    result = pyve("init", "--yes")
+    assert result.returncode == 1
+    assert "Hash mismatch for `alpha==1.0`" in result.stderr, result.output
+    assert "a file differs from the one uv.lock locked; re-lock (`uv lock` refreshes it)" \
+        in result.stderr
+    assert py(project, "import alpha").returncode != 0
+
+
 def test_a_stale_pdm_lock_gives_way_where_its_pin_no_longer_fits(
         project: Path, pyve: PyveRunner, wheelhouse: Path) -> None:
     """pyproject.toml now asks for alpha>=2: the locked alpha 1.0 no longer fits, so it is

@@ -287,8 +287,16 @@ class VenvBackend:
         if plan.stale:
             ui.info(f"  note: {plan.stale}")
         if plan.hashed is not None:
-            installer.install(self.python(project), ["--no-deps", "-r", str(plan.hashed)],
-                              project.root, f"pip install ({name}'s pins)", record_hashes=True)
+            try:
+                installer.install(self.python(project), ["--no-deps", "-r", str(plan.hashed)],
+                                  project.root, f"pip install ({name}'s pins)",
+                                  record_hashes=True)
+            except PyveError as exc:
+                if "hash" in exc.message.lower():  # the file is not the one the lock names
+                    exc.hint = (f"a file differs from the one {name} locked; re-lock "
+                                f"({projectlock.refresh_command(project.root, name)}) only "
+                                "if you trust the new file")
+                raise
         return ["-c", str(plan.constraints)]
 
     def _restore(self, project: Project, decision: Decision) -> None:
