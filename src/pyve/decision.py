@@ -109,6 +109,12 @@ class Decision:
     extras: tuple[str, ...] = ()  # pyve.toml: extras of the project itself
     groups: tuple[str, ...] = ()  # pyve.toml: PEP 735 dependency groups
     notes: tuple[str, ...] = ()  # project files pyve does not read, in words (sources.notes)
+    project_lock: str | None = None  # the project's own lock pyve installs from (projectlock)
+
+    @property
+    def input_sources(self) -> tuple[str, ...]:
+        """What the install reads: the sources, and the project's lock (reqfiles.py)."""
+        return (*self.pip_sources, *((self.project_lock,) if self.project_lock else ()))
 
     @property
     def python_minor(self) -> str:
@@ -126,4 +132,5 @@ class Decision:
             "extras": list(self.extras),
             "groups": list(self.groups),
             "installer": self.installer,
+            "project_lock": self.project_lock,
         }

@@ -25,12 +25,12 @@ VENV_DIR = ".venv"
 GITIGNORE_MARK = "# added by pyve (pyve purge removes these lines)"
 GITIGNORE_LINES = (".venv/", ".pyve/")
 CONFIG_KEYS = {"backend", "python", "install_deps", "installer", "conda_engine", "extras",
-               "groups"}
+               "groups", "project_lock"}
 LIST_KEYS = {"extras", "groups"}  # lists of names
 # install_deps: true/false, or the comma-separated files the user agreed to install from
 CONFIG_TYPES: dict[str, tuple[type, ...]] = {
     "backend": (str,), "python": (str,), "install_deps": (bool, str), "installer": (str,),
-    "conda_engine": (str,)}
+    "conda_engine": (str,), "project_lock": (bool,)}
 
 FILE_KINDS = {
     "environment.yml": "conda/micromamba",
@@ -42,6 +42,9 @@ FILE_KINDS = {
 
 
 PIN_FILES = (".python-version", ".tool-versions")
+# Other tools' locks of the project, which pyve installs from (projectlock.py), in the order
+# it looks for them.
+PROJECT_LOCKS = ("uv.lock", "pylock.toml", "pdm.lock", "poetry.lock")
 # Files pyve reads only to say it does not read them (sources.notes).
 NOTED_FILES = ("uv.lock", "poetry.lock", "pdm.lock", "Pipfile.lock", "pylock.toml", "Pipfile",
                "setup.py", "setup.cfg")
@@ -113,7 +116,8 @@ def read_config(path: Path) -> dict[str, Any]:
                              f"{excerpt(repr(value))}", hint=f'e.g. {key} = ["dev"]')
     for key, kinds in CONFIG_TYPES.items():
         if key in section and not isinstance(section[key], kinds):
-            what = "true, false or a string" if bool in kinds else "a string"
+            what = ("true or false" if kinds == (bool,) else
+                    "true, false or a string" if bool in kinds else "a string")
             raise UsageError(f"{path.name}: {key} must be {what}, not "
                              f"{excerpt(repr(section[key]))}",
                              hint=f'quote it: {key} = "..."' if what == "a string" else None)

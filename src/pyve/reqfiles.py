@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pyve.errors import PyveError
+from pyve.project import PROJECT_LOCKS
 from pyve.redact import excerpt
 
 # What pip reads of a local project to learn its name and dependencies.
@@ -213,7 +214,8 @@ def read_text(path: Path, root: Path, shown: str | None = None) -> str:
 def requirement_files(root: Path, sources: Iterable[str]) -> list[str]:
     """Every file a pip install of `sources` reads: the sources themselves, their -r/-c
     includes, and local projects' metadata. `pyproject.toml` as a source means the project
-    itself (`pip install -e .`): its setup.cfg/setup.py count too."""
+    itself (`pip install -e .`): its setup.cfg/setup.py count too. A project lock
+    (`uv.lock`, ...) is one file, including nothing."""
     return _inputs(root, sources).files
 
 
@@ -230,6 +232,9 @@ def _inputs(root: Path, sources: Iterable[str]) -> Inputs:
         path = root / source
         if source == "pyproject.toml":
             inputs.add_project(root)
+            inputs.add(path)
+            continue
+        if source in PROJECT_LOCKS:  # the project's own lock (projectlock.py): read whole
             inputs.add(path)
             continue
         if source == "environment.yml":  # the venv backend installs its pip: section

@@ -10,7 +10,8 @@ The rules (docs/backends.md has the table):
 - `groups = ["test"]` in `pyve.toml` selects PEP 735 `[dependency-groups]` of pyproject.toml.
 - With the venv backend, an `environment.yml`'s `pip:` section is installed too (its conda
   packages cannot be: pyve says which it leaves out).
-- Files pyve does not read (uv.lock, poetry.lock, pdm.lock, Pipfile, a lone setup.py) get one
+- The project's own lock (uv.lock, pylock.toml, pdm.lock, poetry.lock) gives the versions
+  (projectlock.py). Files pyve does not read (Pipfile.lock, Pipfile, a lone setup.py) get one
   note each, saying what pyve reads instead.
 """
 
@@ -29,7 +30,8 @@ PIP_TOOLS_SOURCE = "requirements.in"
 PYPROJECT = "pyproject.toml"
 ENV_FILE = "environment.yml"
 
-# Another tool's lock or manifest next to the project: pyve does not read it, and says so.
+# Another tool's lock next to the project: one note each, saying whether pyve installs from
+# it (projectlock.KINDS) or not.
 FOREIGN_FILES = {  # (each is in project.NOTED_FILES: the fast path watches it)
     "uv.lock": "uv's lock",
     "poetry.lock": "poetry's lock",
@@ -195,9 +197,13 @@ def _expand(declared: dict[str, list[Any]], name: str, chain: tuple[str, ...]) -
     return found
 
 
-def notes(root: Path, env_file_pip: bool, sources: Iterable[str]) -> list[str]:
+def notes(root: Path, env_file_pip: bool, sources: Iterable[str],
+          project_lock: str | None = None, lock_off: bool = False) -> list[str]:
     """One line per project file pyve does not read (or reads only in part), saying what it
-    reads instead. Printed by init and status, shown by doctor."""
+    reads instead; the project's lock it installs from (project_lock), or that pyve.toml
+    turned it off (lock_off). Printed by init and status, shown by doctor."""
+    from pyve import projectlock
+
     sources = list(sources)
     said = []
     if (root / PIP_TOOLS_SOURCE).is_file():
@@ -209,7 +215,17 @@ def notes(root: Path, env_file_pip: bool, sources: Iterable[str]) -> list[str]:
             said.append(f"{PIP_TOOLS_SOURCE} found: pyve installs it (pip-tools' source; "
                         "no compiled requirements.txt)")
     for name, what in FOREIGN_FILES.items():
-        if (root / name).is_file():
+        if not (root / name).is_file() or (
+                name == "pylock.toml" and projectlock.is_pyves(root / name)):
+            continue
+        if name == project_lock:
+            continue  # not a note: the build's header and status name the lock in use
+        if project_lock is not None and name in projectlock.KINDS:
+            said.append(f"{name} found ({what}): pyve installs from {project_lock} instead")
+        elif lock_off and PYPROJECT in sources and name in projectlock.KINDS:
+            said.append(f"{name} found ({what}): pyve.toml says project_lock = false, so "
+                        f"pyve resolves {' and '.join(sources)} itself")
+        else:
             said.append(f"{name} found ({what}): pyve does not read it; it resolves "
                         f"{' and '.join(sources) or 'the project'} itself and writes its own "
                         "lock (see docs/backends.md to make them agree)")

@@ -69,13 +69,18 @@ def test_unknown_extra_or_group_is_one_error(project: Path, pyve: PyveRunner) ->
 
 
 def test_other_tools_locks_are_named_not_ignored(project: Path, pyve: PyveRunner) -> None:
+    """The first project lock gives the versions (tests/e2e/test_project_lock.py); the
+    others, and Pipfile.lock, get a note each."""
     write_tiny_project(project, requires=())
-    (project / "uv.lock").write_text("version = 1\n")
+    (project / "uv.lock").write_text('version = 1\nrequires-python = ">=3.8"\n')
     (project / "poetry.lock").write_text("# poetry\n")
+    (project / "Pipfile.lock").write_text("{}\n")
     result = pyve("init", "--yes", check=True)
-    assert "note: uv.lock found (uv's lock): pyve does not read it" in result.stdout
-    assert "note: poetry.lock found (poetry's lock)" in result.stdout
-    assert "uv.lock found" in pyve("status", check=True).stdout
+    assert "versions from uv.lock" in result.stdout
+    assert "note: poetry.lock found (poetry's lock): pyve installs from uv.lock instead" \
+        in result.stdout
+    assert "note: Pipfile.lock found (pipenv's lock): pyve does not read it" in result.stdout
+    assert "lock:    uv.lock (uv's lock)" in pyve("status", check=True).stdout
     doctor = json.loads(pyve("doctor", "--json").stdout)
     assert any(c["name"] == "inputs" and "poetry.lock" in c["message"]
                for c in doctor["checks"])

@@ -14,7 +14,7 @@ from pyve.commands.common import load_backend, make_decision
 from pyve.errors import PyveError
 from pyve.graph import plan
 from pyve.project import DECISION_FILES, Project
-from tests.conftest import PyveRunner, linux_only
+from tests.conftest import PyveRunner, linux_only, write_tiny_project
 from tests.support.conda_helpers import python_env
 from tests.unit.test_fastpath import fast_fresh
 
@@ -73,7 +73,7 @@ def _guard(root: Path, pyve: PyveRunner) -> int:
         original = _flip_keeping_stat(path)
         assert not fast_fresh(root), f"fast path still answers after an edit of {rel}"
         stages = {r for r in readers if r}
-        if stages and rel.endswith((".txt", ".in", ".yml")):  # pip/conda input files
+        if stages and rel.endswith((".txt", ".in", ".yml", ".lock")):  # pip/conda inputs
             assert stages <= _stale(root), f"an edit of {rel} left {stages} fresh"
         _restore(path, original)
         pyve("build", check=True)  # the same bytes again: a new snapshot
@@ -89,6 +89,18 @@ def test_every_declared_venv_input(project: Path, pyve: PyveRunner, same_env: No
     (project / ".python-version").write_text("{}.{}\n".format(*sys.version_info[:2]))
     pyve("init", "--yes", check=True)
     assert _guard(project, pyve) >= 5
+
+
+def test_every_declared_input_with_a_project_lock(project: Path, pyve: PyveRunner,
+                                                 same_env: None) -> None:
+    """The project's own lock (pdm.lock here) is an input of the install."""
+    write_tiny_project(project, ("alpha",))
+    (project / "pdm.lock").write_text('[metadata]\ngroups = ["default"]\n\n[[package]]\n'
+                                      'name = "alpha"\nversion = "1.0"\ngroups = ["default"]\n')
+    pyve("init", "--yes", check=True)
+    declared = _declared(project)
+    assert declared["pdm.lock"] == {"", "pip-deps"}
+    assert _guard(project, pyve) >= 3
 
 
 @linux_only

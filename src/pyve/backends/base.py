@@ -53,6 +53,8 @@ class Backend(Protocol):
     # environment.yml's pip: section is one of the pip sources this backend installs
     # (the venv backend's; the conda backend installs it with the env file itself)
     installs_env_file_pip: bool
+    # installs the versions of the project's own lock (uv.lock, pdm.lock, ...: projectlock.py)
+    reads_project_lock: bool
 
     def choose_python(self, project: Project, asked: str | None
                       ) -> tuple[pythons.Interpreter, str, str | None]:

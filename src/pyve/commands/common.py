@@ -7,7 +7,7 @@ import json
 import os
 from argparse import Namespace
 
-from pyve import progress, sources, ui, words
+from pyve import progress, projectlock, sources, ui, words
 from pyve.backends import get_backend
 from pyve.backends.base import Backend, Stage
 from pyve.decision import Asked, BackendChoice, Decision, choose_backend, resolve_ambiguous
@@ -92,6 +92,8 @@ def make_decision(project: Project, args: Namespace | Asked,
     extras = tuple(project.config.get("extras") or ())
     groups = tuple(project.config.get("groups") or ())
     sources.check_selection(project.root, extras, groups)
+    lock = projectlock.choose(project.root, install, project.config) \
+        if backend.reads_project_lock else None
     return Decision(
         backend=choice.backend,
         backend_reason=choice.reason,
@@ -105,7 +107,9 @@ def make_decision(project: Project, args: Namespace | Asked,
         installer=installer_choice(project, backend),
         extras=extras,
         groups=groups,
-        notes=tuple(sources.notes(project.root, backend.installs_env_file_pip, install)),
+        notes=tuple(sources.notes(project.root, backend.installs_env_file_pip, install,
+                                  lock, project.config.get("project_lock") is False)),
+        project_lock=lock,
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from argparse import Namespace
 
-from pyve import report, ui
+from pyve import projectlock, report, ui
 from pyve.commands.common import load_backend, make_decision
 from pyve.graph import env_fingerprint, fingerprints, plan
 from pyve.project import Project
@@ -17,11 +17,14 @@ def run(args: Namespace) -> int:
     stages = backend.stages(project, decision)
     results = plan(project, stages)
     env_dir = backend.env_dir(project, decision)
+    lock = decision.project_lock
+    stale = projectlock.stale(project.root, lock, decision.extras, decision.groups,
+                              decision.python_path) if lock else None
     if getattr(args, "json", False):
         prints = fingerprints(project, stages)
         report.emit("status", report.from_results(results, prints),
                     fingerprint=env_fingerprint(prints), **decision.as_dict(),
-                    env=str(env_dir), env_exists=env_dir.exists())
+                    project_lock_stale=stale, env=str(env_dir), env_exists=env_dir.exists())
         return 0
     ui.info(f"backend: {decision.backend}  ({decision.backend_reason})")
     if decision.python_version:
@@ -35,6 +38,12 @@ def run(args: Namespace) -> int:
         chosen += [f"extras {', '.join(decision.extras)}"] if decision.extras else []
         chosen += [f"groups {', '.join(decision.groups)}"] if decision.groups else []
         ui.info(f"inputs:  {'; '.join(chosen)}")
+    if lock:
+        ui.info(f"lock:    {lock} ({projectlock.describe(lock)}): " + (
+            "pyve installs the versions it pins (project_lock = false in pyve.toml "
+            "resolves afresh)" if stale is None else
+            f"stale ({stale}): pyve keeps its pins that still fit; "
+            f"{projectlock.refresh_command(project.root, lock)}"))
     for note in decision.notes:
         ui.info(f"note:    {note}")
     ui.say("stages:")

@@ -104,6 +104,7 @@ class CondaBackend:
     # --- what the commands ask ------------------------------------------------------------
 
     installs_env_file_pip = False  # the env file's pip: section is installed with the env
+    reads_project_lock = False  # its pip: section and the project go through conda's pip
 
     def choose_python(self, project: Project, asked: str | None
                       ) -> tuple[pythons.Interpreter, str, str | None]:

@@ -8,7 +8,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from pyve import envstate, health, proc, progress, pythons, ui
+from pyve import envstate, health, proc, progress, projectlock, pythons, ui
 from pyve.backends.venv import piplock
 from pyve.installers import NAMES, Installer, get_installer, pip, prune
 from pyve.backends.base import Stage
@@ -95,6 +95,7 @@ class VenvBackend:
     installers: tuple[str, ...] = NAMES
 
     installs_env_file_pip = True
+    reads_project_lock = True
 
     def is_built(self, project: Project, decision: Decision) -> bool:
         return (project.root / MARKER).is_file()
@@ -149,7 +150,8 @@ class VenvBackend:
         env = self.env_dir(project, decision)
         return [health.interpreter(env, venv=True),
                 health.venv_matches_lock(project.root, env, pip.LOCK_FILE),
-                health.venv_lock_fresh(project.root, list(decision.pip_sources), pip.LOCK_FILE)]
+                health.venv_lock_fresh(project.root, list(decision.input_sources),
+                                       pip.LOCK_FILE)]
 
     def lock_status(self, project: Project, decision: Decision,
                     platforms: list[str] | None) -> dict[str, str | None]:
@@ -194,12 +196,15 @@ class VenvBackend:
             ),
         ]
         sources = list(decision.pip_sources)
-        inputs = requirement_files(project.root, sources)  # with their -r/-c includes
+        # with their -r/-c includes, and the project's own lock
+        inputs = requirement_files(project.root, decision.input_sources)
+        if decision.project_lock:
+            projectlock.check(project.root, decision.project_lock)
         if decision.frozen:
             # the lock is an input: a stale or missing one fails here, before anything is
             # created. The stages stay those of a normal build (a mode is not an input):
             # only their actions differ, so the next command finds everything up to date.
-            pip.check_frozen_lock(project.root, sources)
+            pip.check_frozen_lock(project.root, list(decision.input_sources))
             piplock.read_lock(project.root / pip.LOCK_FILE)  # every entry pinned and hashed
         last = "create-env"
         if sources:
@@ -209,7 +214,8 @@ class VenvBackend:
                     project, decision),
                 file_dep=inputs,
                 config={"sources": sources, "installer": decision.installer,
-                        **selection(decision), **_variables(project, sources)},
+                        **selection(decision), **_variables(project, sources),
+                        **_lock_config(decision)},
                 # --frozen: the env must be exactly the lock, whatever the stamps say
                 checks=[lambda: installed_inputs_damaged(project),
                         *([lambda: piplock.mismatch(project.root, self.python(project))]
@@ -217,7 +223,8 @@ class VenvBackend:
                 after=["create-env"],
                 watch=[site], contents=holds,
                 fingerprint_config={"sources": sources, "installer": decision.installer,
-                                    **selection(decision), "lock": _lock_digest(project)}
+                                    **selection(decision), **_lock_config(decision),
+                                    "lock": _lock_digest(project)}
                 if decision.frozen else None,
             ))
             last = "pip-deps"
@@ -236,14 +243,15 @@ class VenvBackend:
 
     def install(self, project: Project, decision: Decision) -> str:
         """Install the sources; the stamp records their digests for the lock's inputs line."""
-        inputs = pip.inputs_text(project.root, list(decision.pip_sources))
+        inputs = pip.inputs_text(project.root, list(decision.input_sources))
         self._ensure_pip(project, decision)
         # what was installed or changed behind pyve's back goes; the install puts back
         # what the requirements ask for
         self._restore(project, decision)
         installer = self.installer(decision)
-        installer.install(self.python(project), install_args(
-            project.root, decision.pip_sources, decision.extras, decision.groups),
+        pinned = self._install_project_lock(project, decision, installer)
+        installer.install(self.python(project), [*install_args(
+            project.root, decision.pip_sources, decision.extras, decision.groups), *pinned],
             project.root, "pip install", record_hashes=True)
         # pip only adds: take out what a removed requirement left behind
         prune.sync(self.python(project), project.root, self._roots(project, decision),
@@ -264,7 +272,35 @@ class VenvBackend:
                               "pip install -e .")
         # the same stamp as a normal install: the lock's sources are the sources now
         return json.dumps({"id": uuid.uuid4().hex,
-                           "inputs": pip.inputs_text(project.root, sources)})
+                           "inputs": pip.inputs_text(project.root,
+                                                     list(decision.input_sources))})
+
+    def _install_project_lock(self, project: Project, decision: Decision,
+                              installer: Installer) -> list[str]:
+        """The project's own lock (projectlock.py): a fresh uv.lock or pylock.toml is
+        installed hash-checked first; its pins (or a stale lock's pins that still fit)
+        constrain the install that follows. Returns that install's extra arguments."""
+        name = decision.project_lock
+        if name is None:
+            return []
+        progress.update(f"reading {name}")
+        plan = projectlock.plan(project.root, name, list(decision.pip_sources),
+                                decision.extras, decision.groups, self.python(project),
+                                decision.python_path, project.state_dir / "project-lock")
+        if plan.stale:
+            ui.info(f"  note: {plan.stale}")
+        if plan.hashed is not None:
+            try:
+                installer.install(self.python(project), ["--no-deps", "-r", str(plan.hashed)],
+                                  project.root, f"pip install ({name}'s pins)",
+                                  record_hashes=True)
+            except PyveError as exc:
+                if "hash" in exc.message.lower():  # the file is not the one the lock names
+                    exc.hint = (f"a file differs from the one {name} locked; re-lock "
+                                f"({projectlock.refresh_command(project.root, name)}) only "
+                                "if you trust the new file")
+                raise
+        return ["-c", str(plan.constraints)]
 
     def _restore(self, project: Project, decision: Decision) -> None:
         """Take out what was installed or changed behind pyve's back (envstate.py)."""
@@ -360,11 +396,12 @@ class VenvBackend:
     def freeze(self, project: Project, decision: Decision | None = None) -> None:
         if not (project.root / MARKER).is_file():
             raise PyveError("no environment to lock yet", hint="run `pyve build` first")
-        sources = list(decision.pip_sources) if decision else []
+        sources = list(decision.input_sources) if decision else []
         if decision is not None and decision.frozen:
             return  # the lock is the input (checked fresh before the build): never rewritten
         inputs = self.locked_inputs(project, sources)
-        piplock.write_lock(self.python(project), project.root, sources, inputs=inputs,
+        piplock.write_lock(self.python(project), project.root,
+                           list(decision.pip_sources) if decision else [], inputs=inputs,
                            extras=decision.extras if decision else (),
                            groups=decision.groups if decision else ())
 
@@ -412,6 +449,12 @@ def installed_inputs_damaged(project: Project) -> str | None:
         return None  # never written: the missing stamp says so
     return None if installed_inputs(project) is not None else \
         "pyve's record of the last install is damaged"
+
+
+def _lock_config(decision: Decision) -> dict[str, str]:
+    """The project's lock in the install's settings: turning it on or off re-runs the
+    install, and the reason names it (`project_lock None -> uv.lock`)."""
+    return {"project_lock": decision.project_lock} if decision.project_lock else {}
 
 
 def _lock_digest(project: Project) -> str | None:
