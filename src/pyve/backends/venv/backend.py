@@ -386,6 +386,16 @@ class VenvBackend:
                             "environment was built; a lock now would not match it", hint=hint)
         return installed
 
+    def resolve(self, project: Project, decision: Decision) -> dict[str, str]:
+        """pip's dry run in the env (it must exist: pip runs in it), over what it holds."""
+        if not self.is_built(project, decision) or not (decision.pip_sources or
+                                                         decision.groups):
+            return {}
+        args = install_args(project.root, decision.pip_sources, decision.extras,
+                            decision.groups)
+        return {**envstate.distributions(self.env_dir(project, decision)),
+                **pip.would_install(self.python(project), args, project.root)}
+
 
 def _lock_digest(project: Project) -> str | None:
     """The lock's content, for the fingerprint of a --frozen build (the env is the lock)."""
@@ -393,3 +403,4 @@ def _lock_digest(project: Project) -> str | None:
 
     path = project.root / pip.LOCK_FILE
     return file_digest(path) if path.is_file() else None
+
