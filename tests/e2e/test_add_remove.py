@@ -190,7 +190,7 @@ def test_conda_specs_and_pip_section(project: Path, pyve: PyveRunner, local_chan
     assert "gamma" in installed(newest_env(project))
     assert "gamma" in (project / "conda-lock.yml").read_text()
 
-    pyve("remove", "gamma", "--pip", check=True)  # noqa: sic: options after the name too
+    pyve("remove", "gamma", "--pip", check=True)  # options after the name work too
     pyve("remove", "libfoo", check=True)
     assert (project / "environment.yml").read_text() == original
     assert "gamma" not in installed(newest_env(project))
