@@ -91,6 +91,9 @@ class PipInstaller:
         install(python, ["--require-hashes", "--no-deps", "--force-reinstall", "-r",
                          str(requirements)], cwd, what, record_hashes=True)
 
+    def would_install(self, python: Path, args: list[str], cwd: Path) -> dict[str, str]:
+        return would_install(python, args, cwd)
+
     def uninstall(self, python: Path, names: list[str], cwd: Path) -> None:
         # uv where it is installed: it removes the same RECORDed files in ~10 ms, where a
         # pip process needs ~0.8 s to start

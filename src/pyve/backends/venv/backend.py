@@ -387,14 +387,15 @@ class VenvBackend:
         return installed
 
     def resolve(self, project: Project, decision: Decision) -> dict[str, str]:
-        """pip's dry run in the env (it must exist: pip runs in it), over what it holds."""
+        """The installer's dry run in the env (it must exist), over what the env holds."""
         if not self.is_built(project, decision) or not (decision.pip_sources or
                                                          decision.groups):
             return {}
         args = install_args(project.root, decision.pip_sources, decision.extras,
                             decision.groups)
         return {**envstate.distributions(self.env_dir(project, decision)),
-                **pip.would_install(self.python(project), args, project.root)}
+                **self.installer(decision).would_install(self.python(project), args,
+                                                         project.root)}
 
 
 def _lock_digest(project: Project) -> str | None:
