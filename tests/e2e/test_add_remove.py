@@ -4,6 +4,7 @@ a spec that cannot be added leaves the files, the lock and the env as they were.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 from tests.conftest import PyveRunner, write_tiny_project
 from tests.support.conda_helpers import env_dirs, python_env
 from tests.support.helpers import stage_line
+from tests.support.wheel_fixtures import build_wheel
 
 
 def installed(env: Path) -> set[str]:
@@ -60,6 +62,7 @@ def test_add_and_remove_in_requirements_txt(project: Path, pyve: PyveRunner) -> 
     assert "added beta>=1.0 to requirements.txt" in result.stdout
     assert (project / "requirements.txt").read_bytes() == original + b"\r\nbeta>=1.0"
     assert " ran " in stage_line(result.stdout, "pip-deps")
+    assert "up to date" in stage_line(result.stdout, "create-env")  # only what the edit staled
     assert "beta" in installed(project / ".venv") and "beta" in locked(project)
     assert pyve("build", "--check").returncode == 0  # one command: nothing left stale
 
@@ -91,6 +94,32 @@ def test_a_spec_that_cannot_be_resolved_changes_nothing(project: Path, pyve: Pyv
     assert (project / "requirements.lock.txt").read_bytes() == lock
     assert installed(project / ".venv") == before
     assert pyve("build", "--check").returncode == 0
+
+
+@pytest.mark.parametrize("installer", ["uv", "pip"])
+def test_a_spec_that_cannot_be_installed_changes_nothing(project: Path, pyve: PyveRunner,
+                                                         wheelhouse: Path, tmp_path: Path,
+                                                         installer: str) -> None:
+    """It resolves (its metadata reads), and its files cannot be extracted: the install
+    fails after the dry run said yes."""
+    house = tmp_path / "house"
+    shutil.copytree(wheelhouse, house)
+    wheel = build_wheel(house, "broken", "1.0")
+    data = wheel.read_bytes()
+    wheel.write_bytes(data.replace(b'__version__ = "1.0"', b'__VERSION__ = "1.0"'))  # bad CRC
+    env = {"PIP_FIND_LINKS": str(house), "PYVE_INSTALLER": installer}
+    (project / "requirements.txt").write_text("alpha\n")
+    pyve("init", "--yes", env=env, check=True)
+    lock = (project / "requirements.lock.txt").read_bytes()
+    before = installed(project / ".venv")
+    result = pyve("add", "beta", "broken", env=env)
+    assert result.returncode == 1 and len(errors(result.stderr)) == 1
+    assert "broken" in errors(result.stderr)[0]
+    assert (project / "requirements.txt").read_text() == "alpha\n"
+    assert (project / "requirements.lock.txt").read_bytes() == lock
+    assert installed(project / ".venv") == before
+    check = pyve("build", "--check", env=env)
+    assert check.returncode == 0, check.output  # as it was: nothing to do
 
 
 def test_removing_what_is_not_there(project: Path, pyve: PyveRunner) -> None:
@@ -174,7 +203,8 @@ def test_add_installed_records_hand_installed_packages(project: Path, pyve: Pyve
 
 @pytest.mark.parametrize("deps", [("bar",)])
 def test_conda_specs_and_pip_section(project: Path, pyve: PyveRunner, local_channel: Path,
-                                     deps: tuple[str, ...]) -> None:
+                                     deps: tuple[str, ...], sandbox_env: dict[str, str]
+                                     ) -> None:
     python_env(project, local_channel, pip=["beta"], deps=deps, extra="# the end\n")
     original = (project / "environment.yml").read_text()
     pyve("init", "--yes", check=True)
@@ -190,10 +220,17 @@ def test_conda_specs_and_pip_section(project: Path, pyve: PyveRunner, local_chan
     assert "gamma" in installed(newest_env(project))
     assert "gamma" in (project / "conda-lock.yml").read_text()
 
-    pyve("remove", "gamma", "--pip", check=True)  # options after the name work too
+    pyve("remove", "gamma", check=True)  # not a conda spec: found in the pip: section
     pyve("remove", "libfoo", check=True)
     assert (project / "environment.yml").read_text() == original
     assert "gamma" not in installed(newest_env(project))
+
+    subprocess.run([newest_env(project) / "bin" / "python", "-m", "pip", "install", "-q",
+                    "gamma"], check=True, env=sandbox_env)
+    pyve("add", "--installed", check=True)
+    assert (project / "environment.yml").read_text() == original.replace(
+        "    - beta\n", "    - beta\n    - gamma>=0.1\n")
+    pyve("remove", "gamma", check=True)
 
     lock = (project / "conda-lock.yml").read_bytes()
     result = pyve("add", "needs-missing")

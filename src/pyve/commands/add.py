@@ -17,7 +17,7 @@ from pyve.commands.common import asked_of, load_backend, make_decision
 from pyve.decision import Decision
 from pyve.errors import PyveError, UsageError
 from pyve.fsutil import atomic_write_bytes
-from pyve.installers import pip, prune
+from pyve.installers import get_installer, pip, prune
 from pyve.locking import project_lock
 from pyve.manifest import Target
 from pyve.project import CONFIG_FILE, Project
@@ -40,6 +40,14 @@ class Saved:
         return cls(root, {n: (root / n).read_bytes() if (root / n).is_file() else None
                           for n in dict.fromkeys(names)})
 
+    def restore_all(self) -> None:
+        """restore(), and what is in the folder's `stamps/` now that was not then goes."""
+        self.restore()
+        stamps = self.root / "stamps"
+        for path in stamps.iterdir() if stamps.is_dir() else []:
+            if f"stamps/{path.name}" not in self.files and path.is_file():
+                path.unlink()
+
     def restore(self) -> None:
         for name, data in self.files.items():
             path = self.root / name
@@ -47,6 +55,14 @@ class Saved:
                 path.unlink(missing_ok=True)
             elif not path.is_file() or path.read_bytes() != data:
                 atomic_write_bytes(path, data)
+
+
+def _state_files(project: Project) -> list[str]:
+    """pyve's record of the last build (doit's state, the stamps): put back with the files
+    when the env is as it was, so the next build finds everything up to date again."""
+    stamps = project.state_dir / "stamps"
+    names = sorted(p.name for p in stamps.iterdir()) if stamps.is_dir() else []
+    return ["state.json", "decision.json", *(f"stamps/{n}" for n in names)]
 
 
 def _contents(backend: Backend, project: Project, decision: Decision) -> dict[str, str]:
@@ -132,6 +148,8 @@ def run(args: Namespace) -> int:
         backend = load_backend(decision.backend)
         target = _choose(project, decision, backend, args)
         if args.installed:
+            if target.file == ENV_FILE:  # what pip or uv installed: pip lines
+                target = replace(target, pip=True)
             specs = _installed_specs(project, decision, backend)
             if not specs:
                 ui.say("nothing was installed by hand: the env holds what the sources need")
@@ -139,11 +157,12 @@ def run(args: Namespace) -> int:
         wanted = {manifest.name_of(target, s): s for s in specs}  # a bad spec: before any edit
         present = manifest.names(project.root, target)
         saved = Saved.of(project.root, [*target.files(), CONFIG_FILE, backend.lock_file])
+        state = Saved.of(project.state_dir, _state_files(project))
         before = _contents(backend, project, decision)
         try:
             return _add(project, args, decision, backend, target, wanted, present)
         except PyveError as exc:
-            _undo(project, args, saved, decision, backend, before)
+            _undo(project, args, saved, state, decision, backend, before)
             raise PyveError(f"cannot add {', '.join(specs)}: {exc.message} "
                             f"({', '.join(target.files())} left as it was)", hint=exc.hint,
                             exit_code=exc.exit_code) from None
@@ -187,12 +206,20 @@ def _say_added(project: Project, target: Target, wanted: dict[str, str],
         ui.say(f"added {written.get(name, wanted[name])} to {target.describe()}")
 
 
-def _undo(project: Project, args: Namespace, saved: Saved, decision: Decision,
+def _undo(project: Project, args: Namespace, saved: Saved, state: Saved, decision: Decision,
           backend: Backend, before: dict[str, str]) -> None:
-    """The files back as they were; the env too, when the failed build changed it."""
+    """The files back as they were; the env too, when the failed build changed it; pyve's
+    record of the last build too, once the env is as that build left it."""
     saved.restore()
     project.config = Project.load(project.root).config
+    now = _contents(backend, project, decision)
+    added = {name for name in now if name not in before and not name.startswith("conda:")}
+    if added:  # what the failed install put in before it stopped
+        env = backend.env_dir(project, decision)
+        prune.uninstall(env / "bin" / "python", project.root, added,
+                        get_installer(decision.installer))
     if _contents(backend, project, decision) == before:
+        state.restore_all()
         return
     ui.info("the environment changed before the failure: building it back from the files")
     try:
@@ -222,6 +249,7 @@ def run_remove(args: Namespace) -> int:
                                  f"{listed})", hint="give the name as it is listed there")
             names.append(name)
         saved = Saved.of(project.root, [*target.files(), CONFIG_FILE, backend.lock_file])
+        state = Saved.of(project.state_dir, _state_files(project))
         before = _contents(backend, project, decision)
         try:
             for name in names:
@@ -229,7 +257,7 @@ def run_remove(args: Namespace) -> int:
                 ui.say(f"removed {name} from {target.describe()}")
             return build(project, make_decision(project, args))
         except PyveError as exc:
-            _undo(project, args, saved, decision, backend, before)
+            _undo(project, args, saved, state, decision, backend, before)
             raise PyveError(f"cannot remove {', '.join(names)}: {exc.message} "
                             f"({', '.join(target.files())} left as it was)", hint=exc.hint,
                             exit_code=exc.exit_code) from None
