@@ -143,18 +143,23 @@ def run(args: Namespace) -> int:
     if not args.installed and not specs:
         raise UsageError("nothing to add", hint="name a requirement: `pyve add requests`, "
                          "or `pyve add --installed` for what you installed by hand")
+    decision = make_decision(project, args)  # what is wrong with the input: before the lock
+    backend = load_backend(decision.backend)
+    target = _choose(project, decision, backend, args)
+    if args.installed and target.file == ENV_FILE:  # what pip or uv installed: pip lines
+        target = replace(target, pip=True)
+    for spec in specs:
+        manifest.name_of(target, spec)
+    manifest.names(project.root, target)  # the file reads
     with project_lock(project.state_dir):
-        decision = make_decision(project, args)
-        backend = load_backend(decision.backend)
-        target = _choose(project, decision, backend, args)
+        if not backend.is_built(project, decision):  # the env the spec is resolved in
+            build(project, decision)
         if args.installed:
-            if target.file == ENV_FILE:  # what pip or uv installed: pip lines
-                target = replace(target, pip=True)
             specs = _installed_specs(project, decision, backend)
             if not specs:
                 ui.say("nothing was installed by hand: the env holds what the sources need")
                 return 0
-        wanted = {manifest.name_of(target, s): s for s in specs}  # a bad spec: before any edit
+        wanted = {manifest.name_of(target, s): s for s in specs}
         present = manifest.names(project.root, target)
         saved = Saved.of(project.root, [*target.files(), CONFIG_FILE, backend.lock_file])
         state = Saved.of(project.state_dir, _state_files(project))
@@ -230,24 +235,24 @@ def _undo(project: Project, args: Namespace, saved: Saved, state: Saved, decisio
 
 def run_remove(args: Namespace) -> int:
     project = Project.load()
+    decision = make_decision(project, args)  # what is wrong with the input: before the lock
+    backend = load_backend(decision.backend)
+    target = _choose(project, decision, backend, args)
+    names = []
+    for text in args.names:
+        name = manifest.name_of(target, text.strip())
+        present = manifest.names(project.root, target)
+        if name not in present and target.file == ENV_FILE and not target.pip:
+            pip_section = replace(target, pip=True)  # not a conda spec: a pip line?
+            if pip.canonical_name(name) in manifest.names(project.root, pip_section):
+                target, name = pip_section, pip.canonical_name(name)
+                present = manifest.names(project.root, target)
+        if name not in present:
+            listed = ", ".join(sorted(present)) or "nothing"
+            raise UsageError(f"{text.strip()} is not in {target.describe()} (it has: "
+                             f"{listed})", hint="give the name as it is listed there")
+        names.append(name)
     with project_lock(project.state_dir):
-        decision = make_decision(project, args)
-        backend = load_backend(decision.backend)
-        target = _choose(project, decision, backend, args)
-        names = []
-        for text in args.names:
-            name = manifest.name_of(target, text.strip())
-            present = manifest.names(project.root, target)
-            if name not in present and target.file == ENV_FILE and not target.pip:
-                pip_section = replace(target, pip=True)  # not a conda spec: a pip line?
-                if pip.canonical_name(name) in manifest.names(project.root, pip_section):
-                    target, name = pip_section, pip.canonical_name(name)
-                    present = manifest.names(project.root, target)
-            if name not in present:
-                listed = ", ".join(sorted(present)) or "nothing"
-                raise UsageError(f"{text.strip()} is not in {target.describe()} (it has: "
-                                 f"{listed})", hint="give the name as it is listed there")
-            names.append(name)
         saved = Saved.of(project.root, [*target.files(), CONFIG_FILE, backend.lock_file])
         state = Saved.of(project.state_dir, _state_files(project))
         before = _contents(backend, project, decision)
