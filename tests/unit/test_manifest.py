@@ -49,11 +49,13 @@ def test_pyproject_add_and_remove_keep_the_rest() -> None:
 
 def test_pyproject_extra_table_goes_after_project() -> None:
     added = pyproject.add(PYPROJECT, Place(extra="test"), "pytest")
-    # tomlkit puts the new table at the end of [project]'s part of the file (after the
-    # comment there): every byte of the file is still there, in order
-    block = '\n[project.optional-dependencies]\ntest = ["pytest"]\n\n'
-    assert block in added and added.replace(block, "", 1) == PYPROJECT
+    # the comment above [tool.x] stays above it
+    assert added == PYPROJECT.replace(
+        "]\n\n# tools", ']\n\n[project.optional-dependencies]\ntest = ["pytest"]\n\n# tools')
     assert pyproject.names(added, Place(extra="test")) == {"pytest": "pytest"}
+    alone = '[project]\nname = "x"\n'
+    assert pyproject.add(alone, Place(extra="dev"), "a") == \
+        alone + '\n[project.optional-dependencies]\ndev = ["a"]\n'
 
 
 def test_pyproject_dynamic_dependencies_are_refused() -> None:

@@ -70,11 +70,7 @@ def _array(doc: Any, place: Place, create: bool) -> Any:
             if "optional-dependencies" not in project:
                 if not create:
                     return None
-                table = tomlkit.table()
-                table[place.extra] = tomlkit.array()
-                if list(doc)[-1] != "project":  # the blank line before the next table stays
-                    table.add(tomlkit.nl())
-                doc["project"].add("optional-dependencies", table)
+                doc["project"].add("optional-dependencies", _new_table(project, place.extra))
             table = project["optional-dependencies"]
             key = place.extra
         else:
@@ -88,6 +84,21 @@ def _array(doc: Any, place: Place, create: bool) -> Any:
         raise UsageError(f"pyproject.toml: {place.describe()} is not a list",
                          hint="make it a list of requirement strings")
     return array
+
+
+def _new_table(project: Any, key: str) -> Any:
+    """[project.optional-dependencies] with `key = []`, to go right after [project]'s keys:
+    the blank lines and comments that ended [project] (those above the next table) move
+    below it, so they stay above the table they were written for."""
+    table = tomlkit.table()
+    table[key] = tomlkit.array()
+    body = project.value.body
+    trailing = []
+    while body and body[-1][0] is None:  # whitespace and comments after the last key
+        trailing.insert(0, body.pop()[1])
+    for item in trailing:
+        table.add(item)
+    return table
 
 
 def names(text: str, place: Place) -> dict[str, str]:
