@@ -93,7 +93,7 @@ def _new_table(project: Any, key: str) -> Any:
     table = tomlkit.table()
     table[key] = tomlkit.array()
     body = project.value.body
-    trailing = []
+    trailing: list[Any] = []
     while body and body[-1][0] is None:  # whitespace and comments after the last key
         trailing.insert(0, body.pop()[1])
     for item in trailing:
