@@ -66,6 +66,10 @@ def test_add_and_remove_in_requirements_txt(project: Path, pyve: PyveRunner) -> 
     assert "beta" in installed(project / ".venv") and "beta" in locked(project)
     assert pyve("build", "--check").returncode == 0  # one command: nothing left stale
 
+    again = pyve("add", "beta", check=True)  # a bare name already there: left as it is
+    assert "beta>=1.0 is already in requirements.txt" in again.stdout
+    assert (project / "requirements.txt").read_bytes() == original + b"\r\nbeta>=1.0"
+
     result = pyve("remove", "Beta", check=True)
     assert (project / "requirements.txt").read_bytes() == original
     assert "beta" not in installed(project / ".venv") and "beta" not in locked(project)
@@ -231,6 +235,11 @@ def test_conda_specs_and_pip_section(project: Path, pyve: PyveRunner, local_chan
     assert (project / "environment.yml").read_text() == original.replace(
         "    - beta\n", "    - beta\n    - gamma>=0.1\n")
     pyve("remove", "gamma", check=True)
+
+    absent = pyve("remove", "nothere")
+    assert absent.returncode == 2 and errors(absent.stderr) == [
+        "error: nothere is not in the dependencies of environment.yml (it has: bar, pip, "
+        "python)"]
 
     lock = (project / "conda-lock.yml").read_bytes()
     result = pyve("add", "needs-missing")
