@@ -25,8 +25,8 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from typing import Any, NoReturn
 
-COMMANDS = ("init", "build", "lock", "purge", "status", "run", "cache", "fingerprint",
-            "shell-hook", "doctor", "completion")
+COMMANDS = ("init", "build", "add", "remove", "lock", "purge", "status", "run", "cache",
+            "fingerprint", "shell-hook", "doctor", "completion")
 LEGACY = {"--init": "init", "--purge": "purge"}
 
 
@@ -148,6 +148,18 @@ def _add_decision_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("-y", "--yes", action="store_true", help="accept every default, no prompts")
 
 
+def _add_place_options(p: argparse.ArgumentParser) -> None:
+    """Where `add` and `remove` edit (default: the file the project already uses)."""
+    place = p.add_mutually_exclusive_group()
+    place.add_argument("--extra", metavar="NAME",
+                       help="[project.optional-dependencies] NAME of pyproject.toml "
+                            "(selected in pyve.toml)")
+    place.add_argument("--group", metavar="NAME",
+                       help="[dependency-groups] NAME of pyproject.toml (selected in pyve.toml)")
+    place.add_argument("--pip", action="store_true",
+                       help="the pip: section of environment.yml (created if absent)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     import argparse
 
@@ -186,6 +198,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--frozen", action="store_true",
                    help="install from the existing lock only; fail if it is missing or stale")
     p.add_argument("--json", action="store_true", help="machine-readable output (docs/json.md)")
+
+    p = sub.add_parser("add", help="record requirements in the project's file, then build")
+    p.add_argument("specs", nargs="*", metavar="SPEC",
+                   help="a requirement (`httpx`, `httpx>=0.27`; a conda spec with the "
+                        "micromamba backend); a bare name gets `>=` the version it resolves to")
+    _add_place_options(p)
+    p.add_argument("--installed", action="store_true",
+                   help="record the packages installed by hand (`name>=version`), "
+                        "not their dependencies")
+    p.add_argument("--backend", metavar="venv|micromamba|auto", help="override the backend")
+    p.add_argument("-y", "--yes", action="store_true", help="accept every default, no prompts")
+
+    p = sub.add_parser("remove", help="take requirements out of the project's file, then build")
+    p.add_argument("names", nargs="+", metavar="NAME", help="the name as listed in the file")
+    _add_place_options(p)
+    p.add_argument("--backend", metavar="venv|micromamba|auto", help="override the backend")
+    p.add_argument("-y", "--yes", action="store_true", help="accept every default, no prompts")
 
     p = sub.add_parser("lock", help="write the lock file (requirements.lock.txt / conda-lock.yml)")
     p.add_argument("--backend", metavar="venv|micromamba|auto", help="override the backend")

@@ -61,6 +61,12 @@ def is_installable(path: Path) -> bool:
     return "project" in table or "build-system" in table
 
 
+def project_table(path: Path) -> dict[str, Any] | None:
+    """pyproject.toml's [project] table, or None when it has none."""
+    table = _pyproject(path).get("project")
+    return table if isinstance(table, dict) else None
+
+
 def _pyproject(path: Path) -> dict[str, Any]:
     from pyve.project import tomllib
 

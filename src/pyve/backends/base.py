@@ -122,3 +122,10 @@ class Backend(Protocol):
         """`build --force` / `init --force` before the build: replace an environment in
         pyve's place that pyve did not make (asking first, per switching.py's rule)."""
         ...
+
+    def resolve(self, project: Project, decision: Decision) -> dict[str, str]:
+        """`pyve add`, before the build: what a build of the project's files would hold,
+        nothing installed: canonical name -> version (a conda package as `conda:NAME`).
+        What cannot be told before the env exists is left out; a requirement that cannot
+        be resolved raises PyveError."""
+        ...

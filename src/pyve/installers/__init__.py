@@ -48,6 +48,12 @@ class Installer(Protocol):
         """Remove these distributions from the env of `python`."""
         ...
 
+    def would_install(self, python: Path, args: list[str], cwd: Path) -> dict[str, str]:
+        """What `pip install ARGS` would install or change in the env of `python`, nothing
+        installed: canonical name -> version. A requirement that cannot be resolved fails
+        here, with the hint an install failure gets."""
+        ...
+
 
 def get_installer(name: str) -> Installer:
     if name == "uv":

@@ -91,6 +91,9 @@ class PipInstaller:
         install(python, ["--require-hashes", "--no-deps", "--force-reinstall", "-r",
                          str(requirements)], cwd, what, record_hashes=True)
 
+    def would_install(self, python: Path, args: list[str], cwd: Path) -> dict[str, str]:
+        return would_install(python, args, cwd)
+
     def uninstall(self, python: Path, names: list[str], cwd: Path) -> None:
         # uv where it is installed: it removes the same RECORDed files in ~10 ms, where a
         # pip process needs ~0.8 s to start
@@ -340,3 +343,25 @@ def recorded_hashes(python: Path) -> dict[str, list[str]]:
         if isinstance(values, list) and all(isinstance(v, str) for v in values):
             known[str(key)] = values
     return known
+
+
+def would_install(python: Path, args: list[str], cwd: Path) -> dict[str, str]:
+    """What `pip install ARGS` would install or change in the env of `python`, nothing
+    installed (`--dry-run --report`): canonical name -> version. A requirement pip cannot
+    resolve fails here, with the hint an install failure gets."""
+    if not args:
+        return {}
+    with tempfile.TemporaryDirectory(prefix="pyve-pip-") as tmp:
+        report = Path(tmp) / "report.json"
+        progress.update("resolving the requirements (pip install --dry-run)")
+        try:
+            proc.run([python, "-m", "pip", "install", "--dry-run", "--no-input", "--quiet",
+                      "--report", report, *args], cwd=cwd, env=pip_env(),
+                     what="pip install --dry-run")
+        except PyveError as exc:
+            if exc.hint is None:
+                exc.hint = failure_hint(exc.message)
+            raise
+        data = json.loads(report.read_text(encoding="utf-8"))
+    return {canonical_name(item["metadata"]["name"]): str(item["metadata"]["version"])
+            for item in data.get("install", [])}

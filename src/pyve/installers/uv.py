@@ -155,6 +155,10 @@ def name_the_line(message: str, cwd: Path) -> str:
             f"{number} of {match.group(1)})" + message[match.end():])
 
 
+# `uv pip install --dry-run`'s line for a package it would install (not `name @ file://`)
+_WOULD_INSTALL = re.compile(r"^\s*\+\s+([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?==(\S+)", re.M)
+
+
 class UvInstaller:
     """`uv pip` aimed at the env's interpreter: uv's resolver, pip's settings carried over."""
 
@@ -202,6 +206,24 @@ class UvInstaller:
                               str(requirements)], cwd, what)
         # no report: each file matched one of the lock's hashes, or uv refused it
         pip.record_hashes(python, hashes)
+
+    def would_install(self, python: Path, args: list[str], cwd: Path) -> dict[str, str]:
+        """`uv pip install --dry-run`: uv writes no report, but one ` + name==version` line
+        per package it would install (1 s where pip's dry run took 30 s online)."""
+        if not args:
+            return {}
+        progress.update("resolving with uv (dry run)")
+        try:
+            output = proc.run([uv_bin(), "pip", "install", "--dry-run", *uv_index_flags(python),
+                               "--python", python, *args], cwd=cwd,
+                              env=uv_env(python), what="uv pip install --dry-run")
+        except PyveError as exc:
+            exc.message = name_the_line(exc.message, cwd)
+            if exc.hint is None:
+                exc.hint = pip.failure_hint(exc.message)
+            raise
+        return {pip.canonical_name(m.group(1)): m.group(2)
+                for m in _WOULD_INSTALL.finditer(output)}
 
     def uninstall(self, python: Path, names: list[str], cwd: Path) -> None:
         proc.run([uv_bin(), "pip", "uninstall", "--python", python, *names], cwd=cwd,

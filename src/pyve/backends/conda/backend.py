@@ -467,6 +467,22 @@ class CondaBackend:
                     entries.append(lockfile.pip_entry(item, platform, env.category))
         return entries
 
+    # --- pyve add -----------------------------------------------------------------------
+
+    def resolve(self, project: Project, decision: Decision) -> dict[str, str]:
+        """The conda specs solved for the host; the pip: section by pip's dry run in the
+        env, when the env for these specs exists (an edit of the pip: section keeps it)."""
+        env = self.envfile(project, decision)
+        found = {f"conda:{r.name.normalized}": str(r.version)
+                 for r in _solve(env, engine.host_platform())}
+        prefix = project.root / ENVS_DIR / self.key(env)
+        python = prefix / "bin" / "python"
+        if env.pip_specs and python.exists() and pip.has_pip(prefix):
+            found.update(envstate.distributions(prefix))
+            found.update(pip.would_install(python, _pip_file_args(env.pip_specs),
+                                           env.path.parent))
+        return found
+
 
 def _solve(env: EnvFile, platform: str) -> list[Any]:
     """engine.solve, its errors naming the env file (the channel or spec to fix is there)."""

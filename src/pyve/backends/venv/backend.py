@@ -423,6 +423,17 @@ class VenvBackend:
                             "environment was built; a lock now would not match it", hint=hint)
         return installed
 
+    def resolve(self, project: Project, decision: Decision) -> dict[str, str]:
+        """The installer's dry run in the env (it must exist), over what the env holds."""
+        if not self.is_built(project, decision) or not (decision.pip_sources or
+                                                         decision.groups):
+            return {}
+        args = install_args(project.root, decision.pip_sources, decision.extras,
+                            decision.groups)
+        return {**envstate.distributions(self.env_dir(project, decision)),
+                **self.installer(decision).would_install(self.python(project), args,
+                                                         project.root)}
+
 
 def _variables(project: Project, sources: list[str]) -> dict[str, Any]:
     """${NAME}s in include paths: another value can mean another file (none: no key, so an
@@ -463,3 +474,4 @@ def _lock_digest(project: Project) -> str | None:
 
     path = project.root / pip.LOCK_FILE
     return file_digest(path) if path.is_file() else None
+
