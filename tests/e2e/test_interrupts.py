@@ -7,6 +7,7 @@ The stop points are deterministic: graph.py's test-only PYVE_TEST_PAUSE_AT hook 
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -93,28 +94,35 @@ def test_kill_before_stage_on_a_built_project(
 def test_ctrl_c_while_pip_runs_kills_pip_and_prints_no_pip_trace(
     project: Path, pyve: PyveRunner, sandbox_env: dict[str, str],
 ) -> None:
-    """pip blocks reading a requirements file that is a FIFO; Ctrl-C hits pyve and pip."""
-    import os
+    """The installer waits on an index that never answers (a socket that listens and says
+    nothing); Ctrl-C hits pyve and the installer. (A FIFO named by `-r` no longer reaches the
+    installer: pyve refuses it.)"""
+    import socket
 
-    fifo = project / "more.txt"
-    os.mkfifo(fifo)
-    (project / "requirements.txt").write_text("-r more.txt\n")
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # connections complete in the kernel; no byte is ever sent back
+    index = f"http://127.0.0.1:{silent.getsockname()[1]}/simple"
+    (project / "requirements.txt").write_text("beta\n")
     (project / "pyve.toml").write_text('backend = "venv"\ninstall_deps = true\n')
-    proc = start(project, sandbox_env, "build")
-    pip = _wait_for_child_reading(proc, fifo)
-    os.killpg(proc.pid, signal.SIGINT)
-    out, err = proc.communicate(timeout=120)
+    waiting = {"PIP_NO_INDEX": "false", "PIP_INDEX_URL": index, "PIP_FIND_LINKS": "",
+               "PIP_CONFIG_FILE": os.devnull, "PIP_TIMEOUT": "300", "UV_HTTP_TIMEOUT": "300"}
+    try:
+        proc = start(project, sandbox_env, "build", extra=waiting)
+        installer = _wait_for_installer(proc)
+        os.killpg(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        silent.close()
     _check_interrupt_output(proc.returncode, out, err)
-    assert not Path(f"/proc/{pip}").exists() or _is_zombie(pip)
-    fifo.unlink()
-    (project / "more.txt").write_text("beta\n")
+    assert not Path(f"/proc/{installer}").exists() or _is_zombie(installer)
     result = pyve("build")
     assert result.returncode == 0, result.output
     assert_whole(project, "venv")
 
 
-def _wait_for_child_reading(proc: subprocess.Popen[str], fifo: Path) -> int:
-    """The pid of the pip process (a child of pyve) once it has the FIFO open or waits on it."""
+def _wait_for_installer(proc: subprocess.Popen[str]) -> int:
+    """The pid of the installer (`uv pip install` or `pip install`, a child of pyve)."""
     import time
 
     deadline = time.monotonic() + 240
@@ -126,9 +134,10 @@ def _wait_for_child_reading(proc: subprocess.Popen[str], fifo: Path) -> int:
             except OSError:
                 continue
             if b"pip" in cmdline and b"install" in cmdline:
+                time.sleep(0.5)  # past its start-up: waiting on the index
                 return child
         time.sleep(0.05)
-    raise AssertionError("pip never started")
+    raise AssertionError("the installer never started")
 
 
 def _children(pid: int) -> list[int]:
