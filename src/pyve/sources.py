@@ -16,11 +16,11 @@ The rules (docs/backends.md has the table):
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from pyve import buildmeta
 from pyve.decision import Decision
 from pyve.errors import UsageError
 
@@ -125,25 +125,42 @@ def check_selection(root: Path, extras: Iterable[str], groups: Iterable[str]) ->
     if not extras and not groups:
         return
     table = _pyproject(root / PYPROJECT)
-    project = table.get("project")
-    offered = (project.get("optional-dependencies") if isinstance(project, dict) else None) or {}
+    offered = buildmeta.declared_extras(table)  # None: the build backend computes them
     for extra in extras:
-        if extra not in offered:
+        if offered is not None and _normal(extra) not in offered:
             raise UsageError(
                 f"pyve.toml: extras: {extra!r} is not in [project.optional-dependencies] "
-                f"of pyproject.toml (it has: {', '.join(sorted(offered)) or 'none'})",
+                f"of pyproject.toml (it has: {', '.join(sorted(offered)) or 'none'}, with "
+                "those setuptools' or hatch's dynamic metadata declare)",
                 hint="fix the name in pyve.toml, or add the extra to pyproject.toml")
     declared = _groups_table(table)
+    poetry = _poetry_groups(table)
     for group in groups:
-        if _normal(group) not in declared:
+        if _normal(group) in declared:
+            continue
+        if _normal(group) in poetry:
             raise UsageError(
-                f"pyve.toml: groups: {group!r} is not in [dependency-groups] of pyproject.toml"
-                f" (it has: {', '.join(sorted(declared)) or 'none'})",
-                hint="fix the name in pyve.toml, or add the group to pyproject.toml")
+                f"pyve.toml: groups: {group!r} is [tool.poetry.group.{poetry[_normal(group)]}]"
+                " of pyproject.toml; pyve reads PEP 735 [dependency-groups] "
+                f"(it has: {', '.join(sorted(declared)) or 'none'})",
+                hint=f"add a [dependency-groups] {_normal(group)} = [...] table with the same "
+                     "requirements, or drop the group from pyve.toml")
+        raise UsageError(
+            f"pyve.toml: groups: {group!r} is not in [dependency-groups] of pyproject.toml"
+            f" (it has: {', '.join(sorted(declared)) or 'none'})",
+            hint="fix the name in pyve.toml, or add the group to pyproject.toml")
+
+
+def _poetry_groups(table: dict[str, Any]) -> dict[str, str]:
+    """poetry's own groups ([tool.poetry.group.<name>]), normalised name -> as written."""
+    tool = table.get("tool")
+    poetry = tool.get("poetry") if isinstance(tool, dict) else None
+    groups = poetry.get("group") if isinstance(poetry, dict) else None
+    return {_normal(k): k for k in groups} if isinstance(groups, dict) else {}
 
 
 def _normal(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
+    return buildmeta.normal(name)
 
 
 def _groups_table(table: dict[str, Any]) -> dict[str, list[Any]]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -82,8 +83,12 @@ class PipInstaller:
         seed_pip(env, wheel, version)
 
     def install(self, python: Path, args: list[str], cwd: Path, what: str, *,
-                record_hashes: bool = False) -> None:
+                record_hashes: bool = False, local: Iterable[str | None] = ()) -> None:
+        # (local: pip keeps no cache of a local project's metadata; it builds it every time)
         install(python, args, cwd, what, record_hashes=record_hashes)
+
+    def reinstall(self, python: Path, requirements: list[str], cwd: Path, what: str) -> None:
+        install(python, ["--no-deps", "--force-reinstall", *requirements], cwd, what)
 
     def install_locked(self, python: Path, requirements: Path, cwd: Path, what: str,
                        hashes: dict[str, list[str]]) -> None:
@@ -212,13 +217,20 @@ def inputs_text(root: Path, sources: list[str]) -> str:
     """`requirements.txt:<digest> requirements/test.in:<digest> ...`: per file the install
     reads (the sources and what they include), so a stale lock can name the file that
     changed."""
-    from pyve.fingerprint import file_digest
-    from pyve.reqfiles import requirement_files
+    from pyve.fingerprint import data_digest, input_digest
+    from pyve.reqfiles import scan
 
-    parts = []
-    for name in requirement_files(root, sources):
+    inputs = scan(root, sources)
+
+    def digest(name: str) -> str:
         path = root / name
-        parts.append(f"{name}:{file_digest(path) if path.is_file() else 'missing'}")
+        return input_digest(path) if path.is_file() else "missing"
+
+    in_trees = {name for files in inputs.trees.values() for name in files}
+    parts = [f"{name}:{digest(name)}" for name in inputs.files if name not in in_trees]
+    # a local project built from its sources: one entry for all of them (`lib/:<digest>`)
+    parts += [f"{folder.rstrip('/')}/:{data_digest({f: digest(f) for f in files})}"
+              for folder, files in inputs.trees.items()]
     return " ".join(parts) or "(none)"
 
 

@@ -18,7 +18,7 @@ from pyve.errors import PyveError, UsageError
 from pyve.fsutil import atomic_write_text, discard, finish_discards
 from pyve.health import Check
 from pyve.project import VENV_DIR, Project
-from pyve.reqfiles import requirement_files
+from pyve.reqfiles import requirement_files, scan
 from pyve.sources import ENV_FILE, group_requirements, install_args, selection
 
 MARKER = f"{VENV_DIR}/.pyve-env.json"  # written last: a half-made venv has none
@@ -242,11 +242,23 @@ class VenvBackend:
         installer = self.installer(decision)
         installer.install(self.python(project), install_args(
             project.root, decision.pip_sources, decision.extras, decision.groups),
-            project.root, "pip install", record_hashes=True)
+            project.root, "pip install", record_hashes=True,
+            local=scan(project.root, list(decision.pip_sources)).projects.values())
+        self._rebuild_local_projects(project, decision, installer)
         # pip only adds: take out what a removed requirement left behind
         prune.sync(self.python(project), project.root, self._roots(project, decision),
                    installer)
         return json.dumps({"id": uuid.uuid4().hex, "inputs": inputs})
+
+    def _rebuild_local_projects(self, project: Project, decision: Decision,
+                                installer: Installer) -> None:
+        """A local project installed without -e (`./lib`) is built again from its sources:
+        uv keeps the old build of a folder whose version did not change, so an edit of its
+        code would never reach the env. (This stage runs only when an input changed.)"""
+        for folder, marker in scan(project.root, list(decision.pip_sources)).markers.items():
+            path = str((project.root / folder).resolve())
+            installer.reinstall(self.python(project), [f"{path} ; {marker}" if marker else path],
+                                project.root, f"pip install --force-reinstall {folder}")
 
     def install_frozen(self, project: Project, decision: Decision) -> str:
         """--frozen: the env becomes exactly the lock (hashes checked), then the project."""
@@ -255,8 +267,12 @@ class VenvBackend:
         installer = self.installer(decision)
         piplock.install_exact(self.python(project), project.root, installer)
         for path in piplock.local_paths(project.root / pip.LOCK_FILE):
-            installer.install(self.python(project), ["--no-deps", *path], project.root,
-                              f"pip install {' '.join(path)}")
+            if path[0] in ("-e", "--editable"):
+                installer.install(self.python(project), ["--no-deps", *path], project.root,
+                                  f"pip install {' '.join(path)}")
+            else:  # built from its sources as they are now (_rebuild_local_projects)
+                installer.reinstall(self.python(project), path, project.root,
+                                    f"pip install --force-reinstall {' '.join(path)}")
         if "pyproject.toml" in sources:  # the lock leaves editables out: the project itself
             installer.install(self.python(project), ["--no-deps", "-e", "."], project.root,
                               "pip install -e .")
