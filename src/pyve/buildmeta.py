@@ -179,8 +179,10 @@ def install_view(data: dict[str, Any]) -> dict[str, Any] | None:
     kept = {k: v for k, v in data.items() if k != "tool"}
     tools = data.get("tool")
     if isinstance(tools, dict):
-        kept["tool"] = {name: value for name, value in tools.items()
-                        if _install_tool(normal(name), requires)}
+        read = {name: value for name, value in tools.items()
+                if _install_tool(normal(name), requires)}
+        if read:  # (no [tool] table and one of only [tool.ruff] read the same)
+            kept["tool"] = read
     elif tools is not None:
         kept["tool"] = tools
     return kept

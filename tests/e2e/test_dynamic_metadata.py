@@ -6,14 +6,13 @@ local project built without -e. Each is an input of the install: an edit to one 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import PyveRunner, write_tiny_project
 from tests.support.helpers import py, stage_line
+from tests.support.wheel_fixtures import build_wheel
 
 SETUPTOOLS = """[tool.setuptools.dynamic]
 dependencies = {file = ["requirements/base.txt"]}
@@ -114,3 +113,36 @@ def test_a_local_project_built_from_its_sources(project: Path, pyve: PyveRunner,
     assert pyve("build", "--check").returncode == 0
     (lib / "src" / "tiny.py").write_text('VALUE = "three"\n')  # the locked install too
     assert pyve("build", "--frozen").returncode != 0
+
+
+def test_a_tool_table_edit_does_not_reinstall(project: Path, pyve: PyveRunner,
+                                              sandbox_env: dict[str, str],
+                                              tmp_path: Path) -> None:
+    """[tool.ruff] and [tool.pytest.ini_options] change nothing an install reads; [project]
+    does. (The build backend comes from an index here: with `backend-path` the project's own
+    code builds it, and then every table counts.)"""
+    write_tiny_project(project, requires=("gamma",))
+    backend = (project / "_backend" / "tinybackend.py").read_text()
+    house = tmp_path / "backend-wheel"
+    build_wheel(house, "tinybackend", "1.0", code=backend)
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('requires = []', 'requires = ["tinybackend"]')
+                         .replace('backend-path = ["_backend"]\n', ""))
+    env = {"PIP_FIND_LINKS": f"{sandbox_env['PIP_FIND_LINKS']} {house}"}
+    pyve("build", env=env, check=True)
+    prints = pyve("fingerprint", "--json", env=env, check=True).stdout
+
+    pyproject.write_text(pyproject.read_text() + "\n[tool.ruff]\nline-length = 100\n\n"
+                         "[tool.pytest.ini_options]\naddopts = \"-q\"\n")
+    check = pyve("build", "--check", env=env)
+    assert check.returncode == 0, check.output
+    assert pyve("fingerprint", "--json", env=env, check=True).stdout == prints
+    assert pyve("build", "--frozen", env=env).returncode == 0
+    build = pyve("build", env=env, check=True)
+    assert "ran" not in stage_line(build.stdout, "pip-deps")
+
+    pyproject.write_text(pyproject.read_text().replace('["gamma"]', '["gamma", "alpha"]'))
+    check = pyve("build", "--check", env=env)
+    assert check.returncode == 1 and "stale: pip-deps: pyproject.toml changed" in check.stdout
+    pyve("build", env=env, check=True)
+    assert py(project, "import alpha").returncode == 0

@@ -51,7 +51,7 @@ def install(python: Path, args: list[str], cwd: Path, what: str, *,
                 return  # no report: --frozen checks these packages' files again
     except PyveError as exc:
         if exc.hint is None:
-            exc.hint = failure_hint(exc.message)
+            exc.hint = failure_hint(exc.message, exc.output)
         raise
     remember_hashes(python, data)
 
@@ -145,12 +145,31 @@ def has_pip(env: Path) -> bool:
 VERBOSE = "re-run with -v (`pyve -v build`) for the installer's full output"
 
 
-def failure_hint(message: str) -> str:
-    """What to do, for the kind of failure the message shows."""
+# What a failed download or clone says (git, curl, cargo fetching crates, pip, uv): a network
+# problem, even when it happens while a package builds.
+_NETWORK = ("could not resolve host", "couldn't resolve host", "unable to access '",
+            "failed to connect to", "connection refused", "network is unreachable",
+            "temporary failure in name resolution", "name or service not known",
+            "connection timed out", "operation timed out", "failed to download",
+            "unable to update registry", "spurious network error")
+
+
+def is_hash_mismatch(message: str) -> bool:
     low = message.lower()
-    if "hash mismatch" in low:
+    return "hash mismatch" in low or "do not match the hashes" in low
+
+
+def failure_hint(message: str, output: str = "") -> str:
+    """What to do, for the kind of failure the message shows (and the installer's whole
+    output, where a clone's or a download's own error line is: pip ends with its own)."""
+    low = message.lower()
+    if is_hash_mismatch(message):
         return ("the file differs from the locked one: re-lock (`pyve build` without --frozen) "
                 "only if you trust the new file; " + VERBOSE)
+    if any(words in f"{low}\n{output.lower()}" for words in _NETWORK):
+        return ("a download or clone could not reach its server (a git repository, an index, "
+                "crates.io for a Rust build): check the network, the proxy (HTTPS_PROXY) and "
+                "the URL, then run the build again; " + VERBOSE)
     if "building " in low or "failed to build" in low or "and build `" in low:
         return ("a source distribution failed to build: install what it needs to build "
                 "(a compiler, headers, its build requirements) or pin a version that has a "

@@ -176,7 +176,7 @@ class UvInstaller:
         except PyveError as exc:
             exc.message = name_the_line(exc.message, cwd)
             if exc.hint is None:
-                exc.hint = pip.failure_hint(exc.message)
+                exc.hint = pip.failure_hint(exc.message, exc.output)
             raise
 
     def reinstall(self, python: Path, requirements: list[str], cwd: Path, what: str) -> None:

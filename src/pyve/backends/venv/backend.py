@@ -240,10 +240,18 @@ class VenvBackend:
         # what the requirements ask for
         self._restore(project, decision)
         installer = self.installer(decision)
-        installer.install(self.python(project), install_args(
-            project.root, decision.pip_sources, decision.extras, decision.groups),
-            project.root, "pip install", record_hashes=True,
-            local=scan(project.root, list(decision.pip_sources)).projects.values())
+        try:
+            installer.install(self.python(project), install_args(
+                project.root, decision.pip_sources, decision.extras, decision.groups),
+                project.root, "pip install", record_hashes=True,
+                local=scan(project.root, list(decision.pip_sources)).projects.values())
+        except PyveError as exc:
+            hashed = _hashed_files(project, list(decision.pip_sources))
+            if pip.is_hash_mismatch(exc.message) and hashed:  # the project's, not pyve's lock
+                exc.hint = (f"a downloaded file differs from its --hash in {', '.join(hashed)}: "
+                            "if you trust the new file, update that hash (`pip-compile "
+                            "--generate-hashes` writes them); " + pip.VERBOSE)
+            raise
         self._rebuild_local_projects(project, decision, installer)
         # pip only adds: take out what a removed requirement left behind
         prune.sync(self.python(project), project.root, self._roots(project, decision),
@@ -401,6 +409,23 @@ class VenvBackend:
             raise PyveError(f"{', '.join(changed) or 'the sources'} changed since the "
                             "environment was built; a lock now would not match it", hint=hint)
         return installed
+
+
+def _hashed_files(project: Project, sources: list[str]) -> list[str]:
+    """The project's requirements files that pin hashes (`--hash=sha256:...`)."""
+    found = []
+    inputs = scan(project.root, sources)
+    in_trees = {name for files in inputs.trees.values() for name in files}
+    for name in inputs.files:
+        if name.endswith(".toml") or name in in_trees:
+            continue
+        try:
+            text = (project.root / name).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        if "--hash" in text:
+            found.append(name)
+    return found
 
 
 def _lock_digest(project: Project) -> str | None:
