@@ -16,13 +16,14 @@ The rules (docs/backends.md has the table):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from pyve import buildmeta
 from pyve.decision import Decision
-from pyve.errors import UsageError
+from pyve.errors import PyveError, UsageError
 
 REQUIREMENTS = "requirements.txt"
 PIP_TOOLS_SOURCE = "requirements.in"
@@ -69,6 +70,24 @@ def _pyproject(path: Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
         return {k: {} for k in ("project", "build-system") if f"[{k}]" in text}
     return data if isinstance(data, dict) else {}
+
+
+def _conda_packages(root: Path, shown: int = 5) -> str:
+    """The conda packages of environment.yml, by name, that a venv leaves out (python and
+    pip it has): `numpy, geopandas and 3 more`."""
+    from pyve.backends.conda.envfile import load_envfile
+
+    try:
+        env = load_envfile(root / ENV_FILE)
+    except PyveError:
+        return ""  # the build names what is wrong with the file
+    names = []
+    for spec in env.conda_specs[:-1] if env.implied_pip else env.conda_specs:
+        name = re.split(r"[\s=<>!~\[]", spec.split("::")[-1], maxsplit=1)[0]
+        if name and name not in ("python", "pip") and name not in names:
+            names.append(name)
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
 
 
 def _env_pip_lines(root: Path) -> list[str]:
@@ -212,9 +231,15 @@ def notes(root: Path, env_file_pip: bool, sources: Iterable[str]) -> list[str]:
             said.append(f"{name} found ({what}): pyve does not read it; it resolves "
                         f"{' and '.join(sources) or 'the project'} itself and writes its own "
                         "lock (see docs/backends.md to make them agree)")
-    if env_file_pip and ENV_FILE in sources:
-        said.append(f"{ENV_FILE}: the venv backend installs its pip: section only; its conda "
-                    "packages need `--backend micromamba`")
+    if env_file_pip and (root / ENV_FILE).is_file():
+        left_out = _conda_packages(root)
+        what = f" ({left_out})" if left_out else ""
+        if ENV_FILE in sources:
+            said.append(f"{ENV_FILE}: the venv backend installs its pip: section only; its "
+                        f"conda packages{what} need `--backend micromamba`")
+        elif left_out:
+            said.append(f"{ENV_FILE}: the venv backend installs none of it (it has no pip: "
+                        f"section); its conda packages{what} need `--backend micromamba`")
     if not sources:
         if (root / "Pipfile").is_file():
             said.append("Pipfile found: pyve does not read it; `pipenv requirements > "

@@ -126,7 +126,8 @@ def test_a_tool_table_edit_does_not_reinstall(project: Path, pyve: PyveRunner,
     house = tmp_path / "backend-wheel"
     build_wheel(house, "tinybackend", "1.0", code=backend)
     pyproject = project / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text().replace('requires = []', 'requires = ["tinybackend"]')
+    pyproject.write_text(pyproject.read_text()
+                         .replace('requires = []', 'requires = ["tinybackend"]')
                          .replace('backend-path = ["_backend"]\n', ""))
     env = {"PIP_FIND_LINKS": f"{sandbox_env['PIP_FIND_LINKS']} {house}"}
     pyve("build", env=env, check=True)

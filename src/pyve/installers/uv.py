@@ -169,8 +169,9 @@ class UvInstaller:
             return
         progress.update("resolving with uv")  # uv says nothing until it has resolved
         try:
+            flags = fresh_flags(local, "--reinstall")
             proc.run([uv_bin(), "pip", "install", *uv_index_flags(python), "--python", python,
-                      *fresh_flags(local, "--reinstall"), *args], cwd=cwd, env=uv_env(python, warn=True),
+                      *flags, *args], cwd=cwd, env=uv_env(python, warn=True),
                      what=what.replace("pip", "uv pip", 1),
                      on_line=InstallerActivity(progress.update))  # uv's lines -> the live line
         except PyveError as exc:

@@ -19,13 +19,15 @@ from pyve.fsutil import atomic_write_text, discard, finish_discards
 from pyve.health import Check
 from pyve.project import VENV_DIR, Project
 from pyve.reqfiles import requirement_files, scan
-from pyve.sources import ENV_FILE, group_requirements, install_args, selection
+from pyve.sources import (ENV_FILE, PIP_TOOLS_SOURCE, REQUIREMENTS, group_requirements,
+                          install_args, selection)
 
 MARKER = f"{VENV_DIR}/.pyve-env.json"  # written last: a half-made venv has none
 # Written in .pyve/ before pyve starts making .venv, removed once MARKER is there: a .venv
 # left unfinished by a killed build is still pyve's. (Not inside .venv: `uv venv` refuses a
 # folder that is not empty.)
 CREATING = ".pyve/creating-venv"
+STAMP = ".pyve/stamps/pip-deps"  # what the install stage returned (graph.stamp_path)
 
 
 def made_by_pyve(project: Project) -> bool:
@@ -143,6 +145,24 @@ class VenvBackend:
     def definition_files(self, project: Project) -> list[str]:
         return []
 
+    def reminders(self, project: Project, decision: Decision) -> list[str]:
+        """requirements.in edited since requirements.txt was compiled and installed: the
+        edit is not in the env until pip-compile runs (pip-sync's rule: the .txt is what
+        gets installed)."""
+        if REQUIREMENTS not in decision.pip_sources or not project.has(PIP_TOOLS_SOURCE):
+            return []
+        try:
+            stamp = json.loads((project.root / STAMP).read_text(encoding="utf-8"))
+            seen = stamp["compiled"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return []  # not installed yet, or by an older pyve
+        if seen != _compiled(project) and seen.get(REQUIREMENTS) == \
+                _compiled(project).get(REQUIREMENTS):
+            return [f"{PIP_TOOLS_SOURCE} changed since {REQUIREMENTS} was compiled from it: "
+                    f"pyve installs {REQUIREMENTS}; run `pip-compile {PIP_TOOLS_SOURCE}` to "
+                    "bring the edit in"]
+        return []
+
     def doctor_checks(self, project: Project, decision: Decision,
                       deep: bool = False) -> list[Check]:
         env = self.env_dir(project, decision)
@@ -256,7 +276,8 @@ class VenvBackend:
         # pip only adds: take out what a removed requirement left behind
         prune.sync(self.python(project), project.root, self._roots(project, decision),
                    installer)
-        return json.dumps({"id": uuid.uuid4().hex, "inputs": inputs})
+        return json.dumps({"id": uuid.uuid4().hex, "inputs": inputs,
+                           "compiled": _compiled(project)})
 
     def _rebuild_local_projects(self, project: Project, decision: Decision,
                                 installer: Installer) -> None:
@@ -286,7 +307,8 @@ class VenvBackend:
                               "pip install -e .")
         # the same stamp as a normal install: the lock's sources are the sources now
         return json.dumps({"id": uuid.uuid4().hex,
-                           "inputs": pip.inputs_text(project.root, sources)})
+                           "inputs": pip.inputs_text(project.root, sources),
+                           "compiled": _compiled(project)})
 
     def _restore(self, project: Project, decision: Decision) -> None:
         """Take out what was installed or changed behind pyve's back (envstate.py)."""
@@ -409,6 +431,14 @@ class VenvBackend:
             raise PyveError(f"{', '.join(changed) or 'the sources'} changed since the "
                             "environment was built; a lock now would not match it", hint=hint)
         return installed
+
+
+def _compiled(project: Project) -> dict[str, str | None]:
+    """requirements.in and requirements.txt as they are (their digests), for reminders."""
+    from pyve.fingerprint import file_digest
+
+    return {name: file_digest(project.path(name)) if project.has(name) else None
+            for name in (PIP_TOOLS_SOURCE, REQUIREMENTS)}
 
 
 def _hashed_files(project: Project, sources: list[str]) -> list[str]:
