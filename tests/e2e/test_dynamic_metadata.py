@@ -46,9 +46,11 @@ def test_dynamic_dependency_files_are_inputs(project: Path, pyve: PyveRunner, to
     assert py(project, "import beta").returncode != 0
     prints = json.loads(pyve("fingerprint", "--json", check=True).stdout)
 
-    for name, edit, after in (("base.txt", "gamma\nbeta\n", "import beta"),
-                              ("dev.txt", "alpha==2.0\n",
-                               "import alpha; assert alpha.__version__ == '2.0'")):
+    assert "read too: requirements/base.txt, requirements/dev.txt" in pyve("status").stdout
+    edits = {SETUPTOOLS: ("base.txt", "gamma\nbeta\n", "import beta"),  # the dependencies
+             HATCH: ("dev.txt", "alpha==2.0\n",  # an extra
+                     "import alpha; assert alpha.__version__ == '2.0'")}
+    for name, edit, after in [edits[tool]]:
         (project / "requirements" / name).write_text(edit)
         check = pyve("build", "--check")
         assert check.returncode == 1, check.output
