@@ -194,8 +194,6 @@ def requirement_files(root: Path, sources: Iterable[str]) -> list[str]:
     return scan(root, sources).files
 
 
-
-
 def scan(root: Path, sources: Iterable[str]) -> Inputs:
     """Every file a pip install of `sources` reads (`files`, as requirement_files), and the
     local projects it builds (`trees`, `markers`) or installs (`projects`)."""

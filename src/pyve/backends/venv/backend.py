@@ -156,8 +156,8 @@ class VenvBackend:
             seen = stamp["compiled"]
         except (OSError, ValueError, KeyError, TypeError):
             return []  # not installed yet, or by an older pyve
-        if seen != _compiled(project) and seen.get(REQUIREMENTS) == \
-                _compiled(project).get(REQUIREMENTS):
+        now = _compiled(project)
+        if isinstance(seen, dict) and seen != now and seen.get(REQUIREMENTS) == now[REQUIREMENTS]:
             return [f"{PIP_TOOLS_SOURCE} changed since {REQUIREMENTS} was compiled from it: "
                     f"pyve installs {REQUIREMENTS}; run `pip-compile {PIP_TOOLS_SOURCE}` to "
                     "bring the edit in"]
