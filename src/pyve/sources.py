@@ -149,8 +149,8 @@ def check_selection(root: Path, extras: Iterable[str], groups: Iterable[str]) ->
         if offered is not None and _normal(extra) not in offered:
             raise UsageError(
                 f"pyve.toml: extras: {extra!r} is not in [project.optional-dependencies] "
-                f"of pyproject.toml (it has: {', '.join(sorted(offered)) or 'none'}, with "
-                "those setuptools' or hatch's dynamic metadata declare)",
+                "of pyproject.toml, nor in its setuptools or hatch dynamic metadata "
+                f"(it has: {', '.join(sorted(offered)) or 'none'})",
                 hint="fix the name in pyve.toml, or add the extra to pyproject.toml")
     declared = _groups_table(table)
     poetry = _poetry_groups(table)

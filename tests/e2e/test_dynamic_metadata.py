@@ -80,8 +80,8 @@ def test_an_extra_declared_nowhere_is_still_refused(project: Path, pyve: PyveRun
                                        'extras = ["docs"]\n')
     result = pyve("build")
     assert result.returncode == 2
-    assert "'docs' is not in [project.optional-dependencies] of pyproject.toml (it has: dev" \
-        in result.stderr
+    assert "'docs' is not in [project.optional-dependencies] of pyproject.toml, nor in its " \
+        "setuptools or hatch dynamic metadata (it has: dev)" in result.stderr, result.stderr
 
 
 @pytest.mark.parametrize("installer", ["uv", "pip"])
