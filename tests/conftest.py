@@ -147,6 +147,22 @@ import base64, hashlib, os, zipfile
 
 NAME, VERSION = "tiny", "0.1"
 REQUIRES = {requires!r}
+# dynamic metadata (setuptools' `file =`, hatch's requirements_txt): read at build time
+FILES = {files!r}
+EXTRAS = {extras!r}
+
+
+def _read(path):
+    with open(path) as handle:
+        return [line.split("#", 1)[0].strip() for line in handle
+                if line.split("#", 1)[0].strip()]
+
+
+def _requires():
+    found = list(REQUIRES) + [r for name in FILES for r in _read(name)]
+    for extra, names in EXTRAS.items():
+        found += [f"{{r}} ; extra == '{{extra}}'" for name in names for r in _read(name)]
+    return found
 
 
 def _line(path, data):
@@ -157,7 +173,8 @@ def _line(path, data):
 def _wheel(directory, files):
     dist = f"{{NAME}}-{{VERSION}}.dist-info"
     meta = f"Metadata-Version: 2.1\\nName: {{NAME}}\\nVersion: {{VERSION}}\\n"
-    meta += "".join(f"Requires-Dist: {{r}}\\n" for r in REQUIRES)
+    meta += "".join(f"Provides-Extra: {{e}}\\n" for e in EXTRAS)
+    meta += "".join(f"Requires-Dist: {{r}}\\n" for r in _requires())
     files = {{**files, f"{{dist}}/METADATA": meta.encode(),
              f"{{dist}}/WHEEL": b"Wheel-Version: 1.0\\nGenerator: tiny\\nRoot-Is-Purelib: true\\n"
                                 b"Tag: py3-none-any\\n"}}
@@ -186,17 +203,26 @@ def build_sdist(sdist_directory, config_settings=None):
 
 
 def write_tiny_project(root: Path, requires: tuple[str, ...] = ("gamma",),
-                       requires_python: str | None = None) -> None:
+                       requires_python: str | None = None,
+                       dynamic: tuple[list[str], dict[str, list[str]]] | None = None,
+                       tool: str = "") -> None:
     """An installable pyproject.toml project `tiny` (module src/tiny.py) with an in-tree
-    build backend: `pip install -e .` works with no index and no setuptools."""
+    build backend: `pip install -e .` works with no index and no setuptools. `dynamic`:
+    (files, {extra: files}) the backend reads requirements from at build time, as setuptools'
+    and hatch's dynamic metadata do; `tool` is appended (the table that names them)."""
+    files, extras = dynamic or ([], {})
     (root / "_backend").mkdir(parents=True, exist_ok=True)
-    (root / "_backend" / "tinybackend.py").write_text(_TINY_BACKEND.format(requires=requires))
+    (root / "_backend" / "tinybackend.py").write_text(_TINY_BACKEND.format(
+        requires=requires, files=files, extras=extras))
     (root / "src").mkdir(exist_ok=True)
     (root / "src" / "tiny.py").write_text('VALUE = "tiny-editable"\n')
-    project = ['[project]', 'name = "tiny"', 'version = "0.1"',
-               f"dependencies = {list(requires)!r}".replace("'", '"')]
+    project = ['[project]', 'name = "tiny"', 'version = "0.1"']
+    if dynamic:
+        project.append('dynamic = ["dependencies", "optional-dependencies"]')
+    else:
+        project.append(f"dependencies = {list(requires)!r}".replace("'", '"'))
     if requires_python:
         project.append(f'requires-python = "{requires_python}"')
     (root / "pyproject.toml").write_text("\n".join([
         "[build-system]", "requires = []", 'build-backend = "tinybackend"',
-        'backend-path = ["_backend"]', "", *project, ""]))
+        'backend-path = ["_backend"]', "", *project, "", tool]))

@@ -35,6 +35,7 @@ class PyveError(Exception):
         self.hint = one_line(hint) if hint else hint
         self.exit_code = exit_code
         self.results: list[Any] = []  # a failed build's per-stage results (build --json)
+        self.output = ""  # a failed command's whole output: read for a hint, never printed
 
 
 def first_line(exc: BaseException) -> str:

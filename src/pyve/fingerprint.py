@@ -1,4 +1,7 @@
-"""Content fingerprints (xxhash): doit's file checker, and digests of files and settings."""
+"""Content fingerprints (xxhash): doit's file checker, and digests of files and settings.
+
+Every digest of a stage's input goes through `input_digest`: doit's state, the fingerprints
+and the venv lock's inputs line agree on what counts as a change."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ import xxhash
 from doit.dependency import FileChangedChecker
 
 _CHUNK = 1 << 20
+PYPROJECT = "pyproject.toml"  # digested by what an install reads of it (input_digest)
 
 
 def file_digest(path: str | os.PathLike[str]) -> str:
@@ -21,6 +25,22 @@ def file_digest(path: str | os.PathLike[str]) -> str:
         while chunk := handle.read(_CHUNK):
             hasher.update(chunk)
     return hasher.hexdigest()
+
+
+def input_digest(path: str | os.PathLike[str]) -> str:
+    """A stage input's digest: its bytes; of a pyproject.toml only what an install reads
+    (buildmeta.install_view), so an edit of `[tool.ruff]` leaves the install up to date.
+    When in doubt (it does not parse, the backend is in-tree) the whole file counts."""
+    if os.path.basename(path) == PYPROJECT and stat.S_ISREG(os.stat(path).st_mode):
+        from pathlib import Path
+
+        from pyve import buildmeta
+
+        data = buildmeta.load(Path(path))
+        view = buildmeta.install_view(data) if data is not None else None
+        if view is not None:
+            return "install-view:" + data_digest(view)
+    return file_digest(path)
 
 
 def data_digest(data: Any) -> str:
@@ -52,9 +72,9 @@ class XxhashChecker(FileChangedChecker):
 
     def check_modified(self, file_path: str, file_stat: os.stat_result, state: Any) -> bool:
         _mtime, size, digest = state
-        if file_stat.st_size != size:
-            return True
-        return bool(digest != file_digest(file_path))
+        if file_stat.st_size != size and os.path.basename(file_path) != PYPROJECT:
+            return True  # (pyproject.toml: a new [tool.ruff] line changes its size only)
+        return bool(digest != input_digest(file_path))
 
     def get_state(self, dep: str, current_state: Any) -> Any:
         if dep in self.before_run:
@@ -65,4 +85,4 @@ class XxhashChecker(FileChangedChecker):
 def file_state(path: str) -> tuple[float, int, str]:
     """(mtime, size, digest) as doit's state file stores it."""
     stat = os.stat(path)
-    return stat.st_mtime, stat.st_size, file_digest(path)
+    return stat.st_mtime, stat.st_size, input_digest(path)

@@ -352,14 +352,14 @@ def fingerprints(project: Project, stages: list[Stage]) -> dict[str, str]:
     """Per-stage content fingerprints for CI cache keys: inputs' content, portable settings,
     the platform, and upstream fingerprints. No mtimes and no absolute paths, so a clone of
     the project elsewhere (or on another machine of the same platform) gets the same keys."""
-    from pyve.fingerprint import file_digest, platform_tag
+    from pyve.fingerprint import input_digest, platform_tag
 
     result: dict[str, str] = {}
     for stage in stages:
         files = {}
         for dep in stage.file_dep:
             path = project.root / dep
-            files[dep] = file_digest(path) if path.is_file() else None
+            files[dep] = input_digest(path) if path.is_file() else None
         result[stage.name] = data_digest({
             "stage": stage.name,
             "files": files,

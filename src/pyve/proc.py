@@ -180,8 +180,10 @@ def run(
     if ui.verbose:
         ui.detail(redact(output))
     if returncode != 0:
-        raise PyveError(f"{what or Path(args[0]).name} failed: {last_error_line(output)}",
-                        hint=hint)
+        error = PyveError(f"{what or Path(args[0]).name} failed: {last_error_line(output)}",
+                          hint=hint)
+        error.output = output
+        raise error
     return output
 
 

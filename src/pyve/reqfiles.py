@@ -3,9 +3,12 @@
 `pip install -r requirements.txt` also reads the files named by `-r`/`--requirement` and
 `-c`/`--constraint` (recursively, each relative to the file that names it), and the metadata
 of local projects named by `-e <path>` or a bare path (`pyproject.toml`, `setup.cfg`,
-`setup.py`). Each of them decides the environment, so each is an input of the stage that
-installs it: an edit to any one makes that stage stale. This module is the one place that
-knows how to find them; the stages declare what it returns.
+`setup.py`), with the requirements files their build backend fills `dependencies` and extras
+from (setuptools' and hatch's dynamic metadata, buildmeta.py). A local project installed
+without `-e` is built from its source files: each of them is an input too. Each of them
+decides the environment, so each is an input of the stage that installs it: an edit to any
+one makes that stage stale. This module is the one place that knows how to find them; the
+stages declare what it returns.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pyve import buildmeta
 from pyve.errors import PyveError
 from pyve.project import PROJECT_LOCKS
 from pyve.redact import excerpt
@@ -112,16 +116,39 @@ class Inputs:
     chain: list[Path]
     # the environment variables include paths named (${NAME}): inputs as much as the files
     variables: dict[str, str | None] = field(default_factory=dict)
+    # a local project installed without -e: its folder (as declared) -> its source files,
+    # and -> the environment marker of the line that names it ("" for none)
+    trees: dict[str, list[str]] = field(default_factory=dict)
+    markers: dict[str, str] = field(default_factory=dict)
+    # every local project (the project itself, -e ./x, ./x): folder -> its name (None: unknown)
+    projects: dict[str, str | None] = field(default_factory=dict)
 
     def add(self, path: Path) -> None:
         shown = relative(path, self.root)
         if shown not in self.files:
             self.files.append(shown)
 
-    def add_project(self, directory: Path) -> None:
+    def add_project(self, directory: Path, built: bool = False, marker: str = "") -> None:
+        """A local project's metadata and the requirements files it names; `built` (not
+        editable): every source file a build of it reads."""
         for name in PROJECT_METADATA:
             if (directory / name).is_file():
                 self.add(directory / name)
+        self.projects[relative(directory, self.root)] = buildmeta.project_name(directory)
+        data = buildmeta.load(directory / "pyproject.toml")
+        for name, named_at in buildmeta.dynamic_files(data or {}):
+            if named_at == buildmeta.DEFAULT_FILE and not (directory / name).exists():
+                continue  # nothing named it, and there is none: the plugin reads nothing
+            where = relative(directory / "pyproject.toml", self.root)
+            _follow(self, directory / name, named_at.replace("pyproject.toml", where, 1))
+        if built:
+            folder = relative(directory, self.root)
+            sources = [relative(p, self.root) for p in buildmeta.source_files(directory)]
+            self.trees[folder] = sources
+            self.markers[folder] = marker
+            for shown in sources:
+                if shown not in self.files:
+                    self.files.append(shown)
 
 
 def relative(path: Path, root: Path) -> str:
@@ -153,7 +180,8 @@ def files_of_lines(inputs: Inputs, lines: Iterable[Line], base: Path, where: str
             continue  # --index-url, -f, --hash ...: no file of the project's
         directory = _local_dir(value, base)
         if directory is not None:
-            inputs.add_project(directory)
+            marker = value.split(";", 1)[1].strip() if ";" in value else ""
+            inputs.add_project(directory, built=editable is None, marker=marker)
 
 
 def _follow(inputs: Inputs, path: Path, named_at: str) -> None:
@@ -216,16 +244,18 @@ def requirement_files(root: Path, sources: Iterable[str]) -> list[str]:
     includes, and local projects' metadata. `pyproject.toml` as a source means the project
     itself (`pip install -e .`): its setup.cfg/setup.py count too. A project lock
     (`uv.lock`, ...) is one file, including nothing."""
-    return _inputs(root, sources).files
+    return scan(root, sources).files
 
 
 def include_variables(root: Path, sources: Iterable[str]) -> dict[str, str | None]:
     """The environment variables (${NAME}) include paths of `sources` name, with their values:
     another value can mean another file, so they are part of the stage's config."""
-    return _inputs(root, sources).variables
+    return scan(root, sources).variables
 
 
-def _inputs(root: Path, sources: Iterable[str]) -> Inputs:
+def scan(root: Path, sources: Iterable[str]) -> Inputs:
+    """Every file a pip install of `sources` reads (`files`, as requirement_files), and the
+    local projects it builds (`trees`, `markers`) or installs (`projects`)."""
     root = root.absolute()
     inputs = Inputs(root, [], [])
     for source in sources:

@@ -22,8 +22,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from pyve import buildmeta
 from pyve.decision import Decision
-from pyve.errors import UsageError
+from pyve.errors import PyveError, UsageError
 
 REQUIREMENTS = "requirements.txt"
 PIP_TOOLS_SOURCE = "requirements.in"
@@ -77,6 +78,24 @@ def _pyproject(path: Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
         return {k: {} for k in ("project", "build-system") if f"[{k}]" in text}
     return data if isinstance(data, dict) else {}
+
+
+def _conda_packages(root: Path, shown: int = 5) -> str:
+    """The conda packages of environment.yml, by name, that a venv leaves out (python and
+    pip it has): `numpy, geopandas and 3 more`."""
+    from pyve.backends.conda.envfile import load_envfile
+
+    try:
+        env = load_envfile(root / ENV_FILE)
+    except PyveError:
+        return ""  # the build names what is wrong with the file
+    names = []
+    for spec in env.conda_specs[:-1] if env.implied_pip else env.conda_specs:
+        name = re.split(r"[\s=<>!~\[]", spec.split("::")[-1], maxsplit=1)[0]
+        if name and name not in ("python", "pip") and name not in names:
+            names.append(name)
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
 
 
 def _env_pip_lines(root: Path) -> list[str]:
@@ -134,25 +153,42 @@ def check_selection(root: Path, extras: Iterable[str], groups: Iterable[str]) ->
     if not extras and not groups:
         return
     table = _pyproject(root / PYPROJECT)
-    project = table.get("project")
-    offered = (project.get("optional-dependencies") if isinstance(project, dict) else None) or {}
+    offered = buildmeta.declared_extras(table)  # None: the build backend computes them
     for extra in extras:
-        if extra not in offered:
+        if offered is not None and _normal(extra) not in offered:
             raise UsageError(
                 f"pyve.toml: extras: {extra!r} is not in [project.optional-dependencies] "
-                f"of pyproject.toml (it has: {', '.join(sorted(offered)) or 'none'})",
+                "of pyproject.toml, nor in its setuptools or hatch dynamic metadata "
+                f"(it has: {', '.join(sorted(offered)) or 'none'})",
                 hint="fix the name in pyve.toml, or add the extra to pyproject.toml")
     declared = _groups_table(table)
+    poetry = _poetry_groups(table)
     for group in groups:
-        if _normal(group) not in declared:
+        if _normal(group) in declared:
+            continue
+        if _normal(group) in poetry:
             raise UsageError(
-                f"pyve.toml: groups: {group!r} is not in [dependency-groups] of pyproject.toml"
-                f" (it has: {', '.join(sorted(declared)) or 'none'})",
-                hint="fix the name in pyve.toml, or add the group to pyproject.toml")
+                f"pyve.toml: groups: {group!r} is [tool.poetry.group.{poetry[_normal(group)]}]"
+                " of pyproject.toml; pyve reads PEP 735 [dependency-groups] "
+                f"(it has: {', '.join(sorted(declared)) or 'none'})",
+                hint=f"add a [dependency-groups] {_normal(group)} = [...] table with the same "
+                     "requirements, or drop the group from pyve.toml")
+        raise UsageError(
+            f"pyve.toml: groups: {group!r} is not in [dependency-groups] of pyproject.toml"
+            f" (it has: {', '.join(sorted(declared)) or 'none'})",
+            hint="fix the name in pyve.toml, or add the group to pyproject.toml")
+
+
+def _poetry_groups(table: dict[str, Any]) -> dict[str, str]:
+    """poetry's own groups ([tool.poetry.group.<name>]), normalised name -> as written."""
+    tool = table.get("tool")
+    poetry = tool.get("poetry") if isinstance(tool, dict) else None
+    groups = poetry.get("group") if isinstance(poetry, dict) else None
+    return {_normal(k): k for k in groups} if isinstance(groups, dict) else {}
 
 
 def _normal(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
+    return buildmeta.normal(name)
 
 
 def _groups_table(table: dict[str, Any]) -> dict[str, list[Any]]:
@@ -235,9 +271,15 @@ def notes(root: Path, env_file_pip: bool, sources: Iterable[str],
             said.append(f"{name} found ({what}): pyve does not read it; it resolves "
                         f"{' and '.join(sources) or 'the project'} itself and writes its own "
                         "lock (see docs/backends.md to make them agree)")
-    if env_file_pip and ENV_FILE in sources:
-        said.append(f"{ENV_FILE}: the venv backend installs its pip: section only; its conda "
-                    "packages need `--backend micromamba`")
+    if env_file_pip and (root / ENV_FILE).is_file():
+        left_out = _conda_packages(root)
+        what = f" ({left_out})" if left_out else ""
+        if ENV_FILE in sources:
+            said.append(f"{ENV_FILE}: the venv backend installs its pip: section only; its "
+                        f"conda packages{what} need `--backend micromamba`")
+        elif left_out:
+            said.append(f"{ENV_FILE}: the venv backend installs none of it (it has no pip: "
+                        f"section); its conda packages{what} need `--backend micromamba`")
     if not sources:
         if (root / "Pipfile").is_file():
             said.append("Pipfile found: pyve does not read it; `pipenv requirements > "

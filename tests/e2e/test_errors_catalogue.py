@@ -149,6 +149,10 @@ ROWS = [
         2, {"pyve.toml": VENV_TOML + 'extras = ["dev"]\n'}),
     Row("pyve-toml-groups", "pyve.toml: groups: 'test' is not in [dependency-groups]", 2,
         {"pyve.toml": VENV_TOML + 'groups = ["test"]\n'}),
+    Row("pyve-toml-poetry-group", "pyve.toml: groups: 'test' is [tool.poetry.group.test] of "
+        "pyproject.toml; pyve reads PEP 735 [dependency-groups]", 2,
+        {"pyve.toml": VENV_TOML + 'groups = ["test"]\n',
+         "pyproject.toml": '[tool.poetry.group.test.dependencies]\npytest = "^8"\n'}),
     Row("lock-platform-flag", "--platform: '../x' is not a conda platform", 2,
         {"environment.yml": ENV_HEAD + "  - python\n"}, args=("lock", "--platform", "../x"),
         conda=True, breaks_input=False),

@@ -32,3 +32,20 @@ def test_a_conflict_shows_its_cause_and_no_index_hint(installer: str, project: P
     assert len(error) == 1 and "alpha>=2" in error[0] and "alpha==1.0" in error[0], \
         result.stderr
     assert len(hint) == 1 and "index" not in hint[0] and "-v" in hint[0], result.stderr
+
+
+def _hint(stderr: str) -> str:
+    hints = [ln for ln in stderr.splitlines() if ln.strip().startswith("hint:")]
+    assert len(hints) == 1, stderr
+    return hints[0]
+
+
+@pytest.mark.parametrize("installer", ["pip", "uv"])
+def test_a_hash_mismatch_in_the_projects_own_file_names_it(installer: str, project: Path,
+                                                           pyve: PyveRunner) -> None:
+    (project / "requirements.txt").write_text(f"alpha==1.0 --hash=sha256:{'0' * 64}\n")
+    result = pyve("init", "--auto-install-deps", env={"PYVE_INSTALLER": installer})
+    assert result.returncode == 1
+    hint = _hint(result.stderr)
+    assert "--hash in requirements.txt" in hint and "re-lock" not in hint, result.stderr
+

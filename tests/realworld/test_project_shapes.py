@@ -37,6 +37,21 @@ def test_pip_compiled_txt_is_what_gets_installed(project: Path, pyve: PyveRunner
     assert py(project, "import alpha; assert alpha.__version__ == '1.0'").returncode == 0
     status = pyve("status", check=True).stdout
     assert "inputs:  requirements.txt" in status and "pip-compile" in status
+    reminder = "note: requirements.in changed since requirements.txt was compiled from it"
+    assert reminder not in pyve("build", check=True).stdout
+    # an edit of the source, not compiled: build and --check say what is installed, each time
+    (project / "requirements.in").write_text("beta\ngamma\n")
+    for _ in range(2):
+        check = pyve("build", "--check")
+        assert check.returncode == 0 and reminder in check.stdout, check.output
+        assert reminder in pyve("build", check=True).stdout
+    assert not _imports(project, "gamma")
+    # compiled: the install runs, and the reminder is gone
+    with (project / "requirements.txt").open("a") as handle:
+        handle.write("gamma==0.1\n    # via -r requirements.in\n")
+    assert reminder not in pyve("build", "--check").stdout
+    assert reminder not in pyve("build", check=True).stdout
+    assert _imports(project, "gamma")
 
 
 def test_extras_and_groups_reach_the_env(project: Path, pyve: PyveRunner) -> None:
@@ -96,6 +111,19 @@ def test_environment_yml_pip_section_with_venv_backend(project: Path, pyve: Pyve
     assert _imports(project, "gamma") and _imports(project, "alpha")
     (project / "extra.txt").write_text("alpha\nbeta\n")
     assert "extra.txt changed" in pyve("build", "--check").stdout
+
+
+def test_environment_yml_without_pip_section_says_what_venv_leaves_out(
+        project: Path, pyve: PyveRunner) -> None:
+    (project / "environment.yml").write_text(
+        "channels: [conda-forge]\ndependencies:\n  - python=3.11\n  - geopandas>=1\n"
+        "  - conda-forge::shapely\n")
+    (project / "requirements.txt").write_text("gamma\n")
+    result = pyve("init", "--backend", "venv", "--yes", check=True)
+    assert ("note: environment.yml: the venv backend installs none of it (it has no pip: "
+            "section); its conda packages (geopandas, shapely) need `--backend micromamba`"
+            in result.stdout), result.stdout
+    assert "geopandas" in pyve("status", check=True).stdout
 
 
 def test_files_pyve_does_not_read_get_a_note(project: Path, pyve: PyveRunner) -> None:

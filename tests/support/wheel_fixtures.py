@@ -31,9 +31,10 @@ def _record_line(path: str, data: bytes) -> str:
 
 
 def build_wheel(dir: Path, name: str, version: str, requires: Iterable[str] = (),
-                tag: str = "py3-none-any", extras: Iterable[str] = ()) -> Path:
-    """Write `<dir>/<name>-<version>-<tag>.whl` (module `<name>` with __version__); `extras`
-    are declared with Provides-Extra (their requirements go in `requires` with a marker)."""
+                tag: str = "py3-none-any", extras: Iterable[str] = (), code: str = "") -> Path:
+    """Write `<dir>/<name>-<version>-<tag>.whl` (module `<name>` with __version__ and
+    `code`); `extras` are declared with Provides-Extra (their requirements go in `requires`
+    with a marker)."""
     dir = Path(dir)
     dir.mkdir(parents=True, exist_ok=True)
     module = canonicalize_name(name).replace("-", "_")
@@ -44,7 +45,7 @@ def build_wheel(dir: Path, name: str, version: str, requires: Iterable[str] = ()
         *(f"Requires-Dist: {r}\n" for r in requires),
     ])
     files = {
-        f"{module}/__init__.py": f'__version__ = "{version}"\n'.encode(),
+        f"{module}/__init__.py": f'__version__ = "{version}"\n{code}'.encode(),
         f"{dist_info}/METADATA": metadata.encode(),
         f"{dist_info}/WHEEL": (b"Wheel-Version: 1.0\nGenerator: pyve-tests\n"
                                b"Root-Is-Purelib: true\nTag: " + tag.encode() + b"\n"),

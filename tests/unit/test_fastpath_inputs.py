@@ -73,7 +73,7 @@ def _guard(root: Path, pyve: PyveRunner) -> int:
         original = _flip_keeping_stat(path)
         assert not fast_fresh(root), f"fast path still answers after an edit of {rel}"
         stages = {r for r in readers if r}
-        if stages and rel.endswith((".txt", ".in", ".yml", ".lock")):  # pip/conda inputs
+        if stages and rel.endswith((".txt", ".in", ".yml", ".lock", ".py", ".toml")):  # not .pyve's
             assert stages <= _stale(root), f"an edit of {rel} left {stages} fresh"
         _restore(path, original)
         pyve("build", check=True)  # the same bytes again: a new snapshot
@@ -83,12 +83,17 @@ def _guard(root: Path, pyve: PyveRunner) -> int:
 
 def test_every_declared_venv_input(project: Path, pyve: PyveRunner, same_env: None) -> None:
     (project / "requirements").mkdir()
-    (project / "requirements.txt").write_text("-r requirements/base.in\n-c pins.txt\n")
+    # a local project built from its sources, its dependencies in a file (setuptools' dynamic)
+    write_tiny_project(project / "lib", requires=(), dynamic=(["deps.txt"], {}),
+                       tool='[tool.setuptools.dynamic]\ndependencies = {file = "deps.txt"}\n')
+    (project / "lib" / "deps.txt").write_text("gamma\n")
+    (project / "requirements.txt").write_text("-r requirements/base.in\n-c pins.txt\n./lib\n")
     (project / "requirements" / "base.in").write_text("beta\n")
     (project / "pins.txt").write_text("alpha==1.0\n")
     (project / ".python-version").write_text("{}.{}\n".format(*sys.version_info[:2]))
     pyve("init", "--yes", check=True)
-    assert _guard(project, pyve) >= 5
+    assert {"lib/deps.txt", "lib/src/tiny.py"} <= set(_declared(project))
+    assert _guard(project, pyve) >= 9
 
 
 def test_every_declared_input_with_a_project_lock(project: Path, pyve: PyveRunner,

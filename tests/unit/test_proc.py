@@ -164,3 +164,31 @@ def test_lines_reach_the_callback_while_the_command_runs(tmp_path: Path) -> None
     assert caught.value.message == ("pip install failed: ERROR: No matching distribution "
                                     "found for alpha")
     assert proc.run([sys.executable, "-c", "print('a\\nb')"]) == "a\nb\n"  # the whole text
+
+
+PIP_GIT_CLONE = """\
+  Running command git clone --filter=blob:none --quiet https://github.com/x/y.git /tmp/pip-req
+  fatal: unable to access 'https://github.com/x/y.git/': Could not resolve host: github.com
+  error: subprocess-exited-with-error
+  × git clone --filter=blob:none --quiet https://github.com/x/y.git /tmp/pip-req did not run \
+successfully.
+  note: This error originates from a subprocess, and is likely not a problem with pip.
+error: subprocess-exited-with-error
+"""
+UV_CRATES = """\
+  × Failed to build `pydantic-core==2.41.5`
+  ├─▶ The build backend returned an error
+  ╰─▶ Call to `maturin.build_wheel` failed (exit status: 1)
+      [stderr]
+      error: failed to get `pyo3` as a dependency of package `pydantic-core v2.41.5`
+      Caused by:
+        failed to download from `https://index.crates.io/config.json`
+      Caused by:
+        [6] Couldn't resolve host name (Could not resolve host: index.crates.io)
+"""
+
+
+@pytest.mark.parametrize("output", [PIP_GIT_CLONE, UV_CRATES], ids=["git-clone", "crates-io"])
+def test_an_unreachable_server_is_a_network_problem(output: str) -> None:
+    hint = failure_hint(last_error_line(output), output)
+    assert "network" in hint and "compiler" not in hint, hint

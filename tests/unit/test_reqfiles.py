@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pyve.errors import PyveError
-from pyve.reqfiles import files_of_pip_section, logical_lines, requirement_files
+from pyve.reqfiles import files_of_pip_section, logical_lines, requirement_files, scan
 
 
 def write(path: Path, text: str) -> None:
@@ -153,3 +153,70 @@ def test_a_variable_in_an_include_path_is_read_as_pip_reads_it(
     with pytest.raises(PyveError) as info:
         requirement_files(tmp_path, ["requirements.txt"])
     assert "included file ${REQ_DIR}/x.txt not found" in info.value.message
+
+
+def test_dynamic_metadata_files_and_their_includes(tmp_path: Path) -> None:
+    write(tmp_path / "pyproject.toml", '[project]\nname = "x"\ndynamic = ["dependencies"]\n'
+          '[tool.setuptools.dynamic]\ndependencies = {file = "requirements/base.txt"}\n'
+          'optional-dependencies.dev = {file = ["requirements/dev.txt"]}\n'
+          '[tool.hatch.metadata.hooks.requirements_txt]\n'
+          'optional-dependencies.docs = ["docs.txt"]\n')
+    write(tmp_path / "requirements/base.txt", "alpha\n-c pins.txt\n")
+    write(tmp_path / "requirements/pins.txt", "alpha<3\n")
+    write(tmp_path / "requirements/dev.txt", "beta\n")
+    write(tmp_path / "docs.txt", "gamma\n")
+    # hatch's default file (no `files`) is read when it exists: requirements.txt is absent
+    assert requirement_files(tmp_path, ["pyproject.toml"]) == [
+        "pyproject.toml", "requirements/base.txt", "requirements/pins.txt",
+        "requirements/dev.txt", "docs.txt"]
+
+
+def test_a_local_project_built_without_e_counts_its_sources(tmp_path: Path) -> None:
+    import subprocess
+
+    lib = tmp_path / "lib"
+    write(lib / "pyproject.toml", '[project]\nname = "Lib_x"\n')
+    write(lib / "lib/__init__.py", "")
+    for skipped in ("build/x.py", "dist/x.whl", "lib.egg-info/PKG-INFO", ".venv/x",
+                    "lib/__pycache__/x.pyc", ".git/config", ".tox/x"):
+        write(lib / skipped, "")
+    write(tmp_path / "requirements.txt", "./lib ; python_version >= '3'\n-e ./lib\n")
+    inputs = scan(tmp_path, ["requirements.txt"])
+    assert inputs.trees == {"lib": ["lib/lib/__init__.py", "lib/pyproject.toml"]}
+    assert inputs.markers == {"lib": "python_version >= '3'"}
+    assert inputs.projects == {"lib": "lib-x"}
+    # a git checkout: what git lists (tracked, and new files it does not ignore)
+    (lib / ".git" / "config").unlink()
+    subprocess.run(["git", "init", "-q", str(lib)], check=True)
+    write(lib / ".gitignore", "secret.txt\n")
+    write(lib / "secret.txt", "")
+    write(lib / "new.py", "")
+    assert scan(tmp_path, ["requirements.txt"]).trees["lib"] == [
+        "lib/.gitignore", "lib/lib/__init__.py", "lib/new.py", "lib/pyproject.toml"]
+    # editable: its metadata only
+    write(tmp_path / "requirements.txt", "-e ./lib\n")
+    assert requirement_files(tmp_path, ["requirements.txt"]) == [
+        "requirements.txt", "lib/pyproject.toml"]
+
+
+def test_what_an_install_reads_of_pyproject(tmp_path: Path) -> None:
+    from pyve.fingerprint import file_digest, input_digest
+
+    path = tmp_path / "pyproject.toml"
+    base = ('[build-system]\nrequires = ["setuptools", "setuptools-scm"]\n'
+            'build-backend = "setuptools.build_meta"\n[project]\nname = "x"\n')
+    path.write_text(base)
+    first = input_digest(path)
+    path.write_text(base + '[tool.ruff]\nline-length = 100\n[tool.mypy]\nstrict = true\n')
+    assert input_digest(path) == first  # tools that install nothing
+    for table in ("[tool.setuptools_scm]\n", "[tool.uv]\nindex-url = 'x'\n", "[tool.pyve]\n",
+                  '[project.optional-dependencies]\ndev = ["a"]\n', "[dependency-groups]\n"):
+        path.write_text(base + table)
+        assert input_digest(path) != first, table
+    path.write_text(base.replace("[project]", 'backend-path = ["."]\n[project]'))
+    in_tree = input_digest(path)
+    path.write_text(base.replace("[project]", 'backend-path = ["."]\n[project]')
+                    + "[tool.ruff]\n")
+    assert input_digest(path) != in_tree  # the project's own backend may read any table
+    path.write_text(base + "[tool.ruff\n")  # not TOML: the bytes
+    assert input_digest(path) == file_digest(path)

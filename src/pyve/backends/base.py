@@ -108,6 +108,11 @@ class Backend(Protocol):
         """The project's files that define the env besides the pip sources."""
         ...
 
+    def reminders(self, project: Project, decision: Decision) -> list[str]:
+        """Lines `build` and `build --check` say while they hold (a source edited where it
+        is not what gets installed); while there is one, no no-op is answered silently."""
+        ...
+
     def leftovers(self, project: Project) -> list[Path]:
         """The environment(s) pyve built for this backend that are still on disk (what a
         switch to another backend removes). Never what another tool made."""

@@ -48,8 +48,12 @@ def build(project: Project, decision: Decision, force: bool = False,
         raise
     for name in state.damaged_files:
         ui.say(f"state file {name} was damaged; rebuilt it (every stage re-checked)")
+    reminders = backend.reminders(project, decision)
+    for line in reminders:
+        ui.info(f"note: {line}")
     # A decision that came from a prompt may come out differently next time: no snapshot.
-    if not decision.frozen and not ui.asked:
+    # (Nor while there is a reminder: the fast path would answer without it.)
+    if not decision.frozen and not ui.asked and not reminders:
         fastpath.save(project, decision, stages, results, header=header(decision, bold=False),
                       env_dir=env_dir, run_env=backend.run_env(project, decision),
                       before=before)
@@ -85,6 +89,8 @@ def preview(project: Project, decision: Decision, check: bool, force: bool = Fal
     elif check:
         for r in stale:
             ui.info(f"stale: {r.name}: {'; '.join(r.reasons)}")
+        for line in backend.reminders(project, decision):
+            ui.info(f"note: {line}")
         ui.say(f"{len(stale)} of {len(stages)} stages are stale." if stale
                else words.CHECK_UP_TO_DATE)
     else:

@@ -6,8 +6,10 @@ from argparse import Namespace
 
 from pyve import projectlock, report, ui
 from pyve.commands.common import load_backend, make_decision
+from pyve.errors import PyveError
 from pyve.graph import env_fingerprint, fingerprints, plan
 from pyve.project import Project
+from pyve.reqfiles import scan
 
 
 def run(args: Namespace) -> int:
@@ -35,6 +37,8 @@ def run(args: Namespace) -> int:
     ui.info(f"env:     {env_dir}" + ("" if env_dir.exists() else "  (not created yet)"))
     if decision.pip_sources or decision.extras or decision.groups:
         chosen = [*decision.pip_sources]
+        read = _files_read(project, list(decision.pip_sources))
+        chosen += [f"read too: {', '.join(read)}"] if read else []
         chosen += [f"extras {', '.join(decision.extras)}"] if decision.extras else []
         chosen += [f"groups {', '.join(decision.groups)}"] if decision.groups else []
         ui.info(f"inputs:  {'; '.join(chosen)}")
@@ -51,3 +55,17 @@ def run(args: Namespace) -> int:
         why = f"  ({'; '.join(result.reasons)})" if result.reasons else ""
         ui.info(f"  {result.name:<11} {result.status}{why}")
     return 0
+
+
+def _files_read(project: Project, sources: list[str]) -> list[str]:
+    """The files the sources pull in (-r/-c includes, dynamic metadata, local projects),
+    a local project built from its sources as one `folder/ (N files)`."""
+    try:
+        inputs = scan(project.root, sources)
+    except PyveError:
+        return []  # the stage's line says what is wrong with them
+    in_trees = {name for files in inputs.trees.values() for name in files}
+    shown = [name for name in inputs.files if name not in sources and name not in in_trees]
+    shown += [f"{folder.rstrip('/')}/ ({len(files)} files)"
+              for folder, files in inputs.trees.items()]
+    return shown

@@ -8,6 +8,7 @@ hints; only pip writes an install report, so uv is told the hashes of a locked i
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Protocol
 
@@ -32,9 +33,16 @@ class Installer(Protocol):
         ...
 
     def install(self, python: Path, args: list[str], cwd: Path, what: str, *,
-                record_hashes: bool = False) -> None:
+                record_hashes: bool = False, local: Iterable[str | None] = ()) -> None:
         """`pip install ARGS` into the env of `python`; a failure carries a hint that fits it.
-        record_hashes: remember the sha256 of each file installed (for `--frozen`)."""
+        record_hashes: remember the sha256 of each file installed (for `--frozen`).
+        local: the names of the local projects ARGS install (None: one without a known
+        name); their metadata is read afresh, whatever an installer's cache holds."""
+        ...
+
+    def reinstall(self, python: Path, requirements: list[str], cwd: Path, what: str) -> None:
+        """Install these requirements again, without dependencies, even when the same
+        version is installed (a local folder whose code changed: uv keeps the old build)."""
         ...
 
     def install_locked(self, python: Path, requirements: Path, cwd: Path, what: str,

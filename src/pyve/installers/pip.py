@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,7 @@ def install(python: Path, args: list[str], cwd: Path, what: str, *,
                 return  # no report: --frozen checks these packages' files again
     except PyveError as exc:
         if exc.hint is None:
-            exc.hint = failure_hint(exc.message)
+            exc.hint = failure_hint(exc.message, exc.output)
         raise
     remember_hashes(python, data)
 
@@ -82,8 +83,12 @@ class PipInstaller:
         seed_pip(env, wheel, version)
 
     def install(self, python: Path, args: list[str], cwd: Path, what: str, *,
-                record_hashes: bool = False) -> None:
+                record_hashes: bool = False, local: Iterable[str | None] = ()) -> None:
+        # (local: pip keeps no cache of a local project's metadata; it builds it every time)
         install(python, args, cwd, what, record_hashes=record_hashes)
+
+    def reinstall(self, python: Path, requirements: list[str], cwd: Path, what: str) -> None:
+        install(python, ["--no-deps", "--force-reinstall", *requirements], cwd, what)
 
     def install_locked(self, python: Path, requirements: Path, cwd: Path, what: str,
                        hashes: dict[str, list[str]]) -> None:
@@ -143,12 +148,31 @@ def has_pip(env: Path) -> bool:
 VERBOSE = "re-run with -v (`pyve -v build`) for the installer's full output"
 
 
-def failure_hint(message: str) -> str:
-    """What to do, for the kind of failure the message shows."""
+# What a failed download or clone says (git, curl, cargo fetching crates, pip, uv): a network
+# problem, even when it happens while a package builds.
+_NETWORK = ("could not resolve host", "couldn't resolve host", "unable to access '",
+            "failed to connect to", "connection refused", "network is unreachable",
+            "temporary failure in name resolution", "name or service not known",
+            "connection timed out", "operation timed out", "failed to download",
+            "unable to update registry", "spurious network error")
+
+
+def is_hash_mismatch(message: str) -> bool:
     low = message.lower()
-    if "hash mismatch" in low:
+    return "hash mismatch" in low or "do not match the hashes" in low
+
+
+def failure_hint(message: str, output: str = "") -> str:
+    """What to do, for the kind of failure the message shows (and the installer's whole
+    output, where a clone's or a download's own error line is: pip ends with its own)."""
+    low = message.lower()
+    if is_hash_mismatch(message):
         return ("the file differs from the locked one: re-lock (`pyve build` without --frozen) "
                 "only if you trust the new file; " + VERBOSE)
+    if any(words in f"{low}\n{output.lower()}" for words in _NETWORK):
+        return ("a download or clone could not reach its server (a git repository, an index, "
+                "crates.io for a Rust build): check the network, the proxy (HTTPS_PROXY) and "
+                "the URL, then run the build again; " + VERBOSE)
     if "building " in low or "failed to build" in low or "and build `" in low:
         return ("a source distribution failed to build: install what it needs to build "
                 "(a compiler, headers, its build requirements) or pin a version that has a "
@@ -215,13 +239,20 @@ def inputs_text(root: Path, sources: list[str]) -> str:
     """`requirements.txt:<digest> requirements/test.in:<digest> ...`: per file the install
     reads (the sources and what they include), so a stale lock can name the file that
     changed."""
-    from pyve.fingerprint import file_digest
-    from pyve.reqfiles import requirement_files
+    from pyve.fingerprint import data_digest, input_digest
+    from pyve.reqfiles import scan
 
-    parts = []
-    for name in requirement_files(root, sources):
+    inputs = scan(root, sources)
+
+    def digest(name: str) -> str:
         path = root / name
-        parts.append(f"{name}:{file_digest(path) if path.is_file() else 'missing'}")
+        return input_digest(path) if path.is_file() else "missing"
+
+    in_trees = {name for files in inputs.trees.values() for name in files}
+    parts = [f"{name}:{digest(name)}" for name in inputs.files if name not in in_trees]
+    # a local project built from its sources: one entry for all of them (`lib/:<digest>`)
+    parts += [f"{folder.rstrip('/')}/:{data_digest({f: digest(f) for f in files})}"
+              for folder, files in inputs.trees.items()]
     return " ".join(parts) or "(none)"
 
 

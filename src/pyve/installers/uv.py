@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 from pyve import proc, progress, ui
@@ -184,21 +185,25 @@ class UvInstaller:
         return None
 
     def install(self, python: Path, args: list[str], cwd: Path, what: str, *,
-                record_hashes: bool = False) -> None:
+                record_hashes: bool = False, local: Iterable[str | None] = ()) -> None:
         # uv writes no install report: record_hashes is install_locked's business
         if not args:
             return
         progress.update("resolving with uv")  # uv says nothing until it has resolved
         try:
+            flags = fresh_flags(local, "--reinstall")
             proc.run([uv_bin(), "pip", "install", *uv_index_flags(python), "--python", python,
-                      *args], cwd=cwd, env=uv_env(python, warn=True),
+                      *flags, *args], cwd=cwd, env=uv_env(python, warn=True),
                      what=what.replace("pip", "uv pip", 1),
                      on_line=InstallerActivity(progress.update))  # uv's lines -> the live line
         except PyveError as exc:
             exc.message = name_the_line(exc.message, cwd)
             if exc.hint is None:
-                exc.hint = pip.failure_hint(exc.message)
+                exc.hint = pip.failure_hint(exc.message, exc.output)
             raise
+
+    def reinstall(self, python: Path, requirements: list[str], cwd: Path, what: str) -> None:
+        self.install(python, ["--no-deps", "--reinstall", *requirements], cwd, what)
 
     def install_locked(self, python: Path, requirements: Path, cwd: Path, what: str,
                        hashes: dict[str, list[str]]) -> None:
@@ -231,3 +236,15 @@ class UvInstaller:
 
 
 UV = UvInstaller()
+
+
+def fresh_flags(local: Iterable[str | None], verb: str) -> list[str]:
+    """uv keys its cache of a local project's metadata on pyproject.toml, setup.py and
+    setup.cfg only: a project whose dependencies come from a requirements file (setuptools'
+    or hatch's dynamic metadata) would keep its old ones. `--reinstall-package NAME` (or
+    `--refresh-package`, verb "--refresh") builds each local project again; one whose name
+    is unknown refreshes the whole cache (`--refresh`)."""
+    names = list(local)
+    if any(name is None for name in names):
+        return ["--refresh"]
+    return [flag for name in dict.fromkeys(names) for flag in (f"{verb}-package", str(name))]

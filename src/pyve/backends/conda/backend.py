@@ -142,6 +142,9 @@ class CondaBackend:
     def definition_files(self, project: Project) -> list[str]:
         return [f for f in (ENV_FILE, LOCK_FILE) if project.has(f)]
 
+    def reminders(self, project: Project, decision: Decision) -> list[str]:
+        return []
+
     def doctor_checks(self, project: Project, decision: Decision,
                       deep: bool = False) -> list[Check]:
         env_dir = self.env_dir(project, decision)

@@ -250,12 +250,12 @@ PIP_INPUTS_KEY = "pyve_pip_inputs"  # custom_metadata: digests of what the pip: 
 def pip_inputs(envfile: EnvFile) -> str | None:
     """`requirements/dev.txt:<digest> ...` for the files the pip: section pulls in (-r/-c
     includes, local projects): conda-lock's content_hash covers only environment.yml."""
-    from pyve.fingerprint import file_digest
+    from pyve.fingerprint import input_digest
     from pyve.reqfiles import files_of_pip_section
 
     base = envfile.path.parent
     files = files_of_pip_section(base, envfile.pip_specs, base, f"{envfile.path.name} pip: section")
-    return " ".join(f"{name}:{file_digest(base / name)}" for name in files) or None
+    return " ".join(f"{name}:{input_digest(base / name)}" for name in files) or None
 
 
 def pip_inputs_changed(lock: Mapping[str, Any], envfile: EnvFile) -> str | None:

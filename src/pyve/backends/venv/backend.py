@@ -18,8 +18,9 @@ from pyve.errors import PyveError, UsageError
 from pyve.fsutil import atomic_write_text, discard, finish_discards
 from pyve.health import Check
 from pyve.project import VENV_DIR, Project
-from pyve.reqfiles import include_variables, requirement_files
-from pyve.sources import ENV_FILE, group_requirements, install_args, selection
+from pyve.reqfiles import include_variables, requirement_files, scan
+from pyve.sources import (ENV_FILE, PIP_TOOLS_SOURCE, REQUIREMENTS, group_requirements,
+                          install_args, selection)
 
 MARKER = f"{VENV_DIR}/.pyve-env.json"  # written last: a half-made venv has none
 # Written in .pyve/ before pyve starts making .venv, removed once MARKER is there: a .venv
@@ -145,6 +146,24 @@ class VenvBackend:
     def definition_files(self, project: Project) -> list[str]:
         return []
 
+    def reminders(self, project: Project, decision: Decision) -> list[str]:
+        """requirements.in edited since requirements.txt was compiled and installed: the
+        edit is not in the env until pip-compile runs (pip-sync's rule: the .txt is what
+        gets installed)."""
+        if REQUIREMENTS not in decision.pip_sources or not project.has(PIP_TOOLS_SOURCE):
+            return []
+        try:
+            stamp = json.loads((project.root / PIP_DEPS_STAMP).read_text(encoding="utf-8"))
+            seen = stamp["compiled"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return []  # not installed yet, or by an older pyve
+        now = _compiled(project)
+        if isinstance(seen, dict) and seen != now and seen.get(REQUIREMENTS) == now[REQUIREMENTS]:
+            return [f"{PIP_TOOLS_SOURCE} changed since {REQUIREMENTS} was compiled from it: "
+                    f"pyve installs {REQUIREMENTS}; run `pip-compile {PIP_TOOLS_SOURCE}` to "
+                    "bring the edit in"]
+        return []
+
     def doctor_checks(self, project: Project, decision: Decision,
                       deep: bool = False) -> list[Check]:
         env = self.env_dir(project, decision)
@@ -250,13 +269,34 @@ class VenvBackend:
         self._restore(project, decision)
         installer = self.installer(decision)
         pinned = self._install_project_lock(project, decision, installer)
-        installer.install(self.python(project), [*install_args(
-            project.root, decision.pip_sources, decision.extras, decision.groups), *pinned],
-            project.root, "pip install", record_hashes=True)
+        try:
+            installer.install(self.python(project), [*install_args(
+                project.root, decision.pip_sources, decision.extras, decision.groups), *pinned],
+                project.root, "pip install", record_hashes=True,
+                local=scan(project.root, list(decision.pip_sources)).projects.values())
+        except PyveError as exc:
+            hashed = _hashed_files(project, list(decision.pip_sources))
+            if pip.is_hash_mismatch(exc.message) and hashed:  # the project's, not pyve's lock
+                exc.hint = (f"a downloaded file differs from its --hash in {', '.join(hashed)}: "
+                            "if you trust the new file, update that hash (`pip-compile "
+                            "--generate-hashes` writes them); " + pip.VERBOSE)
+            raise
+        self._rebuild_local_projects(project, decision, installer)
         # pip only adds: take out what a removed requirement left behind
         prune.sync(self.python(project), project.root, self._roots(project, decision),
                    installer)
-        return json.dumps({"id": uuid.uuid4().hex, "inputs": inputs})
+        return json.dumps({"id": uuid.uuid4().hex, "inputs": inputs,
+                           "compiled": _compiled(project)})
+
+    def _rebuild_local_projects(self, project: Project, decision: Decision,
+                                installer: Installer) -> None:
+        """A local project installed without -e (`./lib`) is built again from its sources:
+        uv keeps the old build of a folder whose version did not change, so an edit of its
+        code would never reach the env. (This stage runs only when an input changed.)"""
+        for folder, marker in scan(project.root, list(decision.pip_sources)).markers.items():
+            path = str((project.root / folder).resolve())
+            installer.reinstall(self.python(project), [f"{path} ; {marker}" if marker else path],
+                                project.root, f"pip install --force-reinstall {folder}")
 
     def install_frozen(self, project: Project, decision: Decision) -> str:
         """--frozen: the env becomes exactly the lock (hashes checked), then the project."""
@@ -265,15 +305,20 @@ class VenvBackend:
         installer = self.installer(decision)
         piplock.install_exact(self.python(project), project.root, installer)
         for path in piplock.local_paths(project.root / pip.LOCK_FILE):
-            installer.install(self.python(project), ["--no-deps", *path], project.root,
-                              f"pip install {' '.join(path)}")
+            if path[0] in ("-e", "--editable"):
+                installer.install(self.python(project), ["--no-deps", *path], project.root,
+                                  f"pip install {' '.join(path)}")
+            else:  # built from its sources as they are now (_rebuild_local_projects)
+                installer.reinstall(self.python(project), path, project.root,
+                                    f"pip install --force-reinstall {' '.join(path)}")
         if "pyproject.toml" in sources:  # the lock leaves editables out: the project itself
             installer.install(self.python(project), ["--no-deps", "-e", "."], project.root,
                               "pip install -e .")
         # the same stamp as a normal install: the lock's sources are the sources now
         return json.dumps({"id": uuid.uuid4().hex,
                            "inputs": pip.inputs_text(project.root,
-                                                     list(decision.input_sources))})
+                                                     list(decision.input_sources)),
+                           "compiled": _compiled(project)})
 
     def _install_project_lock(self, project: Project, decision: Decision,
                               installer: Installer) -> list[str]:
@@ -466,6 +511,31 @@ def _lock_config(decision: Decision) -> dict[str, str]:
     """The project's lock in the install's settings: turning it on or off re-runs the
     install, and the reason names it (`project_lock None -> uv.lock`)."""
     return {"project_lock": decision.project_lock} if decision.project_lock else {}
+
+
+def _compiled(project: Project) -> dict[str, str | None]:
+    """requirements.in and requirements.txt as they are (their digests), for reminders."""
+    from pyve.fingerprint import file_digest
+
+    return {name: file_digest(project.path(name)) if project.has(name) else None
+            for name in (PIP_TOOLS_SOURCE, REQUIREMENTS)}
+
+
+def _hashed_files(project: Project, sources: list[str]) -> list[str]:
+    """The project's requirements files that pin hashes (`--hash=sha256:...`)."""
+    found = []
+    inputs = scan(project.root, sources)
+    in_trees = {name for files in inputs.trees.values() for name in files}
+    for name in inputs.files:
+        if name.endswith(".toml") or name in in_trees:
+            continue
+        try:
+            text = (project.root / name).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        if "--hash" in text:
+            found.append(name)
+    return found
 
 
 def _lock_digest(project: Project) -> str | None:

@@ -26,6 +26,7 @@ from pyve import proc
 from pyve.installers import Installer, pip, prune, uv
 from pyve.errors import PyveError
 from pyve.fsutil import atomic_write_text
+from pyve.reqfiles import scan
 from pyve.sources import ENV_FILE, env_section_file
 
 LOCK_FILE = pip.LOCK_FILE
@@ -87,6 +88,7 @@ def compile_lock(python: Path, root: Path, sources: list[str], extras: tuple[str
             [uv_exe, "pip", "compile", "--universal", "--generate-hashes", "--no-strip-extras",
              "--no-annotate", "--no-header", "--quiet", "--python", python,
              *(["--python-version", minor] if minor else []), *uv.uv_index_flags(python),
+             *uv.fresh_flags(scan(root, sources).projects.values(), "--refresh"),
              "--constraint", pins, *(f"--extra={e}" for e in extras),
              *(f"--group={g}" for g in groups),
              *(str(env_section_file(root, Path(tmp))) if s == ENV_FILE else s
