@@ -23,7 +23,9 @@ def header(decision: Decision, bold: bool = True) -> str:
 
 
 def build(project: Project, decision: Decision, force: bool = False,
-          json_out: bool = False) -> int:
+          json_out: bool = False, name_kept: bool = True) -> int:
+    """name_kept=False (`pyve run`'s build): the packages installed by hand are left for
+    the next `pyve build` to name, and the fast path leaves that build to the full path."""
     backend = load_backend(decision.backend)
     stages = backend.stages(project, decision)
     env_dir = str(backend.env_dir(project, decision))
@@ -47,11 +49,12 @@ def build(project: Project, decision: Decision, force: bool = False,
         raise
     for name in state.damaged_files:
         ui.say(f"state file {name} was damaged; rebuilt it (every stage re-checked)")
+    unnamed = backend.name_by_hand(project, decision, say=name_kept)
     # A decision that came from a prompt may come out differently next time: no snapshot.
     if not decision.frozen and not ui.asked:
         fastpath.save(project, decision, stages, results, header=header(decision, bold=False),
                       env_dir=env_dir, run_env=backend.run_env(project, decision),
-                      before=before)
+                      before=before, answers_build=not unnamed)
     if json_out:
         _emit(project, decision, stages, results, "build", env_dir)
         return 0

@@ -17,11 +17,16 @@ def run(args: Namespace) -> int:
     stages = backend.stages(project, decision)
     results = plan(project, stages)
     env_dir = backend.env_dir(project, decision)
+    # installed by hand: the user's, kept by a build (not stale)
+    kept = backend.by_hand(project, decision) if env_dir.exists() else {}
     if getattr(args, "json", False):
         prints = fingerprints(project, stages)
         report.emit("status", report.from_results(results, prints),
                     fingerprint=env_fingerprint(prints), **decision.as_dict(),
-                    env=str(env_dir), env_exists=env_dir.exists())
+                    env=str(env_dir), env_exists=env_dir.exists(),
+                    by_hand=[{"name": name.removeprefix("conda:"), "version": version,
+                              "kind": "conda" if name.startswith("conda:") else "pip"}
+                             for name, version in kept.items()])
         return 0
     ui.info(f"backend: {decision.backend}  ({decision.backend_reason})")
     if decision.python_version:
@@ -37,6 +42,10 @@ def run(args: Namespace) -> int:
         ui.info(f"inputs:  {'; '.join(chosen)}")
     for note in decision.notes:
         ui.info(f"note:    {note}")
+    if kept:
+        ui.info("by hand: " + ", ".join(f"{n.removeprefix('conda:')} {v}"
+                                        for n, v in kept.items())
+                + "  (installed by hand, kept by `pyve build`; `--exact` removes them)")
     ui.say("stages:")
     for result in results:
         why = f"  ({'; '.join(result.reasons)})" if result.reasons else ""

@@ -1,12 +1,14 @@
-"""Remove what a requirements edit left behind.
+"""Remove what a requirements edit left behind; keep what the user installed by hand.
 
 `pip install -r` only ever adds: a line taken out of requirements.txt leaves its package (and
 the dependencies only it pulled in) in the env, and the lock, written from the env, would go
 on pinning them. So after every install pyve records which packages the sources need (their
 dependency closure, read from the env's own metadata), and the next install removes those
 that were needed then and are not now. Anything pip or uv did not install (conda's packages)
-and pip's own tools stay. A package installed by hand is a change behind pyve's back
-(envstate.py): `restore` takes it out before the install, as `uv sync` would.
+and pip's own tools stay. A package installed by hand (`pyve run pip install ipdb`) was never
+needed: it stays, as under `uv run` and `uv sync --inexact`, until `pyve build --exact` (or
+`--frozen`, which makes the env the lock) takes it out. A package pyve installed whose version
+was changed behind its back is put back (`restore`).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import json
 import re
 from pathlib import Path
 
-from pyve import ui
+from pyve import envstate, ui
 from pyve.fsutil import atomic_write_text
 from pyve.installers import Installer, pip
 from pyve.reqfiles import EDITABLE_OPTIONS, INCLUDE_OPTIONS, logical_lines, option_value
@@ -45,26 +47,54 @@ def sync(python: Path, root: Path, roots: set[str] | None,
     return gone
 
 
-def restore(python: Path, root: Path, changes: tuple[list[str], list[str]],
-            roots: set[str] | None, installer: Installer = pip.PIP) -> None:
-    """Before a re-install: take out what was installed (`changes[0]`) or changed to another
-    version (`changes[1]`) behind pyve's back (envstate.outside), so the install puts back
-    exactly what the requirements ask for. An added package the requirements (`roots`,
-    requirement_names) now need stays: the Backends Guide's `pip install x; pip freeze >
-    requirements.txt` keeps x without a reinstall."""
-    added, changed = changes
-    if not added and not changed:
-        return
+def restore(python: Path, root: Path, changed: list[str],
+            installer: Installer = pip.PIP) -> None:
+    """Before a re-install: take out what pyve installed and was changed to another version
+    behind its back (envstate.changed), so the install puts back what the requirements ask
+    for. What was added by hand stays (by_hand)."""
+    gone = uninstall(python, root, set(changed), installer)
+    if gone:
+        ui.info(f"  reinstalling {', '.join(gone)}: its version was changed outside pyve")
+
+
+def by_hand(python: Path, roots: set[str] | None) -> dict[str, str]:
+    """name -> version of what pip or uv installed that neither the sources need (the
+    closure of `roots`, requirement_names) nor the last install needed (a removed line's
+    package, which sync takes out): what the user installed by hand. pip's own tools,
+    conda's packages and what came from a local folder aside; nothing when a source cannot
+    be named (`roots` None: pyve cannot tell what is needed)."""
+    if roots is None:
+        return {}
+    env = Path(python).parent.parent
+    dists = _distributions(env)
+    mine = _closure(roots, dists) | _load(env / NEEDED_FILE)
+    versions = envstate.distributions(env)
+    return {name: versions.get(name, "?") for name, (installer, _req, local) in sorted(
+        dists.items()) if name not in mine and installer in INSTALLERS and name not in KEEP
+        and not local}
+
+
+def kept_roots(python: Path, kept: dict[str, str]) -> list[str]:
+    """Those of `kept` that no other kept package requires: what the user asked for."""
     dists = _distributions(Path(python).parent.parent)
-    needed = _closure(roots, dists) if roots is not None else set()
-    gone = uninstall(python, root, (set(added) - needed) | set(changed), installer, dists)
-    extra = [n for n in gone if n in added]
-    if extra:
-        ui.info(f"  removed {', '.join(extra)}: installed outside pyve, not required "
-                "(add it to the requirements to keep it)")
-    if len(extra) < len(gone):
-        ui.info(f"  reinstalling {', '.join(n for n in gone if n not in added)}: "
-                "its version was changed outside pyve")
+    pulled = {dep for name in kept for dep in (dists[name][1] if name in dists else [])
+              if dep != name}
+    return [name for name in sorted(kept) if name not in pulled] or sorted(kept)
+
+
+def kept_line(kept: dict[str, str], roots: list[str], where: str) -> str:
+    """`kept iniconfig 2.1.0: installed by hand, not in requirements.txt; ...` for the
+    packages the user asked for (`roots`; what they pulled in is counted)."""
+    names = [n.removeprefix("conda:") for n in roots]
+    shown = ", ".join(f"{n.removeprefix('conda:')} {kept[n]}" for n in roots)
+    pulled = len(kept) - len(roots)
+    one = len(roots) == 1
+    more = (f" (and {pulled} package{'s' if pulled > 1 else ''} "
+            f"{'it needs' if one else 'they need'})") if pulled > 0 else ""
+    them = "it" if one else "them"
+    return (f"kept {shown}{more}: installed by hand, not in {where}; "
+            f"`pyve add {' '.join(names)}` keeps {them} for good, "
+            f"`pyve build --exact` removes {them}")
 
 
 def unlisted(python: Path, wanted: set[str]) -> list[str]:

@@ -146,9 +146,11 @@ class VenvBackend:
     def doctor_checks(self, project: Project, decision: Decision,
                       deep: bool = False) -> list[Check]:
         env = self.env_dir(project, decision)
+        kept = self.by_hand(project, decision)
         return [health.interpreter(env, venv=True),
-                health.venv_matches_lock(project.root, env, pip.LOCK_FILE),
-                health.venv_lock_fresh(project.root, list(decision.pip_sources), pip.LOCK_FILE)]
+                health.venv_matches_lock(project.root, env, pip.LOCK_FILE, kept),
+                health.venv_lock_fresh(project.root, list(decision.pip_sources), pip.LOCK_FILE),
+                health.by_hand(kept, _where(decision))]
 
     def lock_status(self, project: Project, decision: Decision,
                     platforms: list[str] | None) -> dict[str, str | None]:
@@ -173,9 +175,14 @@ class VenvBackend:
     def stages(self, project: Project, decision: Decision) -> list[Stage]:
         env = self.env_dir(project, decision)
         site = f"{VENV_DIR}/lib/python{decision.python_minor}/site-packages"
-        # the last stage that installs owns what the env holds (envstate.py)
+        # the last stage that installs owns what the env holds (envstate.py), less what
+        # the user installed by hand
         def holds() -> dict[str, str]:
-            return envstate.distributions(env)
+            return envstate.without_by_hand(env, envstate.distributions(env))
+
+        # --exact: a package installed by hand makes the stage that owns the env run
+        exact = [lambda: self.exact_reason(project, decision)] \
+            if decision.exact or decision.frozen else []
 
         stages = [
             detect_stage(project, decision),
@@ -211,7 +218,7 @@ class VenvBackend:
                         **selection(decision)},
                 # --frozen: the env must be exactly the lock, whatever the stamps say
                 checks=[lambda: piplock.mismatch(project.root, self.python(project))]
-                if decision.frozen else [],
+                if decision.frozen else exact,
                 after=["create-env"],
                 watch=[site], contents=holds,
                 fingerprint_config={"sources": sources, "installer": decision.installer,
@@ -222,6 +229,7 @@ class VenvBackend:
         else:  # nothing is installed into the env: it must stay as created
             stages[-1].contents = holds
             stages[-1].watch = [*(stages[-1].watch or []), site]
+            stages[-1].checks = [*stages[-1].checks, *exact]
         stages.append(Stage(
             name="freeze",
             action=lambda: self.freeze(project, decision),
@@ -236,16 +244,17 @@ class VenvBackend:
         """Install the sources; the stamp records their digests for the lock's inputs line."""
         inputs = pip.inputs_text(project.root, list(decision.pip_sources))
         self._ensure_pip(project, decision)
-        # what was installed or changed behind pyve's back goes; the install puts back
-        # what the requirements ask for
+        # what pyve installed and was changed behind its back goes; the install puts back
+        # what the requirements ask for (what was added by hand stays)
         self._restore(project, decision)
         installer = self.installer(decision)
         installer.install(self.python(project), install_args(
             project.root, decision.pip_sources, decision.extras, decision.groups),
             project.root, "pip install", record_hashes=True)
         # pip only adds: take out what a removed requirement left behind
-        prune.sync(self.python(project), project.root, self._roots(project, decision),
-                   installer)
+        roots = self._roots(project, decision)
+        prune.sync(self.python(project), project.root, roots, installer)
+        self._settle_by_hand(project, decision, roots, installer)
         return json.dumps({"id": uuid.uuid4().hex, "inputs": inputs})
 
     def install_frozen(self, project: Project, decision: Decision) -> str:
@@ -260,16 +269,64 @@ class VenvBackend:
         if "pyproject.toml" in sources:  # the lock leaves editables out: the project itself
             installer.install(self.python(project), ["--no-deps", "-e", "."], project.root,
                               "pip install -e .")
+        envstate.save_by_hand(self.env_dir(project, decision), {})  # the env is the lock
         # the same stamp as a normal install: the lock's sources are the sources now
         return json.dumps({"id": uuid.uuid4().hex,
                            "inputs": pip.inputs_text(project.root, sources)})
 
     def _restore(self, project: Project, decision: Decision) -> None:
-        """Take out what was installed or changed behind pyve's back (envstate.py)."""
-        changed = envstate.outside(envstate.load(project.root, "pip-deps"),
+        """Take out what pyve installed and was changed behind its back (envstate.py)."""
+        changed = envstate.changed(envstate.load(project.root, "pip-deps"),
                                    envstate.distributions(self.env_dir(project, decision)))
-        prune.restore(self.python(project), project.root, changed,
-                      self._roots(project, decision), self.installer(decision))
+        prune.restore(self.python(project), project.root, changed, self.installer(decision))
+
+    # --- what the user installed by hand ------------------------------------------------
+
+    def by_hand(self, project: Project, decision: Decision) -> dict[str, str]:
+        roots = self._roots(project, decision) if decision.pip_sources else set()
+        return prune.by_hand(self.python(project), roots)
+
+    def exact_reason(self, project: Project, decision: Decision) -> str | None:
+        kept = self.by_hand(project, decision)
+        return f"installed by hand: {', '.join(kept)} (--exact)" if kept else None
+
+    def name_by_hand(self, project: Project, decision: Decision, say: bool) -> bool:
+        env = self.env_dir(project, decision)
+        owner = "pip-deps" if decision.pip_sources else "create-env"
+        named = envstate.by_hand(env)
+        new = set(envstate.added(envstate.load(project.root, owner),
+                                 envstate.distributions(env))) - set(named)
+        if not new or not self.is_built(project, decision):  # the usual case: one listing
+            return False
+        kept = self.by_hand(project, decision)
+        if not set(kept) - set(named):
+            return False
+        if say:
+            self._name_kept(project, decision, kept, named, indent="")
+        return not say
+
+    def _name_kept(self, project: Project, decision: Decision, kept: dict[str, str],
+                   named: dict[str, str], indent: str) -> None:
+        """Say which packages installed by hand stay, once: those no build has named."""
+        new = {n: v for n, v in kept.items() if n not in named}
+        if new:
+            ui.info(indent + prune.kept_line(new, prune.kept_roots(self.python(project), new),
+                                             _where(decision)))
+        envstate.save_by_hand(self.env_dir(project, decision), kept)
+
+    def _settle_by_hand(self, project: Project, decision: Decision, roots: set[str] | None,
+                        installer: Installer) -> None:
+        """After an install: --exact removes what was installed by hand; a plain build
+        keeps it and names it once."""
+        python = self.python(project)
+        env = self.env_dir(project, decision)
+        kept = prune.by_hand(python, roots)
+        if decision.exact and kept:
+            gone = prune.uninstall(python, project.root, set(kept), installer)
+            ui.info(f"  removed {', '.join(f'{n} {kept[n]}' for n in gone)}: installed by "
+                    f"hand, not in {_where(decision)} (--exact)")
+            kept = {}
+        self._name_kept(project, decision, kept, envstate.by_hand(env), indent="  ")
 
     def _roots(self, project: Project, decision: Decision) -> set[str] | None:
         """The names the sources ask for directly (None: one cannot be named)."""
@@ -385,6 +442,11 @@ class VenvBackend:
             raise PyveError(f"{', '.join(changed) or 'the sources'} changed since the "
                             "environment was built; a lock now would not match it", hint=hint)
         return installed
+
+
+def _where(decision: Decision) -> str:
+    """Where a requirement would have to be for pyve to need it."""
+    return " or ".join(decision.pip_sources) or "any requirements file (the project has none)"
 
 
 def _lock_digest(project: Project) -> str | None:
