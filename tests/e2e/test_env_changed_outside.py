@@ -127,6 +127,32 @@ def test_a_version_changed_by_hand_is_put_back_before_run(
     assert "env changed outside pyve: alpha 2.0 -> 1.0" in result.stderr
 
 
+def test_a_package_by_hand_that_the_requirements_conflict_with_goes_and_says_why(
+        venv_project: Path, pyve: PyveRunner, sandbox_env: dict[str, str],
+        tmp_path: Path) -> None:
+    """`pip install delta` downgrades alpha against requirements.txt's `alpha==2.0`: the
+    build puts alpha back, and delta, which needs alpha<2, goes with one line saying why."""
+    from tests.support.wheel_fixtures import build_wheel
+
+    (venv_project / "requirements.txt").write_text("alpha==2.0\n")
+    pyve("build", check=True)
+    more = tmp_path / "more"
+    more.mkdir()
+    build_wheel(more, "delta", "0.1", ["alpha<2"])
+    _pip(venv_project / ".venv/bin/python", sandbox_env, "install", "--find-links", str(more),
+         "delta")
+    assert _version(venv_project, "alpha") == "1.0"
+    assert "env changed outside pyve: alpha 2.0 -> 1.0" in pyve("build", "--check").stdout
+    build = pyve("build", check=True)
+    assert "reinstalling alpha: its version was changed outside pyve" in build.stdout
+    assert ("removed delta 0.1: installed by hand; it needs alpha<2, and the environment has "
+            "alpha 2.0 (add it to requirements.txt to have it resolved with the rest)"
+            ) in build.stdout
+    assert _version(venv_project, "alpha") == "2.0"
+    assert py(venv_project, "import delta").returncode != 0
+    assert pyve("build", "--check").returncode == 0
+
+
 def test_env_without_pip_stage_keeps_what_was_installed_by_hand(
         project: Path, pyve: PyveRunner, sandbox_env: dict[str, str]) -> None:
     pyve("init", "--yes", check=True)  # no requirements: create-env is the last stage

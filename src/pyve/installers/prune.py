@@ -48,13 +48,14 @@ def sync(python: Path, root: Path, roots: set[str] | None,
 
 
 def restore(python: Path, root: Path, changed: list[str],
-            installer: Installer = pip.PIP) -> None:
+            installer: Installer = pip.PIP) -> set[str]:
     """Before a re-install: take out what pyve installed and was changed to another version
     behind its back (envstate.changed), so the install puts back what the requirements ask
     for. What was added by hand stays (by_hand)."""
     gone = uninstall(python, root, set(changed), installer)
     if gone:
         ui.info(f"  reinstalling {', '.join(gone)}: its version was changed outside pyve")
+    return set(gone)
 
 
 def by_hand(python: Path, roots: set[str] | None) -> dict[str, str]:
@@ -72,6 +73,63 @@ def by_hand(python: Path, roots: set[str] | None) -> dict[str, str]:
     return {name: versions.get(name, "?") for name, (installer, _req, local) in sorted(
         dists.items()) if name not in mine and installer in INSTALLERS and name not in KEEP
         and not local}
+
+
+def unmet(python: Path, kept: dict[str, str], put_back: set[str]) -> dict[str, str]:
+    """Those of `kept` (installed by hand) whose own requirements on a package the build
+    put back (`put_back`: its version had been changed, by their install) the env no
+    longer meets: name -> why, e.g. `it needs alpha<2, and the environment has alpha 2.0`.
+    A requirement the user left unmet themselves is theirs. Markers are evaluated for the
+    env's Python; a requirement only an extra asks for is not checked."""
+    if not kept or not put_back:
+        return {}
+    from importlib.metadata import PathDistribution
+
+    from packaging.markers import UndefinedEnvironmentName, default_environment
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    from pyve.installers.distinfo import headers
+
+    env = Path(python).parent.parent
+    versions = envstate.distributions(env)
+    environment: dict[str, str] = {**{k: str(v) for k, v in default_environment().items()},
+                                   "python_version": _env_minor(env), "extra": ""}
+    requires: dict[str, list[str]] = {}
+    for info in env.glob("lib/python*/site-packages/*.dist-info"):
+        name = pip.canonical_name(info.name[: -len(".dist-info")].partition("-")[0])
+        if name in kept:
+            requires[name] = headers(PathDistribution(info)).get_all("Requires-Dist") or []
+    broken: dict[str, str] = {}
+    changed = True
+    while changed:  # a package that goes may leave another without its requirement
+        changed = False
+        for name in sorted(set(requires) - set(broken)):
+            for text in requires[name]:
+                try:
+                    req = Requirement(text)
+                    if req.marker is not None and not req.marker.evaluate(environment):
+                        continue
+                except (InvalidRequirement, UndefinedEnvironmentName):
+                    continue  # pip would not act on it either
+                dep = pip.canonical_name(req.name)
+                if dep not in put_back and dep not in broken:
+                    continue
+                have = None if dep in broken else versions.get(dep)
+                if have is None:
+                    broken[name] = f"it needs {text}, which the environment does not have"
+                elif req.specifier and not req.specifier.contains(have, prereleases=True):
+                    broken[name] = f"it needs {text}, and the environment has {dep} {have}"
+                else:
+                    continue
+                changed = True
+                break
+    return broken
+
+
+def _env_minor(env: Path) -> str:
+    """3.11 of the env's lib/python3.11 (the marker `python_version`)."""
+    found = sorted(env.glob("lib/python*/site-packages"))
+    return found[0].parent.name.removeprefix("python") if found else ""
 
 
 def kept_roots(python: Path, kept: dict[str, str]) -> list[str]:

@@ -352,9 +352,10 @@ class CondaBackend:
         (prefix / MARKER).unlink(missing_ok=True)  # from here on the env is unfinished
         python = prefix / "bin" / "python"
         pip_stage = self.has_pip_stage(env, decision)
+        put_back: set[str] = set()
         if not pip_stage and python.exists():
             # no pip stage owns the pip packages: rattler syncs conda's, and these go here
-            prune.restore(python, project.root, envstate.changed(
+            put_back = prune.restore(python, project.root, envstate.changed(
                 envstate.load(project.root, "create-env"), envstate.distributions(prefix)))
         # the engine makes the prefix hold exactly its records: add those installed by hand
         # that can stay beside the solution
@@ -363,7 +364,7 @@ class CondaBackend:
             records, prefix, env.conda_specs, reinstall=_changed_packages(prefix),
             on_progress=progress.update)
         if not pip_stage:
-            self._settle_pip_by_hand(project, decision, python, set())
+            self._settle_pip_by_hand(project, decision, python, set(), put_back)
         marker = {"id": uuid.uuid4().hex, "key": key, "packages": data_digest(_urls(entries)),
                   "prefix": os.path.realpath(prefix)}
         atomic_write_text(prefix / MARKER, json.dumps(marker) + "\n")
@@ -456,7 +457,7 @@ class CondaBackend:
         return None if from_files is None or from_env is None else from_files | from_env
 
     def _settle_pip_by_hand(self, project: Project, decision: Decision, python: Path,
-                            roots: set[str] | None) -> None:
+                            roots: set[str] | None, put_back: set[str]) -> None:
         """After the install: --exact removes the pip packages installed by hand; then
         every package kept by hand is named once."""
         prefix = python.parent.parent
@@ -466,6 +467,10 @@ class CondaBackend:
             ui.info(f"  removed {', '.join(f'{n} {kept[n]}' for n in gone)}: installed by "
                     f"hand, not in {_where(decision)} ({_exact(decision)})")
             kept = {}
+        broken = prune.unmet(python, kept, put_back)  # put back what their install changed
+        for name in prune.uninstall(python, project.root, set(broken), pip.PIP):
+            ui.info(f"  removed {name} {kept.pop(name)}: installed by hand; {broken[name]} "
+                    f"(add it to {_where(decision)} to have it resolved with the rest)")
         entries = self._solution_entries(project, decision)
         self._name_kept(prefix, {**self._conda_by_hand(prefix, entries), **kept},
                         envstate.by_hand(prefix), indent="  ", where=_where(decision))
@@ -495,7 +500,7 @@ class CondaBackend:
             raise PyveError(f"the environment has no python ({python})",
                             hint=f"add `python` to the dependencies in {ENV_FILE}")
         roots = self._pip_roots(project, decision)
-        prune.restore(python, project.root, envstate.changed(
+        put_back = prune.restore(python, project.root, envstate.changed(
             envstate.load(project.root, "pip-deps"), envstate.distributions(python.parent.parent)))
         if env.pip_specs and decision.frozen:
             # the locked pip packages, by URL and sha256: no resolve
@@ -513,7 +518,7 @@ class CondaBackend:
                         project.root, "pip install")
         if not decision.frozen:  # pip only adds: take out what a removed line left behind
             prune.sync(python, project.root, roots)
-        self._settle_pip_by_hand(project, decision, python, roots)
+        self._settle_pip_by_hand(project, decision, python, roots, put_back)
 
     # --- conda-lock -------------------------------------------------------------------------
 

@@ -246,7 +246,7 @@ class VenvBackend:
         self._ensure_pip(project, decision)
         # what pyve installed and was changed behind its back goes; the install puts back
         # what the requirements ask for (what was added by hand stays)
-        self._restore(project, decision)
+        put_back = self._restore(project, decision)
         installer = self.installer(decision)
         installer.install(self.python(project), install_args(
             project.root, decision.pip_sources, decision.extras, decision.groups),
@@ -254,7 +254,7 @@ class VenvBackend:
         # pip only adds: take out what a removed requirement left behind
         roots = self._roots(project, decision)
         prune.sync(self.python(project), project.root, roots, installer)
-        self._settle_by_hand(project, decision, roots, installer)
+        self._settle_by_hand(project, decision, roots, installer, put_back)
         return json.dumps({"id": uuid.uuid4().hex, "inputs": inputs})
 
     def install_frozen(self, project: Project, decision: Decision) -> str:
@@ -274,11 +274,13 @@ class VenvBackend:
         return json.dumps({"id": uuid.uuid4().hex,
                            "inputs": pip.inputs_text(project.root, sources)})
 
-    def _restore(self, project: Project, decision: Decision) -> None:
-        """Take out what pyve installed and was changed behind its back (envstate.py)."""
+    def _restore(self, project: Project, decision: Decision) -> set[str]:
+        """Take out what pyve installed and was changed behind its back (envstate.py), for
+        the install to put back; returns those names."""
         changed = envstate.changed(envstate.load(project.root, "pip-deps"),
                                    envstate.distributions(self.env_dir(project, decision)))
-        prune.restore(self.python(project), project.root, changed, self.installer(decision))
+        return prune.restore(self.python(project), project.root, changed,
+                             self.installer(decision))
 
     # --- what the user installed by hand ------------------------------------------------
 
@@ -315,7 +317,7 @@ class VenvBackend:
         envstate.save_by_hand(self.env_dir(project, decision), kept)
 
     def _settle_by_hand(self, project: Project, decision: Decision, roots: set[str] | None,
-                        installer: Installer) -> None:
+                        installer: Installer, put_back: set[str]) -> None:
         """After an install: --exact removes what was installed by hand; a plain build
         keeps it and names it once."""
         python = self.python(project)
@@ -326,6 +328,10 @@ class VenvBackend:
             ui.info(f"  removed {', '.join(f'{n} {kept[n]}' for n in gone)}: installed by "
                     f"hand, not in {_where(decision)} (--exact)")
             kept = {}
+        broken = prune.unmet(python, kept, put_back)  # put back what their install changed
+        for name in prune.uninstall(python, project.root, set(broken), installer):
+            ui.info(f"  removed {name} {kept.pop(name)}: installed by hand; {broken[name]} "
+                    f"(add it to {_where(decision)} to have it resolved with the rest)")
         self._name_kept(project, decision, kept, envstate.by_hand(env), indent="  ")
 
     def _roots(self, project: Project, decision: Decision) -> set[str] | None:
