@@ -347,17 +347,18 @@ def conda_lock_fresh(status: dict[str, str | None], lock_name: str) -> Check:
     return Check("lock-fresh", OK, f"{lock_name} is fresh for {', '.join(status)}")
 
 
-def by_hand(kept: dict[str, str], where: str) -> Check:
-    """What the user installed into the env by hand: kept by a build, not stale, but
-    neither the lock nor a teammate's env has it."""
+def by_hand(kept: dict[str, str], roots: list[str], where: str) -> Check:
+    """What the user installed into the env by hand (`roots`: what they asked for, the rest
+    pulled in): kept by a build, not stale, but neither the lock nor a teammate's env has
+    it."""
+    from pyve.installers import prune
+
     if not kept:
         return Check("by-hand", OK, "nothing installed by hand")
-    shown = ", ".join(f"{n.removeprefix('conda:')} {v}" for n, v in list(kept.items())[:5])
-    more = f" (+{len(kept) - 5} more)" if len(kept) > 5 else ""
-    names = " ".join(n.removeprefix("conda:") for n in kept)
-    return Check("by-hand", WARN, f"installed by hand, not in {where}: {shown}{more}; "
-                 "builds keep it, the lock does not have it",
-                 f"`pyve add {names}` records it; `pyve build --exact` removes it")
+    return Check("by-hand", WARN, f"installed by hand, not in {where}: "
+                 f"{prune.by_hand_text(kept, roots)}; builds keep it, the lock does not have it",
+                 f"`pyve add {' '.join(n.removeprefix('conda:') for n in roots)}` records "
+                 "it; `pyve build --exact` removes it")
 
 
 # --- housekeeping ---------------------------------------------------------------------------

@@ -37,7 +37,8 @@ def test_pip_install_by_hand_is_kept_named_once_and_removed_by_exact(
     status = pyve("status", check=True)
     assert "by hand: gamma 0.1" in status.stdout and "stale" not in status.stdout
     doc = json.loads(pyve("status", "--json", check=True).stdout)
-    assert doc["by_hand"] == [{"name": "gamma", "version": "0.1", "kind": "pip"}]
+    assert doc["by_hand"] == [{"name": "gamma", "version": "0.1", "kind": "pip",
+                               "requested": True}]
     assert doc["up_to_date"] is True
     doctor = pyve("doctor")
     assert doctor.returncode == 0, doctor.output  # the lock check does not call it a defect
@@ -203,7 +204,8 @@ def test_conda_env_changed_outside(project: Path, pyve: PyveRunner, local_channe
             "keeps it for good") in build.stdout
     assert pyve("build", "--check").returncode == 0
     doc = json.loads(pyve("status", "--json", check=True).stdout)
-    assert doc["by_hand"] == [{"name": "gamma", "version": "0.1", "kind": "pip"}]
+    assert doc["by_hand"] == [{"name": "gamma", "version": "0.1", "kind": "pip",
+                               "requested": True}]
     exact = pyve("build", "--exact", check=True)
     assert "removed gamma 0.1: installed by hand, not in environment.yml (--exact)" \
         in exact.stdout

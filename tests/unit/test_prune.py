@@ -91,6 +91,14 @@ def test_by_hand_is_what_no_source_needed(tmp_path: Path) -> None:
     assert kept == {"ipdb": "1.0", "ipython": "1.0"}
     assert prune.kept_roots(python, kept) == ["ipdb"]
     assert prune.by_hand(python, None) == {}
+    # what a root names only behind an extra nobody asked for, or a false marker, is not
+    # needed (ipython 9 brings psutil, which attrs lists under its `tests` extra)
+    fake_dist(env, "attrs", "uv", ("psutil; extra == 'tests'", "old; python_version < '3'"))
+    fake_dist(env, "psutil", "pip")
+    fake_dist(env, "old", "pip")
+    assert set(prune.by_hand(python, {"wanted", "attrs"})) == {"ipdb", "ipython", "psutil",
+                                                                "old"}
+    assert "psutil" not in prune.by_hand(python, {"wanted", "attrs"}, {"attrs": {"tests"}})
     assert prune.kept_line(kept, ["ipdb"], "requirements.txt") == (
         "kept ipdb 1.0 (and 1 package it needs): installed by hand, not in requirements.txt; "
         "`pyve add ipdb` keeps it for good, `pyve build --exact` removes it")

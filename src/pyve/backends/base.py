@@ -122,6 +122,11 @@ class Backend(Protocol):
         once); `--exact` and `--frozen` remove them."""
         ...
 
+    def by_hand_roots(self, project: Project, decision: Decision,
+                      kept: dict[str, str]) -> list[str]:
+        """Those of `kept` (by_hand) that no other of them needs: what the user asked for."""
+        ...
+
     def name_by_hand(self, project: Project, decision: Decision, say: bool) -> bool:
         """After a build: name the packages installed by hand that no build has named yet,
         and remember them (say=False: only tell). True when some are left unnamed."""

@@ -7,6 +7,7 @@ from argparse import Namespace
 from pyve import report, ui
 from pyve.commands.common import load_backend, make_decision
 from pyve.graph import env_fingerprint, fingerprints, plan
+from pyve.installers.prune import by_hand_text
 from pyve.project import Project
 
 
@@ -19,13 +20,15 @@ def run(args: Namespace) -> int:
     env_dir = backend.env_dir(project, decision)
     # installed by hand: the user's, kept by a build (not stale)
     kept = backend.by_hand(project, decision) if env_dir.exists() else {}
+    roots = backend.by_hand_roots(project, decision, kept)
     if getattr(args, "json", False):
         prints = fingerprints(project, stages)
         report.emit("status", report.from_results(results, prints),
                     fingerprint=env_fingerprint(prints), **decision.as_dict(),
                     env=str(env_dir), env_exists=env_dir.exists(),
                     by_hand=[{"name": name.removeprefix("conda:"), "version": version,
-                              "kind": "conda" if name.startswith("conda:") else "pip"}
+                              "kind": "conda" if name.startswith("conda:") else "pip",
+                              "requested": name in roots}
                              for name, version in kept.items()])
         return 0
     ui.info(f"backend: {decision.backend}  ({decision.backend_reason})")
@@ -43,9 +46,8 @@ def run(args: Namespace) -> int:
     for note in decision.notes:
         ui.info(f"note:    {note}")
     if kept:
-        ui.info("by hand: " + ", ".join(f"{n.removeprefix('conda:')} {v}"
-                                        for n, v in kept.items())
-                + "  (installed by hand, kept by `pyve build`; `--exact` removes them)")
+        ui.info(f"by hand: {by_hand_text(kept, roots)}  (kept by `pyve build`; "
+                "`pyve build --exact` removes them)")
     ui.say("stages:")
     for result in results:
         why = f"  ({'; '.join(result.reasons)})" if result.reasons else ""

@@ -58,17 +58,20 @@ def restore(python: Path, root: Path, changed: list[str],
     return set(gone)
 
 
-def by_hand(python: Path, roots: set[str] | None) -> dict[str, str]:
-    """name -> version of what pip or uv installed that neither the sources need (the
-    closure of `roots`, requirement_names) nor the last install needed (a removed line's
-    package, which sync takes out): what the user installed by hand. pip's own tools,
-    conda's packages and what came from a local folder aside; nothing when a source cannot
-    be named (`roots` None: pyve cannot tell what is needed)."""
+def by_hand(python: Path, roots: set[str] | None,
+            extras: dict[str, set[str]] | None = None) -> dict[str, str]:
+    """name -> version of what pip or uv installed that the sources do not need (the
+    closure of `roots`, requirement_names, with their `extras`, markers evaluated for the
+    env) and that is not a removed line's package (needed by the last install, which sync
+    takes out): what the user installed by hand. pip's own tools, conda's packages and what
+    came from a local folder aside; nothing when a source cannot be named (`roots` None:
+    pyve cannot tell what is needed)."""
     if roots is None:
         return {}
     env = Path(python).parent.parent
     dists = _distributions(env)
-    mine = _closure(roots, dists) | _load(env / NEEDED_FILE)
+    leaving = _load(env / NEEDED_FILE) - _closure(roots, dists)
+    mine = leaving | _needed(env, roots, extras or {})
     versions = envstate.distributions(env)
     return {name: versions.get(name, "?") for name, (installer, _req, local) in sorted(
         dists.items()) if name not in mine and installer in INSTALLERS and name not in KEEP
@@ -85,15 +88,14 @@ def unmet(python: Path, kept: dict[str, str], put_back: set[str]) -> dict[str, s
         return {}
     from importlib.metadata import PathDistribution
 
-    from packaging.markers import UndefinedEnvironmentName, default_environment
+    from packaging.markers import UndefinedEnvironmentName
     from packaging.requirements import InvalidRequirement, Requirement
 
     from pyve.installers.distinfo import headers
 
     env = Path(python).parent.parent
     versions = envstate.distributions(env)
-    environment: dict[str, str] = {**{k: str(v) for k, v in default_environment().items()},
-                                   "python_version": _env_minor(env), "extra": ""}
+    environment = {**_marker_environment(env), "extra": ""}
     requires: dict[str, list[str]] = {}
     for info in env.glob("lib/python*/site-packages/*.dist-info"):
         name = pip.canonical_name(info.name[: -len(".dist-info")].partition("-")[0])
@@ -132,6 +134,63 @@ def _env_minor(env: Path) -> str:
     return found[0].parent.name.removeprefix("python") if found else ""
 
 
+def _needed(env: Path, roots: set[str], extras: dict[str, set[str]]) -> set[str]:
+    """The closure of `roots` as pip resolves it here: a requirement behind a marker that
+    is false in this env, or behind an extra nobody asked for, does not count. (sync's
+    closure counts them, to never remove what some marker might need; a package it keeps
+    that way is still the user's.)"""
+    from importlib.metadata import PathDistribution
+
+    from packaging.markers import InvalidMarker, UndefinedComparison, UndefinedEnvironmentName
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    from pyve.installers.distinfo import headers
+
+    infos = {pip.canonical_name(i.name[: -len(".dist-info")].partition("-")[0]): i
+             for i in env.glob("lib/python*/site-packages/*.dist-info")}
+    environment = _marker_environment(env)
+    done: dict[str, set[str]] = {}
+    todo = [(name, set(extras.get(name, ()))) for name in roots]
+    while todo:
+        name, asked = todo.pop()
+        if name in done and asked <= done[name]:
+            continue
+        done[name] = done.get(name, set()) | asked
+        info = infos.get(name)
+        if info is None:
+            continue
+        for text in headers(PathDistribution(info)).get_all("Requires-Dist") or []:
+            try:
+                req = Requirement(text)
+                if req.marker is not None and not any(
+                        req.marker.evaluate({**environment, "extra": extra})
+                        for extra in ("", *done[name])):
+                    continue
+            except (InvalidRequirement, InvalidMarker, UndefinedComparison,
+                    UndefinedEnvironmentName):
+                pass  # unreadable: count it, as sync does
+            else:
+                todo.append((pip.canonical_name(req.name),
+                             {pip.canonical_name(e) for e in req.extras}))
+                continue
+            dep = requirement_name(text)
+            if dep:
+                todo.append((dep, set()))
+    return set(done)
+
+
+def _marker_environment(env: Path) -> dict[str, str]:
+    """PEP 508's marker values for the env's Python (pyve's own, but for its version)."""
+    from packaging.markers import default_environment
+
+    values = {k: str(v) for k, v in default_environment().items()}
+    minor = _env_minor(env)
+    if minor and not values["python_version"] == minor:
+        values["python_version"] = minor
+        values["python_full_version"] = f"{minor}.0"
+    return values
+
+
 def kept_roots(python: Path, kept: dict[str, str]) -> list[str]:
     """Those of `kept` that no other kept package requires: what the user asked for."""
     dists = _distributions(Path(python).parent.parent)
@@ -140,17 +199,22 @@ def kept_roots(python: Path, kept: dict[str, str]) -> list[str]:
     return [name for name in sorted(kept) if name not in pulled] or sorted(kept)
 
 
+def by_hand_text(kept: dict[str, str], roots: list[str]) -> str:
+    """`ipdb 0.13.13 (and 15 packages it needs)`."""
+    shown = ", ".join(f"{n.removeprefix('conda:')} {kept[n]}" for n in roots)
+    pulled = len(kept) - len(roots)
+    if pulled <= 0:
+        return shown
+    return (f"{shown} (and {pulled} package{'s' if pulled > 1 else ''} "
+            f"{'it needs' if len(roots) == 1 else 'they need'})")
+
+
 def kept_line(kept: dict[str, str], roots: list[str], where: str) -> str:
     """`kept iniconfig 2.1.0: installed by hand, not in requirements.txt; ...` for the
     packages the user asked for (`roots`; what they pulled in is counted)."""
     names = [n.removeprefix("conda:") for n in roots]
-    shown = ", ".join(f"{n.removeprefix('conda:')} {kept[n]}" for n in roots)
-    pulled = len(kept) - len(roots)
-    one = len(roots) == 1
-    more = (f" (and {pulled} package{'s' if pulled > 1 else ''} "
-            f"{'it needs' if one else 'they need'})") if pulled > 0 else ""
-    them = "it" if one else "them"
-    return (f"kept {shown}{more}: installed by hand, not in {where}; "
+    them = "it" if len(roots) == 1 else "them"
+    return (f"kept {by_hand_text(kept, roots)}: installed by hand, not in {where}; "
             f"`pyve add {' '.join(names)}` keeps {them} for good, "
             f"`pyve build --exact` removes {them}")
 
@@ -189,22 +253,24 @@ def uninstall(python: Path, root: Path, names: set[str], installer: Installer,
     return gone
 
 
-def requirement_names(root: Path, sources: list[str]) -> set[str] | None:
+def requirement_names(root: Path, sources: list[str],
+                      extras: dict[str, set[str]] | None = None) -> set[str] | None:
     """The names the source files ask for directly (canonical), or None if one cannot be
-    named."""
+    named; `extras` collects the extras each line asks for (`foo[bar]`)."""
     names: set[str] = set()
     for source in sources:
         found = (_project_name(root / source) if source == "pyproject.toml"
-                 else _requirements_file(root / source, set()))
+                 else _requirements_file(root / source, set(), extras))
         if found is None:
             return None
         names |= found
     return names
 
 
-def names_in_lines(lines: list[str], base: Path) -> set[str] | None:
+def names_in_lines(lines: list[str], base: Path,
+                   extras: dict[str, set[str]] | None = None) -> set[str] | None:
     """The same for requirement lines (environment.yml's pip: section), read from `base`."""
-    return _lines(lines, base, set())
+    return _lines(lines, base, set(), extras)
 
 
 def _project_name(pyproject: Path) -> set[str] | None:
@@ -218,7 +284,8 @@ def _project_name(pyproject: Path) -> set[str] | None:
     return {pip.canonical_name(name)} if isinstance(name, str) else None
 
 
-def _requirements_file(path: Path, seen: set[Path]) -> set[str] | None:
+def _requirements_file(path: Path, seen: set[Path],
+                       extras: dict[str, set[str]] | None = None) -> set[str] | None:
     """Names in a pip requirements file, following -r includes; -c constraints add none."""
     try:
         path = path.resolve()
@@ -230,10 +297,11 @@ def _requirements_file(path: Path, seen: set[Path]) -> set[str] | None:
         text = path.read_text(encoding="utf-8")
     except (OSError, ValueError):  # unreadable, not UTF-8, a NUL in the name: cannot say
         return None
-    return _lines([line.text for line in logical_lines(text)], path.parent, seen)
+    return _lines([line.text for line in logical_lines(text)], path.parent, seen, extras)
 
 
-def _lines(lines: list[str], base: Path, seen: set[Path]) -> set[str] | None:
+def _lines(lines: list[str], base: Path, seen: set[Path],
+           extras: dict[str, set[str]] | None = None) -> set[str] | None:
     names: set[str] = set()
     for line in lines:
         line = line.strip()
@@ -241,7 +309,7 @@ def _lines(lines: list[str], base: Path, seen: set[Path]) -> set[str] | None:
             continue
         included = option_value(line, INCLUDE_OPTIONS)
         if included and included[0] in ("-r", "--requirement"):
-            found = _requirements_file(base / included[1], seen)
+            found = _requirements_file(base / included[1], seen, extras)
             if found is None:
                 return None
             names |= found
@@ -254,12 +322,19 @@ def _lines(lines: list[str], base: Path, seen: set[Path]) -> set[str] | None:
         if name is None:
             return None  # a bare path or URL
         names.add(name)
+        asked = _EXTRAS.match(line)
+        if extras is not None and asked:
+            extras.setdefault(name, set()).update(
+                pip.canonical_name(e) for e in asked.group(1).split(",") if e.strip())
     return names
 
 
 # PEP 508: a requirement starts with its name, then extras, a version, a marker or "@ url".
 # (A regex, not packaging.requirements: that import alone costs ~30 ms of every install.)
 _NAME = re.compile(r"([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(?=$|[\[(<>=!~;@\s])")
+
+
+_EXTRAS = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?\s*\[([^\]]*)\]")
 
 
 def requirement_name(text: str) -> str | None:

@@ -148,7 +148,7 @@ class CondaBackend:
         found = [health.interpreter(env_dir, venv=False), health.pip_over_conda(env_dir),
                  health.conda_files_intact(env_dir, deep),
                  health.shared_with_cache(env_dir, engine.default_cache_dir()),
-                 health.by_hand(kept, _where(decision))]
+                 health.by_hand(kept, _kept_roots(env_dir, kept), _where(decision))]
         lock_path = project.path(LOCK_FILE)
         if not lock_path.is_file():
             found.append(Check("lock", WARN, f"{LOCK_FILE} is missing", "run `pyve lock`"))
@@ -407,8 +407,20 @@ class CondaBackend:
         if not (env_dir / MARKER).is_file():
             return {}
         kept = self._conda_by_hand(env_dir, self._solution_entries(project, decision))
-        return {**kept, **prune.by_hand(env_dir / "bin" / "python",
-                                         self._pip_roots(project, decision))}
+        return {**kept, **self._pip_by_hand(project, decision, env_dir / "bin" / "python")}
+
+    def _pip_by_hand(self, project: Project, decision: Decision,
+                     python: Path) -> dict[str, str]:
+        extras: dict[str, set[str]] = {}
+        roots = self._pip_roots(project, decision, extras)
+        if "pyproject.toml" in decision.pip_sources:  # the project's extras, from pyve.toml
+            for name in prune.requirement_names(project.root, ["pyproject.toml"]) or ():
+                extras.setdefault(name, set()).update(decision.extras)
+        return prune.by_hand(python, roots, extras)
+
+    def by_hand_roots(self, project: Project, decision: Decision,
+                      kept: dict[str, str]) -> list[str]:
+        return _kept_roots(self.env_dir(project, decision), kept)
 
     def exact_reason(self, project: Project, decision: Decision, pip_only: bool) -> str | None:
         kept = self.by_hand(project, decision)
@@ -439,21 +451,20 @@ class CondaBackend:
         """Say which packages installed by hand stay, once: those no build has named."""
         new = {n: v for n, v in kept.items() if n not in named}
         if new:
-            pip_new = {n: v for n, v in new.items() if not n.startswith("conda:")}
-            roots = [n for n in new if n.startswith("conda:")]
-            roots += prune.kept_roots(env_dir / "bin" / "python", pip_new) if pip_new else []
-            ui.info(indent + prune.kept_line(new, roots, where))
+            ui.info(indent + prune.kept_line(new, _kept_roots(env_dir, new), where))
         envstate.save_by_hand(env_dir, kept)
 
-    def _pip_roots(self, project: Project, decision: Decision) -> set[str] | None:
-        """The pip names environment.yml's pip: section and the pip sources ask for."""
+    def _pip_roots(self, project: Project, decision: Decision,
+                   extras: dict[str, set[str]] | None = None) -> set[str] | None:
+        """The pip names environment.yml's pip: section and the pip sources ask for;
+        `extras` collects the extras they ask for."""
         env = self.envfile(project, decision)
         if not self.has_pip_stage(env, decision):
             return set()
-        from_files = prune.requirement_names(project.root, list(decision.pip_sources))
+        from_files = prune.requirement_names(project.root, list(decision.pip_sources), extras)
         from_env = prune.names_in_lines(
             [*env.pip_specs, *group_requirements(project.root, decision.groups)],
-            env.path.parent)
+            env.path.parent, extras)
         return None if from_files is None or from_env is None else from_files | from_env
 
     def _settle_pip_by_hand(self, project: Project, decision: Decision, python: Path,
@@ -461,7 +472,7 @@ class CondaBackend:
         """After the install: --exact removes the pip packages installed by hand; then
         every package kept by hand is named once."""
         prefix = python.parent.parent
-        kept = prune.by_hand(python, roots)
+        kept = self._pip_by_hand(project, decision, python) if roots is not None else {}
         if _exact(decision) and kept:
             gone = prune.uninstall(python, project.root, set(kept), pip.PIP)
             ui.info(f"  removed {', '.join(f'{n} {kept[n]}' for n in gone)}: installed by "
@@ -584,6 +595,13 @@ class CondaBackend:
                 if pure or platform == host:
                     entries.append(lockfile.pip_entry(item, platform, env.category))
         return entries
+
+
+def _kept_roots(env_dir: Path, kept: dict[str, str]) -> list[str]:
+    """The conda packages installed by hand, and the pip ones no other of them needs."""
+    pip_kept = {n: v for n, v in kept.items() if not n.startswith("conda:")}
+    return [n for n in kept if n.startswith("conda:")] + (
+        prune.kept_roots(env_dir / "bin" / "python", pip_kept) if pip_kept else [])
 
 
 def _exact(decision: Decision) -> str:

@@ -150,7 +150,8 @@ class VenvBackend:
         return [health.interpreter(env, venv=True),
                 health.venv_matches_lock(project.root, env, pip.LOCK_FILE, kept),
                 health.venv_lock_fresh(project.root, list(decision.pip_sources), pip.LOCK_FILE),
-                health.by_hand(kept, _where(decision))]
+                health.by_hand(kept, self.by_hand_roots(project, decision, kept),
+                               _where(decision))]
 
     def lock_status(self, project: Project, decision: Decision,
                     platforms: list[str] | None) -> dict[str, str | None]:
@@ -285,8 +286,16 @@ class VenvBackend:
     # --- what the user installed by hand ------------------------------------------------
 
     def by_hand(self, project: Project, decision: Decision) -> dict[str, str]:
-        roots = self._roots(project, decision) if decision.pip_sources else set()
-        return prune.by_hand(self.python(project), roots)
+        extras: dict[str, set[str]] = {}
+        roots = self._roots(project, decision, extras) if decision.pip_sources else set()
+        if "pyproject.toml" in decision.pip_sources:  # the project's extras, from pyve.toml
+            for name in prune.requirement_names(project.root, ["pyproject.toml"]) or ():
+                extras.setdefault(name, set()).update(decision.extras)
+        return prune.by_hand(self.python(project), roots, extras)
+
+    def by_hand_roots(self, project: Project, decision: Decision,
+                      kept: dict[str, str]) -> list[str]:
+        return prune.kept_roots(self.python(project), kept) if kept else []
 
     def exact_reason(self, project: Project, decision: Decision) -> str | None:
         kept = self.by_hand(project, decision)
@@ -312,7 +321,7 @@ class VenvBackend:
         """Say which packages installed by hand stay, once: those no build has named."""
         new = {n: v for n, v in kept.items() if n not in named}
         if new:
-            ui.info(indent + prune.kept_line(new, prune.kept_roots(self.python(project), new),
+            ui.info(indent + prune.kept_line(new, self.by_hand_roots(project, decision, new),
                                              _where(decision)))
         envstate.save_by_hand(self.env_dir(project, decision), kept)
 
@@ -322,7 +331,7 @@ class VenvBackend:
         keeps it and names it once."""
         python = self.python(project)
         env = self.env_dir(project, decision)
-        kept = prune.by_hand(python, roots)
+        kept = self.by_hand(project, decision) if roots is not None else {}
         if decision.exact and kept:
             gone = prune.uninstall(python, project.root, set(kept), installer)
             ui.info(f"  removed {', '.join(f'{n} {kept[n]}' for n in gone)}: installed by "
@@ -334,16 +343,18 @@ class VenvBackend:
                     f"(add it to {_where(decision)} to have it resolved with the rest)")
         self._name_kept(project, decision, kept, envstate.by_hand(env), indent="  ")
 
-    def _roots(self, project: Project, decision: Decision) -> set[str] | None:
-        """The names the sources ask for directly (None: one cannot be named)."""
+    def _roots(self, project: Project, decision: Decision,
+               extras: dict[str, set[str]] | None = None) -> set[str] | None:
+        """The names the sources ask for directly (None: one cannot be named); `extras`
+        collects the extras they ask for."""
         files = [s for s in decision.pip_sources if s != ENV_FILE]
         lines = group_requirements(project.root, decision.groups)
         if ENV_FILE in decision.pip_sources:
             from pyve.backends.conda.envfile import load_envfile
 
             lines += load_envfile(project.path(ENV_FILE)).pip_specs
-        from_files = prune.requirement_names(project.root, files)
-        from_lines = prune.names_in_lines(lines, project.root)
+        from_files = prune.requirement_names(project.root, files, extras)
+        from_lines = prune.names_in_lines(lines, project.root, extras)
         return None if from_files is None or from_lines is None else from_files | from_lines
 
     def installer(self, decision: Decision) -> Installer:
