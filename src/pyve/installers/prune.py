@@ -209,6 +209,12 @@ def by_hand_text(kept: dict[str, str], roots: list[str]) -> str:
             f"{'it needs' if len(roots) == 1 else 'they need'})")
 
 
+def by_hand_reason(names: list[str]) -> str:
+    """Why `build --exact` runs a stage: `installed by hand: gamma, ipdb and 15 more`."""
+    more = f" and {len(names) - 3} more" if len(names) > 3 else ""
+    return f"installed by hand: {', '.join(names[:3])}{more} (--exact)"
+
+
 def kept_line(kept: dict[str, str], roots: list[str], where: str) -> str:
     """`kept iniconfig 2.1.0: installed by hand, not in requirements.txt; ...` for the
     packages the user asked for (`roots`; what they pulled in is counted)."""

@@ -427,7 +427,7 @@ class CondaBackend:
         pip_stage = self.has_pip_stage(self.envfile(project, decision), decision)
         names = [n.removeprefix("conda:") for n in kept
                  if (n.startswith("conda:") or not pip_stage) != pip_only]
-        return f"installed by hand: {', '.join(names)} (--exact)" if names else None
+        return prune.by_hand_reason(names) if names else None
 
     def name_by_hand(self, project: Project, decision: Decision, say: bool) -> bool:
         env_dir = self.env_dir(project, decision)

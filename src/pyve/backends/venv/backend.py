@@ -299,7 +299,7 @@ class VenvBackend:
 
     def exact_reason(self, project: Project, decision: Decision) -> str | None:
         kept = self.by_hand(project, decision)
-        return f"installed by hand: {', '.join(kept)} (--exact)" if kept else None
+        return prune.by_hand_reason(list(kept)) if kept else None
 
     def name_by_hand(self, project: Project, decision: Decision, say: bool) -> bool:
         env = self.env_dir(project, decision)
