@@ -197,6 +197,8 @@ def build_parser() -> argparse.ArgumentParser:
                       "change nothing")
     p.add_argument("--frozen", action="store_true",
                    help="install from the existing lock only; fail if it is missing or stale")
+    p.add_argument("--exact", action="store_true",
+                   help="also remove the packages installed by hand (a plain build keeps them)")
     p.add_argument("--json", action="store_true", help="machine-readable output (docs/json.md)")
 
     p = sub.add_parser("add", help="record requirements in the project's file, then build")

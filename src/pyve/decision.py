@@ -90,6 +90,7 @@ class Asked:
     reinit: bool = False  # the command is `pyve init`
     install_deps: bool | None = None  # --auto-install-deps (True), --no-install-deps (False)
     frozen: bool = False  # --frozen
+    exact: bool = False  # --exact
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,7 @@ class Decision:
     skipped_sources: tuple[str, ...] = ()  # found, but the user said no
     installer: str = "uv"  # or "pip" (installers/)
     frozen: bool = False  # install from the existing locks only; never re-solve
+    exact: bool = False  # also remove what was installed by hand (a mode, like frozen)
     extras: tuple[str, ...] = ()  # pyve.toml: extras of the project itself
     groups: tuple[str, ...] = ()  # pyve.toml: PEP 735 dependency groups
     notes: tuple[str, ...] = ()  # project files pyve does not read, in words (sources.notes)

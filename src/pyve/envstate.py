@@ -1,10 +1,13 @@
 """What an environment holds, read back from its disk: conda packages (conda-meta records) and
 Python distributions (site-packages' *.dist-info), as name -> version.
 
-The stage that installs into an env records this when it finishes (graph.py). Anything that
-changes the env behind pyve's back -- `micromamba install/remove`, `pyve run pip install x` --
-changes it, and the stage is stale until a build puts the env back: "env changed outside
-pyve: acc-app installed". Reading is a directory listing: no file is opened.
+The stage that installs into an env records this when it finishes (graph.py). A package
+pyve put there that is removed or changed behind pyve's back -- `micromamba remove`, `pip
+install alpha==1.0` -- makes the stage stale until a build puts it back: "env changed outside
+pyve: alpha 2.0 -> 1.0". A package added by hand (`pyve run pip install ipdb`, `micromamba
+install numpy`) is the user's: it makes nothing stale, and once a build has named it
+(BY_HAND_FILE) it is left out of the record, so its own upgrades and removals are the user's
+too. Reading is a directory listing, plus that one small file.
 """
 
 from __future__ import annotations
@@ -16,6 +19,9 @@ from pathlib import Path
 from pyve.fsutil import atomic_write_text
 
 Contents = dict[str, str]
+# In the env, like pip's own files: the packages installed by hand that a build has named
+# (name -> version; conda packages as conda:name). It dies with the env.
+BY_HAND_FILE = ".pyve-by-hand.json"
 
 
 def site_packages(env: Path) -> list[Path]:
@@ -74,29 +80,56 @@ def load(root: Path, stage: str) -> Contents | None:
     return None
 
 
+def by_hand(env: Path) -> Contents:
+    """The packages installed by hand that a build has named (BY_HAND_FILE)."""
+    try:
+        data = json.loads((env / BY_HAND_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if isinstance(data, dict) and all(isinstance(v, str) for v in data.values()):
+        return data
+    return {}
+
+
+def save_by_hand(env: Path, kept: Contents) -> None:
+    path = env / BY_HAND_FILE
+    if kept:
+        atomic_write_text(path, json.dumps(kept, sort_keys=True) + "\n")
+    else:
+        path.unlink(missing_ok=True)
+
+
+def without_by_hand(env: Path, contents: Contents) -> Contents:
+    """What pyve answers for in the env: its contents less the packages kept by hand."""
+    kept = by_hand(env)
+    return {k: v for k, v in contents.items() if k not in kept} if kept else contents
+
+
+def added(before: Contents | None, now: Contents) -> Contents:
+    """What the env holds that the record does not: installed behind pyve's back."""
+    return {k: v for k, v in now.items() if before is None or k not in before}
+
+
 def changes(before: Contents, now: Contents) -> list[str]:
-    """["acc-app installed", "requests 2.31.0 -> 2.0", "six removed"], conda names plain."""
+    """["requests 2.31.0 -> 2.0", "six removed"]: what pyve put in the env and is no longer
+    there as it was, conda names plain. Additions are the user's (by_hand), never stale."""
     said = []
-    for key in sorted({*before, *now}):
+    for key in sorted(before):
         name = key.removeprefix("conda:")
-        if key not in before:
-            said.append(f"{name} installed")
-        elif key not in now:
+        if key not in now:
             said.append(f"{name} removed")
         elif before[key] != now[key]:
             said.append(f"{name} {before[key]} -> {now[key]}")
     return said
 
 
-def outside(before: Contents | None, now: Contents) -> tuple[list[str], list[str]]:
-    """(added, changed): distributions not in the record, and those of another version now;
-    a restore takes them out before the install puts back what is required."""
+def changed(before: Contents | None, now: Contents) -> list[str]:
+    """The distributions pyve put in the env that are of another version now: a restore
+    takes them out before the install puts back what is required."""
     if before is None:
-        return [], []
-    dists = {n: v for n, v in now.items() if not n.startswith("conda:")}
-    added = sorted(n for n in dists if n not in before)
-    changed = sorted(n for n, v in dists.items() if n in before and before[n] != v)
-    return added, changed
+        return []
+    return sorted(n for n, v in now.items()
+                  if not n.startswith("conda:") and n in before and before[n] != v)
 
 
 def describe(before: Contents, now: Contents, limit: int = 5) -> str:

@@ -189,6 +189,9 @@ def check(argv: list[str]) -> int | None:
     snapshot = _load(f"{root}/{SNAPSHOT}")
     if snapshot is None or not matches(root, snapshot):
         return None
+    if command == "build" and snapshot.get("answers_build") is not True and not (
+            "--check" in rest or "--dry-run" in rest):
+        return None  # the full build has something to say (fastpath.save)
     if command == "run":
         return _exec(root, snapshot, rest)
     if command == "shell-hook":
@@ -352,8 +355,11 @@ def stat_all(root: Any, paths: list[str]) -> dict[str, list[int] | None]:
 
 def save(project: Project, decision: Decision, stages: list[Stage],
          results: list[StageResult], *, header: str, env_dir: str, run_env: dict[str, str],
-         before: dict[str, list[int] | None]) -> bool:
-    """Write the snapshot after a successful build; False when it would not be safe."""
+         before: dict[str, list[int] | None], answers_build: bool = True) -> bool:
+    """Write the snapshot after a successful build; False when it would not be safe.
+    answers_build=False: a plain `pyve build` still has something to say (the packages
+    installed by hand that `pyve run`'s build did not name), so only run, shell-hook and
+    `build --check`/`--dry-run` are answered from it."""
     import json
     from pathlib import Path
 
@@ -387,6 +393,7 @@ def save(project: Project, decision: Decision, stages: list[Stage],
         "fingerprints": prints,
         "fingerprint": env_fingerprint(prints),
         "extra": {**decision.as_dict(), "env": env_dir},
+        "answers_build": answers_build,
     }
     # private: it holds environment.yml's `variables:` and the PYVE_* settings
     atomic_write_text(Path(project.root) / SNAPSHOT, json.dumps(snapshot, indent=1) + "\n",

@@ -260,7 +260,8 @@ def _to_task(stage: Stage, known: set[str], errors: dict[str, Exception],
 
 
 def contents_check(stage: Stage) -> Any:
-    """The env still holds what this stage left in it (run from the project root)."""
+    """The env still holds what this stage left in it, as it was (run from the project
+    root); what was added since is the user's (envstate.py)."""
 
     def check() -> str | None:
         assert stage.contents is not None
@@ -271,7 +272,8 @@ def contents_check(stage: Stage) -> Any:
             return ("no record of what the environment holds"
                     if Path(stamp_path(stage.name)).is_file() else None)
         now = stage.contents()
-        return None if now == recorded else envstate.describe(recorded, now)
+        # only what pyve put there counts: a package added by hand is the user's
+        return envstate.describe(recorded, now) if envstate.changes(recorded, now) else None
 
     return check
 

@@ -15,6 +15,7 @@ import json
 import os
 import stat
 import subprocess
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -88,9 +89,11 @@ def _clean_env() -> dict[str, str]:
 
 # --- the env against its lock ---------------------------------------------------------------
 
-def venv_matches_lock(root: Path, env_dir: Path, lock_name: str) -> Check:
+def venv_matches_lock(root: Path, env_dir: Path, lock_name: str,
+                      by_hand: Iterable[str] = ()) -> Check:
     """requirements.lock.txt's entries that apply here == what is installed, each from a
-    file the lock lists where pyve saw the file (read in-process, as pip freeze)."""
+    file the lock lists where pyve saw the file (read in-process, as pip freeze). What was
+    installed by hand (`by_hand`) is the user's: the by-hand check lists it."""
     from pyve.backends.venv import piplock
 
     lock = root / lock_name
@@ -98,8 +101,11 @@ def venv_matches_lock(root: Path, env_dir: Path, lock_name: str) -> Check:
         return Check("lock", WARN, f"{lock_name} is missing", "run `pyve lock`")
     try:
         python = env_dir / "bin" / "python"
+        mine = {f"{name} " for name in by_hand}
         diffs = [d for d in piplock.differences(root, python)
-                 if not d.endswith("installed file never checked against the lock")]
+                 if not d.endswith("installed file never checked against the lock")
+                 and not (d.endswith(" installed, not locked")
+                          and any(d.startswith(m) for m in mine))]
         count = len(piplock.applicable(piplock.read_lock(lock), python))
     except PyveError as exc:
         return Check("lock", ERROR, exc.message, exc.hint)
@@ -127,23 +133,26 @@ def _compare(name: str, lock_name: str, pins: dict[str, tuple[str, str]],
         more = f" (+{len(diffs) - 3} more)" if len(diffs) > 3 else ""
         return Check(name, ERROR, f"environment differs from {lock_name}: "
                      + "; ".join(diffs[:3]) + more,
-                     "`pyve build --force` reinstalls from the files; `pyve lock` records "
-                     "the environment as it is")
+                     "`pyve build --force` reinstalls from the files; to keep another "
+                     "version, write it in the files, then `pyve build` (the lock follows "
+                     "the files, not the env)")
     return Check(name, OK, f"environment matches {lock_name} ({len(pins)} packages)")
 
 
 def conda_matches_lock(lock: dict[str, Any], lock_name: str, prefix: Path,
-                       platform: str) -> Check:
-    """The lock's conda packages for this platform are exactly the installed ones, and
-    its pip packages are installed at the locked versions."""
+                       platform: str, by_hand: Iterable[str] = ()) -> Check:
+    """The lock's conda packages for this platform are exactly the installed ones (but
+    those installed by hand, `by_hand`'s conda:NAME), and its pip packages are installed at
+    the locked versions."""
     from pyve.backends.conda.lockfile import lock_packages
     from pyve.installers import pip
 
     locked = {e["url"] for e in lock_packages(lock, platform, "conda")}
     installed = set()
+    mine = {name.removeprefix("conda:") for name in by_hand if name.startswith("conda:")}
     for meta in (prefix / "conda-meta").glob("*.json"):
         data = _load_json(meta)
-        if isinstance(data, dict) and data.get("url"):
+        if isinstance(data, dict) and data.get("url") and data.get("name") not in mine:
             installed.add(str(data["url"]))
     diffs = [f"{_pkg(u)} not installed" for u in sorted(locked - installed)]
     diffs += [f"{_pkg(u)} installed, not locked" for u in sorted(installed - locked)]
@@ -336,6 +345,20 @@ def conda_lock_fresh(status: dict[str, str | None], lock_name: str) -> Check:
         return Check("lock-fresh", WARN, f"{lock_name} is stale for {platform}: {why}{more}",
                      "run `pyve lock`")
     return Check("lock-fresh", OK, f"{lock_name} is fresh for {', '.join(status)}")
+
+
+def by_hand(kept: dict[str, str], roots: list[str], where: str) -> Check:
+    """What the user installed into the env by hand (`roots`: what they asked for, the rest
+    pulled in): kept by a build, not stale, but neither the lock nor a teammate's env has
+    it."""
+    from pyve.installers import prune
+
+    if not kept:
+        return Check("by-hand", OK, "nothing installed by hand")
+    return Check("by-hand", WARN, f"installed by hand, not in {where}: "
+                 f"{prune.by_hand_text(kept, roots)}; builds keep it, the lock does not have it",
+                 f"`pyve add {' '.join(n.removeprefix('conda:') for n in roots)}` records "
+                 "it; `pyve build --exact` removes it")
 
 
 # --- housekeeping ---------------------------------------------------------------------------

@@ -1,8 +1,12 @@
-"""An env changed behind pyve's back is stale, and a build puts it back (issue 12, item 1);
-a damaged env is never fresh (issue 11, item 7). Both through the fast path and the full one."""
+"""A package pyve installed that is changed or removed behind its back is stale, and a build
+puts it back (issue 12, item 1); a damaged env is never fresh (issue 11, item 7). What the
+user installs by hand is theirs (issue 20, part 1): never stale, never removed by `run` or a
+plain build (named once), removed by `build --exact` and `--frozen`. Both through the fast
+path and the full one."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -21,17 +25,66 @@ def _version(project: Path, name: str) -> str:
     return py(project, f"import {name}; print({name}.__version__)").stdout.strip()
 
 
-def test_pip_install_behind_pyves_back(venv_project: Path, pyve: PyveRunner,
-                                       sandbox_env: dict[str, str]) -> None:
+KEPT_GAMMA = ("kept gamma 0.1: installed by hand, not in requirements.txt; `pyve add gamma` "
+              "keeps it for good, `pyve build --exact` removes it")
+
+
+def test_pip_install_by_hand_is_kept_named_once_and_removed_by_exact(
+        venv_project: Path, pyve: PyveRunner, sandbox_env: dict[str, str]) -> None:
     _pip(venv_project / ".venv/bin/python", sandbox_env, "install", "gamma")
     check = pyve("build", "--check")
-    assert check.returncode == 1, check.output
-    assert "stale: pip-deps: env changed outside pyve: gamma installed" in check.stdout
+    assert check.returncode == 0, check.output  # the user's package: nothing is stale
+    status = pyve("status", check=True)
+    assert "by hand: gamma 0.1" in status.stdout and "stale" not in status.stdout
+    doc = json.loads(pyve("status", "--json", check=True).stdout)
+    assert doc["by_hand"] == [{"name": "gamma", "version": "0.1", "kind": "pip",
+                               "requested": True}]
+    assert doc["up_to_date"] is True
+    doctor = pyve("doctor")
+    assert doctor.returncode == 0, doctor.output  # the lock check does not call it a defect
+    assert "by-hand" in doctor.stdout and "gamma 0.1" in doctor.stdout
+    assert "not locked" not in doctor.stdout
     build = pyve("build", check=True)
-    assert "env changed outside pyve: gamma installed" in stage_line(build.stdout, "pip-deps")
-    assert "removed gamma" in build.output
+    assert KEPT_GAMMA in build.stdout
+    assert "up to date" in stage_line(build.stdout, "pip-deps")
+    assert py(venv_project, "import gamma").returncode == 0
+    again = pyve("build", check=True)  # named once
+    assert "kept" not in again.output
+    with (venv_project / "requirements.txt").open("a") as f:
+        f.write("# an edit: pip-deps runs again\n")
+    edited = pyve("build", check=True)
+    assert " ran " in stage_line(edited.stdout, "pip-deps")
+    assert "kept" not in edited.output and "removed" not in edited.output
+    assert py(venv_project, "import gamma").returncode == 0
+    # its own upgrade or removal is the user's business too
+    assert pyve("build", "--check").returncode == 0
+    exact = pyve("build", "--exact", check=True)
+    assert "removed gamma 0.1: installed by hand, not in requirements.txt (--exact)" \
+        in exact.stdout
+    assert "installed by hand: gamma (--exact)" in stage_line(exact.stdout, "pip-deps")
     assert py(venv_project, "import gamma").returncode != 0
     assert pyve("build", "--check").returncode == 0
+    assert "by hand" not in pyve("status", check=True).stdout
+    # --frozen is exact: the lock, nothing else
+    _pip(venv_project / ".venv/bin/python", sandbox_env, "install", "gamma")
+    frozen = pyve("build", "--frozen", check=True)
+    assert "removed gamma: not in requirements.lock.txt" in frozen.stdout
+    assert py(venv_project, "import gamma").returncode != 0
+
+
+def test_what_a_package_installed_by_hand_pulled_in_is_kept_with_it(
+        project: Path, pyve: PyveRunner, sandbox_env: dict[str, str]) -> None:
+    (project / "requirements.txt").write_text("gamma\n")
+    pyve("init", "--yes", check=True)
+    _pip(project / ".venv/bin/python", sandbox_env, "install", "beta")  # pulls in alpha
+    build = pyve("build", check=True)
+    assert ("kept beta 1.0 (and 1 package it needs): installed by hand, not in "
+            "requirements.txt; `pyve add beta` keeps it for good") in build.stdout
+    assert py(project, "import alpha, beta").returncode == 0
+    exact = pyve("build", "--exact", check=True)
+    assert "removed alpha 2.0, beta 1.0: installed by hand" in exact.stdout
+    assert py(project, "import alpha").returncode != 0
+    assert py(project, "import gamma").returncode == 0
 
 
 def test_version_changed_and_package_removed_are_put_back(
@@ -48,21 +101,74 @@ def test_version_changed_and_package_removed_are_put_back(
     assert _version(venv_project, "alpha") == "2.0"
 
 
-def test_pyve_run_brings_a_changed_env_back_first(venv_project: Path, pyve: PyveRunner,
-                                                  sandbox_env: dict[str, str]) -> None:
+def test_pyve_run_never_removes_what_was_installed_by_hand(
+        venv_project: Path, pyve: PyveRunner) -> None:
+    """`pyve run pip install ipdb`, then `pyve run pytest --pdb`: the Guide's loop."""
     pyve("run", "python", "-m", "pip", "install", "--quiet", "gamma", check=True)
-    result = pyve("run", "python", "-c", "import gamma")
-    assert result.returncode != 0 and "env changed outside pyve: gamma installed" in result.stderr
+    first = pyve("run", "python", "-c", "import gamma")  # the full path (site-packages moved)
+    assert first.returncode == 0, first.output
+    assert "removed" not in first.stderr and "kept" not in first.stderr  # run says nothing
+    second = pyve("run", "python", "-c", "import gamma")  # the fast path
+    assert second.returncode == 0, second.output
+    # the build still names it: the snapshot `pyve run` left does not answer `pyve build`
+    assert pyve("build", "--check").returncode == 0
+    assert KEPT_GAMMA in pyve("build", check=True).stdout
+    # ... and now the fast path answers a no-op build again, still with gamma there
+    assert "kept" not in pyve("build", check=True).output
+    assert py(venv_project, "import gamma").returncode == 0
 
 
-def test_env_without_pip_stage_is_watched_too(project: Path, pyve: PyveRunner,
-                                              sandbox_env: dict[str, str]) -> None:
+def test_a_version_changed_by_hand_is_put_back_before_run(
+        venv_project: Path, pyve: PyveRunner) -> None:
+    (venv_project / "requirements.txt").write_text("alpha==2.0\n")
+    pyve("build", check=True)
+    pyve("run", "python", "-m", "pip", "install", "--quiet", "alpha==1.0", check=True)
+    result = pyve("run", "python", "-c", "import alpha; print(alpha.__version__)")
+    assert result.stdout.strip() == "2.0", result.output
+    assert "env changed outside pyve: alpha 2.0 -> 1.0" in result.stderr
+
+
+def test_a_package_by_hand_that_the_requirements_conflict_with_goes_and_says_why(
+        venv_project: Path, pyve: PyveRunner, sandbox_env: dict[str, str],
+        tmp_path: Path) -> None:
+    """`pip install delta` downgrades alpha against requirements.txt's `alpha==2.0`: the
+    build puts alpha back, and delta, which needs alpha<2, goes with one line saying why."""
+    from tests.support.wheel_fixtures import build_wheel
+
+    (venv_project / "requirements.txt").write_text("alpha==2.0\n")
+    pyve("build", check=True)
+    more = tmp_path / "more"
+    more.mkdir()
+    build_wheel(more, "delta", "0.1", ["alpha<2"])
+    _pip(venv_project / ".venv/bin/python", sandbox_env, "install", "--find-links", str(more),
+         "delta")
+    assert _version(venv_project, "alpha") == "1.0"
+    assert "env changed outside pyve: alpha 2.0 -> 1.0" in pyve("build", "--check").stdout
+    build = pyve("build", check=True)
+    assert "reinstalling alpha: its version was changed outside pyve" in build.stdout
+    assert ("removed delta 0.1: installed by hand; it needs alpha<2, and the environment has "
+            "alpha 2.0 (add it to requirements.txt to have it resolved with the rest)"
+            ) in build.stdout
+    assert _version(venv_project, "alpha") == "2.0"
+    assert py(venv_project, "import delta").returncode != 0
+    assert pyve("build", "--check").returncode == 0
+
+
+def test_env_without_pip_stage_keeps_what_was_installed_by_hand(
+        project: Path, pyve: PyveRunner, sandbox_env: dict[str, str]) -> None:
     pyve("init", "--yes", check=True)  # no requirements: create-env is the last stage
     _pip(project / ".venv/bin/python", sandbox_env, "install", "gamma")
-    check = pyve("build", "--check")
-    assert "stale: create-env: env changed outside pyve: gamma installed" in check.stdout
-    pyve("build", check=True)
+    assert pyve("build", "--check").returncode == 0
+    build = pyve("build", check=True)
+    assert ("kept gamma 0.1: installed by hand, not in any requirements file (the project "
+            "has none)") in build.stdout
+    assert py(project, "import gamma").returncode == 0
+    _pip(project / ".venv/bin/python", sandbox_env, "uninstall", "--yes", "pip")
+    assert "stale: create-env: env changed outside pyve: pip removed" in \
+        pyve("build", "--check").stdout  # what pyve put there is still watched
+    pyve("build", "--exact", check=True)
     assert py(project, "import gamma").returncode != 0
+    assert pyve("build", "--check").returncode == 0
 
 
 def test_missing_pyvenv_cfg_is_damage(venv_project: Path, pyve: PyveRunner) -> None:
@@ -90,9 +196,19 @@ def test_conda_env_changed_outside(project: Path, pyve: PyveRunner, local_channe
     check = pyve("build", "--check")
     assert "stale: create-env: env changed outside pyve: bar removed" in check.stdout
     assert check.returncode == 1
-    pyve("build", check=True)
+    build = pyve("build", check=True)
     assert record.read_bytes() == saved or record.is_file()
     site = next((prefix / "lib").glob("python*/site-packages"))
+    assert (site / "gamma").exists()  # pip install'd by hand inside the conda env: kept
+    assert ("kept gamma 0.1: installed by hand, not in environment.yml; `pyve add gamma` "
+            "keeps it for good") in build.stdout
+    assert pyve("build", "--check").returncode == 0
+    doc = json.loads(pyve("status", "--json", check=True).stdout)
+    assert doc["by_hand"] == [{"name": "gamma", "version": "0.1", "kind": "pip",
+                               "requested": True}]
+    exact = pyve("build", "--exact", check=True)
+    assert "removed gamma 0.1: installed by hand, not in environment.yml (--exact)" \
+        in exact.stdout
     assert not (site / "gamma").exists()
     assert pyve("build", "--check").returncode == 0
     # damage: conda-meta gone (pyve's marker lives there too)
@@ -102,10 +218,20 @@ def test_conda_env_changed_outside(project: Path, pyve: PyveRunner, local_channe
 
 def test_guide_flow_pip_install_then_freeze_keeps_the_package(
         venv_project: Path, pyve: PyveRunner, sandbox_env: dict[str, str]) -> None:
-    """The Backends Guide: `pip install x` then `pip freeze > requirements.txt`."""
+    """The Backends Guide: `pip install x` then `pip freeze > requirements.txt`: the env
+    still has x, nothing is reinstalled, and the lock lists x."""
     _pip(venv_project / ".venv/bin/python", sandbox_env, "install", "gamma")
-    (venv_project / "requirements.txt").write_text("alpha==2.0\ngamma==0.1\n")
+    site = next((venv_project / ".venv/lib").glob("python*/site-packages"))
+    installed = os.stat(next(site.glob("gamma-*.dist-info")) / "RECORD").st_ino
+    frozen = subprocess.run([venv_project / ".venv/bin/python", "-m", "pip", "freeze"],
+                            env=sandbox_env, check=True, capture_output=True, text=True).stdout
+    (venv_project / "requirements.txt").write_text(frozen)
     build = pyve("build", check=True)
-    assert "removed" not in build.output
+    assert "removed" not in build.output and "kept" not in build.output
+    assert "reinstalling" not in build.output
+    assert os.stat(next(site.glob("gamma-*.dist-info")) / "RECORD").st_ino == installed
     assert py(venv_project, "import gamma").returncode == 0
+    lock = (venv_project / "requirements.lock.txt").read_text()
+    assert "gamma==0.1" in lock and "alpha==2.0" in lock
     assert pyve("build", "--check").returncode == 0
+    assert "by hand" not in pyve("status", check=True).stdout

@@ -68,9 +68,11 @@ def test_micromamba_env_export_then_pyve_init(built: Built, project: Path, pyve:
     assert package_set(helpers.env_prefix(project)) == package_set(built.prefix)
 
 
-def test_micromamba_install_then_pyve_build_restores_the_lock(
+def test_micromamba_install_by_hand_is_kept_until_build_exact(
         project: Path, pyve: PyveRunner, local_channel: Path,
         mamba_env: dict[str, str]) -> None:
+    """`micromamba install bar` into pyve's env: `run` and `build` keep it (named once), a
+    rebuild of the env keeps it beside the solution, `build --exact` removes it."""
     write_envfile(project, local_channel, ["foo-py"], platforms=["linux-64"])
     pyve("init", "--yes", check=True)
     prefix = helpers.env_prefix(project)
@@ -79,9 +81,47 @@ def test_micromamba_install_then_pyve_build_restores_the_lock(
                        "-c", local_channel.as_uri(), "bar", env=mamba_env)
     assert "bar" in helpers.installed(prefix)  # micromamba took the env as its own
     check = pyve("build", "--check", env=mamba_env)
-    assert check.returncode == 1 and "env changed outside pyve: bar installed" in check.stdout
+    assert check.returncode == 0, check.output
     result = pyve("build", env=mamba_env)
     assert result.returncode == 0, result.output
+    assert ("kept bar 0.4-0: installed by hand, not in environment.yml; `pyve add bar` keeps "
+            "it for good, `pyve build --exact` removes it") in result.stdout
+    assert "bar" in helpers.installed(prefix)
+    doctor = pyve("doctor", env=mamba_env)
+    assert doctor.returncode == 0, doctor.output  # the lock check leaves bar to by-hand
+    assert "installed by hand, not in environment.yml: bar 0.4-0" in doctor.stdout
+    forced = pyve("build", "--force", env=mamba_env)  # the env is linked again
+    assert forced.returncode == 0, forced.output
+    assert ran(forced.output, "create-env") and "kept" not in forced.output
+    assert "bar" in helpers.installed(prefix)
+    assert pyve("build", "--check", env=mamba_env).returncode == 0
+    exact = pyve("build", "--exact", env=mamba_env)
+    assert exact.returncode == 0, exact.output
+    assert "removed bar 0.4-0: installed by hand, not in environment.yml (--exact)" \
+        in exact.stdout
+    assert {r["url"] for r in helpers.installed(prefix).values()} == locked
+    assert pyve("build", "--check", env=mamba_env).returncode == 0
+
+
+def test_micromamba_install_the_solution_cannot_keep_is_named(
+        project: Path, pyve: PyveRunner, local_channel: Path,
+        mamba_env: dict[str, str]) -> None:
+    """`micromamba install bar=0.4` upgrades libfoo against environment.yml's `libfoo 1.*`:
+    the build puts libfoo back, and says that bar goes, and why."""
+    write_envfile(project, local_channel, ["foo-py", "libfoo 1.*"], platforms=["linux-64"])
+    pyve("init", "--yes", check=True)
+    prefix = helpers.env_prefix(project)
+    locked = lock_urls(yaml.safe_load((project / "conda-lock.yml").read_text()), "linux-64")
+    helpers.micromamba("install", "--yes", "-p", prefix, "--override-channels",
+                       "-c", local_channel.as_uri(), "bar=0.4", "libfoo=2", env=mamba_env)
+    assert helpers.installed(prefix)["libfoo"]["version"] == "2.0"
+    check = pyve("build", "--check", env=mamba_env)
+    assert check.returncode == 1
+    assert "env changed outside pyve: libfoo 1.0-h0_0 -> 2.0-h0_0" in check.stdout
+    result = pyve("build", env=mamba_env)
+    assert result.returncode == 0, result.output
+    assert ("removed bar 0.4-0: installed by hand; it needs libfoo >=2, and the environment "
+            "has libfoo 1.0") in result.stdout
     assert {r["url"] for r in helpers.installed(prefix).values()} == locked
 
 

@@ -73,6 +73,37 @@ def test_only_what_pip_or_uv_installed_is_removed(tmp_path: Path) -> None:
     assert not (env / prune.NEEDED_FILE).exists()  # unknown roots: never remove later
 
 
+def test_by_hand_is_what_no_source_needed(tmp_path: Path) -> None:
+    """Installed by hand: pip or uv installed it, and neither the sources now (closure of the
+    roots) nor the last install (NEEDED_FILE: a removed line's package, pruned next) need
+    it; pip's tools and conda's packages never count, and unknown roots name nothing."""
+    env = tmp_path / "env"
+    fake_dist(env, "wanted", "uv", ("dep",))
+    fake_dist(env, "dep", "uv")
+    fake_dist(env, "leftover", "uv")  # needed by the last install: sync's to remove
+    fake_dist(env, "ipdb", "pip", ("ipython",))
+    fake_dist(env, "ipython", "pip")
+    fake_dist(env, "pip", "pip")
+    fake_dist(env, "numpy", "conda")
+    (env / prune.NEEDED_FILE).write_text(json.dumps(["wanted", "dep", "leftover"]))
+    python = env / "bin" / "python"
+    kept = prune.by_hand(python, {"wanted"})
+    assert kept == {"ipdb": "1.0", "ipython": "1.0"}
+    assert prune.kept_roots(python, kept) == ["ipdb"]
+    assert prune.by_hand(python, None) == {}
+    # what a root names only behind an extra nobody asked for, or a false marker, is not
+    # needed (ipython 9 brings psutil, which attrs lists under its `tests` extra)
+    fake_dist(env, "attrs", "uv", ("psutil; extra == 'tests'", "old; python_version < '3'"))
+    fake_dist(env, "psutil", "pip")
+    fake_dist(env, "old", "pip")
+    assert set(prune.by_hand(python, {"wanted", "attrs"})) == {"ipdb", "ipython", "psutil",
+                                                                "old"}
+    assert "psutil" not in prune.by_hand(python, {"wanted", "attrs"}, {"attrs": {"tests"}})
+    assert prune.kept_line(kept, ["ipdb"], "requirements.txt") == (
+        "kept ipdb 1.0 (and 1 package it needs): installed by hand, not in requirements.txt; "
+        "`pyve add ipdb` keeps it for good, `pyve build --exact` removes it")
+
+
 @pytest.mark.parametrize(("text", "name"), [
     ("foo", "foo"), ("Foo_Bar[x]>=1", "foo-bar"), ("zope.interface >= 5", "zope-interface"),
     ("foo (>=1.0)", "foo"), ('foo;python_version<"3"', "foo"), ("foo @ https://x/y.whl", "foo"),

@@ -123,6 +123,22 @@ class Backend(Protocol):
         keeps it and says so), or None."""
         ...
 
+    def by_hand(self, project: Project, decision: Decision) -> dict[str, str]:
+        """What the user installed into the env by hand and the definition does not ask
+        for: name -> version (conda packages as conda:name). A build keeps these (named
+        once); `--exact` and `--frozen` remove them."""
+        ...
+
+    def by_hand_roots(self, project: Project, decision: Decision,
+                      kept: dict[str, str]) -> list[str]:
+        """Those of `kept` (by_hand) that no other of them needs: what the user asked for."""
+        ...
+
+    def name_by_hand(self, project: Project, decision: Decision, say: bool) -> bool:
+        """After a build: name the packages installed by hand that no build has named yet,
+        and remember them (say=False: only tell). True when some are left unnamed."""
+        ...
+
     def adopt(self, project: Project, force: bool, yes: bool, interactive: bool) -> None:
         """`build --force` / `init --force` before the build: replace an environment in
         pyve's place that pyve did not make (asking first, per switching.py's rule)."""

@@ -24,7 +24,9 @@ def header(decision: Decision, bold: bool = True) -> str:
 
 
 def build(project: Project, decision: Decision, force: bool = False,
-          json_out: bool = False) -> int:
+          json_out: bool = False, name_kept: bool = True) -> int:
+    """name_kept=False (`pyve run`'s build): the packages installed by hand are left for
+    the next `pyve build` to name, and the fast path leaves that build to the full path."""
     backend = load_backend(decision.backend)
     stages = backend.stages(project, decision)
     env_dir = str(backend.env_dir(project, decision))
@@ -51,12 +53,13 @@ def build(project: Project, decision: Decision, force: bool = False,
     reminders = backend.reminders(project, decision)
     for line in reminders:
         ui.info(f"note: {line}")
+    unnamed = backend.name_by_hand(project, decision, say=name_kept)
     # A decision that came from a prompt may come out differently next time: no snapshot.
     # (Nor while there is a reminder: the fast path would answer without it.)
     if not decision.frozen and not ui.asked and not reminders:
         fastpath.save(project, decision, stages, results, header=header(decision, bold=False),
                       env_dir=env_dir, run_env=backend.run_env(project, decision),
-                      before=before)
+                      before=before, answers_build=not unnamed)
     if json_out:
         _emit(project, decision, stages, results, "build", env_dir)
         return 0

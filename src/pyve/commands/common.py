@@ -28,6 +28,7 @@ def asked_of(args: Namespace) -> Asked:
         reinit=getattr(args, "command_name", None) == "init",
         install_deps=False if no_deps else True if auto_deps else None,
         frozen=bool(getattr(args, "frozen", False)),
+        exact=bool(getattr(args, "exact", False)),
     )
 
 
@@ -104,6 +105,7 @@ def make_decision(project: Project, args: Namespace | Asked,
         pip_sources=tuple(install),
         skipped_sources=tuple(declined),
         frozen=asked.frozen,
+        exact=asked.exact,
         installer=installer_choice(project, backend),
         extras=extras,
         groups=groups,

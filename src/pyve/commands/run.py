@@ -28,7 +28,7 @@ def bring_up_to_date(project: Project, decision: Decision) -> None:
     ui._out, ui.quiet = ui.err(), quiet or fresh
     try:
         with project_lock(project.state_dir):
-            build(project, decision)
+            build(project, decision, name_kept=False)
     finally:
         ui._out, ui.quiet = saved, quiet
 

@@ -8,6 +8,7 @@ from pyve import projectlock, report, ui
 from pyve.commands.common import load_backend, make_decision
 from pyve.errors import PyveError
 from pyve.graph import env_fingerprint, fingerprints, plan
+from pyve.installers.prune import by_hand_text
 from pyve.project import Project
 from pyve.reqfiles import scan
 
@@ -22,11 +23,18 @@ def run(args: Namespace) -> int:
     lock = decision.project_lock
     stale = projectlock.stale(project.root, lock, decision.extras, decision.groups,
                               decision.python_path) if lock else None
+    # installed by hand: the user's, kept by a build (not stale)
+    kept = backend.by_hand(project, decision) if env_dir.exists() else {}
+    roots = backend.by_hand_roots(project, decision, kept)
     if getattr(args, "json", False):
         prints = fingerprints(project, stages)
         report.emit("status", report.from_results(results, prints),
                     fingerprint=env_fingerprint(prints), **decision.as_dict(),
-                    project_lock_stale=stale, env=str(env_dir), env_exists=env_dir.exists())
+                    project_lock_stale=stale, env=str(env_dir), env_exists=env_dir.exists(),
+                    by_hand=[{"name": name.removeprefix("conda:"), "version": version,
+                              "kind": "conda" if name.startswith("conda:") else "pip",
+                              "requested": name in roots}
+                             for name, version in kept.items()])
         return 0
     ui.info(f"backend: {decision.backend}  ({decision.backend_reason})")
     if decision.python_version:
@@ -50,6 +58,9 @@ def run(args: Namespace) -> int:
             f"{projectlock.refresh_command(project.root, lock)}"))
     for note in decision.notes:
         ui.info(f"note:    {note}")
+    if kept:
+        ui.info(f"by hand: {by_hand_text(kept, roots)}  (kept by `pyve build`; "
+                "`pyve build --exact` removes them)")
     ui.say("stages:")
     for result in results:
         why = f"  ({'; '.join(result.reasons)})" if result.reasons else ""

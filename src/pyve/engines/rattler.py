@@ -452,6 +452,64 @@ def _append_history(prefix: Path, requested_specs: Sequence[str]) -> None:
         handle.write(entry)
 
 
+# --- what the user installed by hand ----------------------------------------------------
+
+def installed_records(prefix: Path, names: Iterable[str]) -> list[RepoDataRecord]:
+    """The conda-meta records of these installed packages (`micromamba install` wrote them)."""
+    wanted = set(names)
+    found: list[RepoDataRecord] = []
+    for path in sorted((Path(prefix) / "conda-meta").glob("*.json")):
+        parts = path.name[: -len(".json")].rsplit("-", 2)
+        if len(parts) == 3 and parts[0] in wanted:
+            try:
+                found.append(rattler.PrefixRecord.from_path(path))
+            except Exception:  # noqa: BLE001 - a damaged record: not a package to keep
+                continue
+    return found
+
+
+def keepable(records: Sequence[RepoDataRecord], extra: Sequence[RepoDataRecord]
+             ) -> tuple[list[RepoDataRecord], dict[str, str]]:
+    """Those of `extra` (installed by hand) that can stay beside `records` (the solution):
+    every dependency met by a package of the two, the package file still as recorded.
+    Returns (kept, {name: why it goes})."""
+    kept = {r.name.normalized: r for r in extra}
+    dropped: dict[str, str] = {}
+    changed = True
+    while changed:  # dropping one may leave another without its dependency
+        changed = False
+        have = {**{r.name.normalized: r for r in records}, **kept}
+        for name, record in list(kept.items()):
+            why = _unmet(record, have)
+            if why is None:
+                try:
+                    verify_sha256([record])
+                except PyveError as exc:
+                    why = exc.message
+            if why is not None:
+                dropped[name] = why
+                del kept[name]
+                changed = True
+    return list(kept.values()), dropped
+
+
+def _unmet(record: RepoDataRecord, have: dict[str, RepoDataRecord]) -> str | None:
+    for depend in record.depends:
+        try:
+            spec = MatchSpec(depend)
+        except InvalidMatchSpecError:
+            return f"its dependency {depend!r} cannot be read"
+        name = spec.name.normalized if spec.name else None
+        if name is None or name.startswith("__"):
+            continue  # a virtual package (__glibc): the machine's, not the env's
+        found = have.get(name)
+        if found is None:
+            return f"it needs {depend}, which the environment no longer has"
+        if not spec.matches(found):
+            return f"it needs {depend}, and the environment has {name} {found.version}"
+    return None
+
+
 # --- from a lock -------------------------------------------------------------------------
 
 def records_from_lock(lock_packages: Iterable[dict], platform: str) -> list[RepoDataRecord]:

@@ -1,12 +1,14 @@
-"""Remove what a requirements edit left behind.
+"""Remove what a requirements edit left behind; keep what the user installed by hand.
 
 `pip install -r` only ever adds: a line taken out of requirements.txt leaves its package (and
 the dependencies only it pulled in) in the env, and the lock, written from the env, would go
 on pinning them. So after every install pyve records which packages the sources need (their
 dependency closure, read from the env's own metadata), and the next install removes those
 that were needed then and are not now. Anything pip or uv did not install (conda's packages)
-and pip's own tools stay. A package installed by hand is a change behind pyve's back
-(envstate.py): `restore` takes it out before the install, as `uv sync` would.
+and pip's own tools stay. A package installed by hand (`pyve run pip install ipdb`) was never
+needed: it stays, as under `uv run` and `uv sync --inexact`, until `pyve build --exact` (or
+`--frozen`, which makes the env the lock) takes it out. A package pyve installed whose version
+was changed behind its back is put back (`restore`).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import json
 import re
 from pathlib import Path
 
-from pyve import ui
+from pyve import envstate, ui
 from pyve.fsutil import atomic_write_text
 from pyve.installers import Installer, pip
 from pyve.reqfiles import (
@@ -51,26 +53,182 @@ def sync(python: Path, root: Path, roots: set[str] | None,
     return gone
 
 
-def restore(python: Path, root: Path, changes: tuple[list[str], list[str]],
-            roots: set[str] | None, installer: Installer = pip.PIP) -> None:
-    """Before a re-install: take out what was installed (`changes[0]`) or changed to another
-    version (`changes[1]`) behind pyve's back (envstate.outside), so the install puts back
-    exactly what the requirements ask for. An added package the requirements (`roots`,
-    requirement_names) now need stays: the Backends Guide's `pip install x; pip freeze >
-    requirements.txt` keeps x without a reinstall."""
-    added, changed = changes
-    if not added and not changed:
-        return
+def restore(python: Path, root: Path, changed: list[str],
+            installer: Installer = pip.PIP) -> set[str]:
+    """Before a re-install: take out what pyve installed and was changed to another version
+    behind its back (envstate.changed), so the install puts back what the requirements ask
+    for. What was added by hand stays (by_hand)."""
+    gone = uninstall(python, root, set(changed), installer)
+    if gone:
+        ui.info(f"  reinstalling {', '.join(gone)}: its version was changed outside pyve")
+    return set(gone)
+
+
+def by_hand(python: Path, roots: set[str] | None,
+            extras: dict[str, set[str]] | None = None) -> dict[str, str]:
+    """name -> version of what pip or uv installed that the sources do not need (the
+    closure of `roots`, requirement_names, with their `extras`, markers evaluated for the
+    env) and that is not a removed line's package (needed by the last install, which sync
+    takes out): what the user installed by hand. pip's own tools, conda's packages and what
+    came from a local folder aside; nothing when a source cannot be named (`roots` None:
+    pyve cannot tell what is needed)."""
+    if roots is None:
+        return {}
+    env = Path(python).parent.parent
+    dists = _distributions(env)
+    leaving = _load(env / NEEDED_FILE) - _closure(roots, dists)
+    mine = leaving | _needed(env, roots, extras or {})
+    versions = envstate.distributions(env)
+    return {name: versions.get(name, "?") for name, (installer, _req, local) in sorted(
+        dists.items()) if name not in mine and installer in INSTALLERS and name not in KEEP
+        and not local}
+
+
+def unmet(python: Path, kept: dict[str, str], put_back: set[str]) -> dict[str, str]:
+    """Those of `kept` (installed by hand) whose own requirements on a package the build
+    put back (`put_back`: its version had been changed, by their install) the env no
+    longer meets: name -> why, e.g. `it needs alpha<2, and the environment has alpha 2.0`.
+    A requirement the user left unmet themselves is theirs. Markers are evaluated for the
+    env's Python; a requirement only an extra asks for is not checked."""
+    if not kept or not put_back:
+        return {}
+    from importlib.metadata import PathDistribution
+
+    from packaging.markers import UndefinedEnvironmentName
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    from pyve.installers.distinfo import headers
+
+    env = Path(python).parent.parent
+    versions = envstate.distributions(env)
+    environment = {**_marker_environment(env), "extra": ""}
+    requires: dict[str, list[str]] = {}
+    for info in env.glob("lib/python*/site-packages/*.dist-info"):
+        name = pip.canonical_name(info.name[: -len(".dist-info")].partition("-")[0])
+        if name in kept:
+            requires[name] = headers(PathDistribution(info)).get_all("Requires-Dist") or []
+    broken: dict[str, str] = {}
+    changed = True
+    while changed:  # a package that goes may leave another without its requirement
+        changed = False
+        for name in sorted(set(requires) - set(broken)):
+            for text in requires[name]:
+                try:
+                    req = Requirement(text)
+                    if req.marker is not None and not req.marker.evaluate(environment):
+                        continue
+                except (InvalidRequirement, UndefinedEnvironmentName):
+                    continue  # pip would not act on it either
+                dep = pip.canonical_name(req.name)
+                if dep not in put_back and dep not in broken:
+                    continue
+                have = None if dep in broken else versions.get(dep)
+                if have is None:
+                    broken[name] = f"it needs {text}, which the environment does not have"
+                elif req.specifier and not req.specifier.contains(have, prereleases=True):
+                    broken[name] = f"it needs {text}, and the environment has {dep} {have}"
+                else:
+                    continue
+                changed = True
+                break
+    return broken
+
+
+def _env_minor(env: Path) -> str:
+    """3.11 of the env's lib/python3.11 (the marker `python_version`)."""
+    found = sorted(env.glob("lib/python*/site-packages"))
+    return found[0].parent.name.removeprefix("python") if found else ""
+
+
+def _needed(env: Path, roots: set[str], extras: dict[str, set[str]]) -> set[str]:
+    """The closure of `roots` as pip resolves it here: a requirement behind a marker that
+    is false in this env, or behind an extra nobody asked for, does not count. (sync's
+    closure counts them, to never remove what some marker might need; a package it keeps
+    that way is still the user's.)"""
+    from importlib.metadata import PathDistribution
+
+    from packaging.markers import InvalidMarker, UndefinedComparison, UndefinedEnvironmentName
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    from pyve.installers.distinfo import headers
+
+    infos = {pip.canonical_name(i.name[: -len(".dist-info")].partition("-")[0]): i
+             for i in env.glob("lib/python*/site-packages/*.dist-info")}
+    environment = _marker_environment(env)
+    done: dict[str, set[str]] = {}
+    todo = [(name, set(extras.get(name, ()))) for name in roots]
+    while todo:
+        name, asked = todo.pop()
+        if name in done and asked <= done[name]:
+            continue
+        done[name] = done.get(name, set()) | asked
+        info = infos.get(name)
+        if info is None:
+            continue
+        for text in headers(PathDistribution(info)).get_all("Requires-Dist") or []:
+            try:
+                req = Requirement(text)
+                if req.marker is not None and not any(
+                        req.marker.evaluate({**environment, "extra": extra})
+                        for extra in ("", *done[name])):
+                    continue
+            except (InvalidRequirement, InvalidMarker, UndefinedComparison,
+                    UndefinedEnvironmentName):
+                pass  # unreadable: count it, as sync does
+            else:
+                todo.append((pip.canonical_name(req.name),
+                             {pip.canonical_name(e) for e in req.extras}))
+                continue
+            dep = requirement_name(text)
+            if dep:
+                todo.append((dep, set()))
+    return set(done)
+
+
+def _marker_environment(env: Path) -> dict[str, str]:
+    """PEP 508's marker values for the env's Python (pyve's own, but for its version)."""
+    from packaging.markers import default_environment
+
+    values = {k: str(v) for k, v in default_environment().items()}
+    minor = _env_minor(env)
+    if minor and not values["python_version"] == minor:
+        values["python_version"] = minor
+        values["python_full_version"] = f"{minor}.0"
+    return values
+
+
+def kept_roots(python: Path, kept: dict[str, str]) -> list[str]:
+    """Those of `kept` that no other kept package requires: what the user asked for."""
     dists = _distributions(Path(python).parent.parent)
-    needed = _closure(roots, dists) if roots is not None else set()
-    gone = uninstall(python, root, (set(added) - needed) | set(changed), installer, dists)
-    extra = [n for n in gone if n in added]
-    if extra:
-        ui.info(f"  removed {', '.join(extra)}: installed outside pyve, not required "
-                "(add it to the requirements to keep it)")
-    if len(extra) < len(gone):
-        ui.info(f"  reinstalling {', '.join(n for n in gone if n not in added)}: "
-                "its version was changed outside pyve")
+    pulled = {dep for name in kept for dep in (dists[name][1] if name in dists else [])
+              if dep != name}
+    return [name for name in sorted(kept) if name not in pulled] or sorted(kept)
+
+
+def by_hand_text(kept: dict[str, str], roots: list[str]) -> str:
+    """`ipdb 0.13.13 (and 15 packages it needs)`."""
+    shown = ", ".join(f"{n.removeprefix('conda:')} {kept[n]}" for n in roots)
+    pulled = len(kept) - len(roots)
+    if pulled <= 0:
+        return shown
+    return (f"{shown} (and {pulled} package{'s' if pulled > 1 else ''} "
+            f"{'it needs' if len(roots) == 1 else 'they need'})")
+
+
+def by_hand_reason(names: list[str]) -> str:
+    """Why `build --exact` runs a stage: `installed by hand: gamma, ipdb and 15 more`."""
+    more = f" and {len(names) - 3} more" if len(names) > 3 else ""
+    return f"installed by hand: {', '.join(names[:3])}{more} (--exact)"
+
+
+def kept_line(kept: dict[str, str], roots: list[str], where: str) -> str:
+    """`kept iniconfig 2.1.0: installed by hand, not in requirements.txt; ...` for the
+    packages the user asked for (`roots`; what they pulled in is counted)."""
+    names = [n.removeprefix("conda:") for n in roots]
+    them = "it" if len(roots) == 1 else "them"
+    return (f"kept {by_hand_text(kept, roots)}: installed by hand, not in {where}; "
+            f"`pyve add {' '.join(names)}` keeps {them} for good, "
+            f"`pyve build --exact` removes {them}")
 
 
 def unlisted(python: Path, wanted: set[str]) -> list[str]:
@@ -107,22 +265,24 @@ def uninstall(python: Path, root: Path, names: set[str], installer: Installer,
     return gone
 
 
-def requirement_names(root: Path, sources: list[str]) -> set[str] | None:
+def requirement_names(root: Path, sources: list[str],
+                      extras: dict[str, set[str]] | None = None) -> set[str] | None:
     """The names the source files ask for directly (canonical), or None if one cannot be
-    named."""
+    named; `extras` collects the extras each line asks for (`foo[bar]`)."""
     names: set[str] = set()
     for source in sources:
         found = (_project_name(root / source) if source == "pyproject.toml"
-                 else _requirements_file(root / source, set()))
+                 else _requirements_file(root / source, set(), extras))
         if found is None:
             return None
         names |= found
     return names
 
 
-def names_in_lines(lines: list[str], base: Path) -> set[str] | None:
+def names_in_lines(lines: list[str], base: Path,
+                   extras: dict[str, set[str]] | None = None) -> set[str] | None:
     """The same for requirement lines (environment.yml's pip: section), read from `base`."""
-    return _lines(lines, base, set())
+    return _lines(lines, base, set(), extras)
 
 
 def _project_name(pyproject: Path) -> set[str] | None:
@@ -136,7 +296,8 @@ def _project_name(pyproject: Path) -> set[str] | None:
     return {pip.canonical_name(name)} if isinstance(name, str) else None
 
 
-def _requirements_file(path: Path, seen: set[Path]) -> set[str] | None:
+def _requirements_file(path: Path, seen: set[Path],
+                       extras: dict[str, set[str]] | None = None) -> set[str] | None:
     """Names in a pip requirements file, following -r includes; -c constraints add none."""
     try:
         path = path.resolve()
@@ -148,10 +309,11 @@ def _requirements_file(path: Path, seen: set[Path]) -> set[str] | None:
         text = path.read_text(encoding="utf-8")
     except (OSError, ValueError):  # unreadable, not UTF-8, a NUL in the name: cannot say
         return None
-    return _lines([line.text for line in logical_lines(text)], path.parent, seen)
+    return _lines([line.text for line in logical_lines(text)], path.parent, seen, extras)
 
 
-def _lines(lines: list[str], base: Path, seen: set[Path]) -> set[str] | None:
+def _lines(lines: list[str], base: Path, seen: set[Path],
+           extras: dict[str, set[str]] | None = None) -> set[str] | None:
     names: set[str] = set()
     for line in lines:
         line = line.strip()
@@ -159,7 +321,7 @@ def _lines(lines: list[str], base: Path, seen: set[Path]) -> set[str] | None:
             continue
         included = option_value(line, INCLUDE_OPTIONS)
         if included and included[0] in ("-r", "--requirement"):
-            found = _requirements_file(base / expand(included[1]), seen)
+            found = _requirements_file(base / expand(included[1]), seen, extras)
             if found is None:
                 return None
             names |= found
@@ -172,12 +334,19 @@ def _lines(lines: list[str], base: Path, seen: set[Path]) -> set[str] | None:
         if name is None:
             return None  # a bare path or URL
         names.add(name)
+        asked = _EXTRAS.match(line)
+        if extras is not None and asked:
+            extras.setdefault(name, set()).update(
+                pip.canonical_name(e) for e in asked.group(1).split(",") if e.strip())
     return names
 
 
 # PEP 508: a requirement starts with its name, then extras, a version, a marker or "@ url".
 # (A regex, not packaging.requirements: that import alone costs ~30 ms of every install.)
 _NAME = re.compile(r"([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(?=$|[\[(<>=!~;@\s])")
+
+
+_EXTRAS = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?\s*\[([^\]]*)\]")
 
 
 def requirement_name(text: str) -> str | None:

@@ -148,9 +148,11 @@ class CondaBackend:
     def doctor_checks(self, project: Project, decision: Decision,
                       deep: bool = False) -> list[Check]:
         env_dir = self.env_dir(project, decision)
+        kept = self.by_hand(project, decision)
         found = [health.interpreter(env_dir, venv=False), health.pip_over_conda(env_dir),
                  health.conda_files_intact(env_dir, deep),
-                 health.shared_with_cache(env_dir, engine.default_cache_dir())]
+                 health.shared_with_cache(env_dir, engine.default_cache_dir()),
+                 health.by_hand(kept, _kept_roots(env_dir, kept), _where(decision))]
         lock_path = project.path(LOCK_FILE)
         if not lock_path.is_file():
             found.append(Check("lock", WARN, f"{LOCK_FILE} is missing", "run `pyve lock`"))
@@ -158,7 +160,7 @@ class CondaBackend:
         try:
             lock = lockfile.read_lock(lock_path)
             found.append(health.conda_matches_lock(lock, LOCK_FILE, env_dir,
-                                                   engine.host_platform()))
+                                                   engine.host_platform(), kept))
             if project.has(ENV_FILE):
                 found.append(health.conda_lock_fresh(
                     self.lock_status(project, decision, None), LOCK_FILE))
@@ -209,11 +211,15 @@ class CondaBackend:
                 file_dep=[solution],
                 targets=[f"{prefix}/{MARKER}"],
                 config={"engine": conda_engine},
-                checks=[lambda: self.prefix_moved(project, key)],
+                checks=[lambda: self.prefix_moved(project, key),
+                        # --exact: what was installed by hand makes the env be made again
+                        *([lambda: self.exact_reason(project, decision,
+                                                     pip_only=False)] if _exact(decision) else [])],
                 watch=[f"{prefix}/{MARKER}", f"{prefix}/conda-meta"],
                 after=["conda-solve"],
                 missing_reason="environment missing",
-                contents=lambda: envstate.conda_packages(project.root / prefix),
+                contents=lambda: envstate.without_by_hand(
+                    project.root / prefix, envstate.conda_packages(project.root / prefix)),
             ),
         ]
         last = "create-env"
@@ -232,12 +238,16 @@ class CondaBackend:
                         **selection(decision)},
                 after=["create-env"],
                 watch=[f"{prefix}/lib/python*/site-packages"],
-                contents=lambda: envstate.distributions(project.root / prefix),
+                contents=lambda: envstate.without_by_hand(
+                    project.root / prefix, envstate.distributions(project.root / prefix)),
+                checks=[lambda: self.exact_reason(project, decision, pip_only=True)]
+                if _exact(decision) else [],
             ))
             last = "pip-deps"
         else:  # no pip stage: create-env also answers for the env's Python distributions
-            stages[-1].contents = lambda: {**envstate.conda_packages(project.root / prefix),
-                                           **envstate.distributions(project.root / prefix)}
+            stages[-1].contents = lambda: envstate.without_by_hand(project.root / prefix, {
+                **envstate.conda_packages(project.root / prefix),
+                **envstate.distributions(project.root / prefix)})
             stages[-1].watch = [*(stages[-1].watch or []), f"{prefix}/lib/python*/site-packages"]
         # a lock-only project: the lock is the input, not an output. --frozen keeps the
         # stage (a mode is not an input: the next build must find it up to date) but never
@@ -344,17 +354,141 @@ class CondaBackend:
             # text files have the old prefix patched in; an install over them would keep them
             discard(prefix)  # renamed aside first: a kill leaves it whole, or gone
         (prefix / MARKER).unlink(missing_ok=True)  # from here on the env is unfinished
-        if not self.has_pip_stage(env, decision) and (prefix / "bin" / "python").exists():
+        python = prefix / "bin" / "python"
+        pip_stage = self.has_pip_stage(env, decision)
+        put_back: set[str] = set()
+        if not pip_stage and python.exists():
             # no pip stage owns the pip packages: rattler syncs conda's, and these go here
-            prune.restore(prefix / "bin" / "python", project.root, envstate.outside(
-                envstate.load(project.root, "create-env"), envstate.distributions(prefix)),
-                roots=set())
+            put_back = prune.restore(python, project.root, envstate.changed(
+                envstate.load(project.root, "create-env"), envstate.distributions(prefix)))
+        # the engine makes the prefix hold exactly its records: add those installed by hand
+        # that can stay beside the solution
+        records = [*records, *self._keep_conda_by_hand(prefix, entries, records, decision)]
         get_engine(engine_name(project.config.get("conda_engine"))).install(
             records, prefix, env.conda_specs, reinstall=_changed_packages(prefix),
             on_progress=progress.update)
+        if not pip_stage:
+            self._settle_pip_by_hand(project, decision, python, set(), put_back)
         marker = {"id": uuid.uuid4().hex, "key": key, "packages": data_digest(_urls(entries)),
                   "prefix": os.path.realpath(prefix)}
         atomic_write_text(prefix / MARKER, json.dumps(marker) + "\n")
+
+    # --- what the user installed by hand ----------------------------------------------------
+
+    def _conda_by_hand(self, prefix: Path, entries: list[dict[str, Any]]) -> dict[str, str]:
+        """conda:name -> version-build of the installed packages the solution lacks."""
+        solved = {str(e.get("name")) for e in entries}
+        return {key: version for key, version in sorted(envstate.conda_packages(prefix).items())
+                if key.removeprefix("conda:") not in solved}
+
+    def _solution_entries(self, project: Project, decision: Decision) -> list[dict[str, Any]]:
+        env = self.envfile(project, decision)
+        return self._host_solution(project, env)
+
+    def _keep_conda_by_hand(self, prefix: Path, entries: list[dict[str, Any]],
+                            records: list[Any], decision: Decision) -> list[Any]:
+        """The records of the conda packages installed by hand that stay; says which go and
+        why (--exact: all of them)."""
+        if not (prefix / "conda-meta").is_dir():
+            return []
+        kept = self._conda_by_hand(prefix, entries)
+        if not kept:
+            return []
+        shown = {k.removeprefix("conda:"): f"{k.removeprefix('conda:')} {v}"
+                 for k, v in kept.items()}
+        if _exact(decision):
+            ui.info(f"  removed {', '.join(shown.values())}: installed by hand, not in "
+                    f"{_where(decision)} ({_exact(decision)})")
+            return []
+        stay, dropped = engine.keepable(records, engine.installed_records(prefix, shown))
+        for name, why in sorted(dropped.items()):
+            ui.info(f"  removed {shown.get(name, name)}: installed by hand; {why} "
+                    f"(add it to {ENV_FILE} to have it solved with the rest)")
+        return stay
+
+    def by_hand(self, project: Project, decision: Decision) -> dict[str, str]:
+        env_dir = self.env_dir(project, decision)
+        if not (env_dir / MARKER).is_file():
+            return {}
+        kept = self._conda_by_hand(env_dir, self._solution_entries(project, decision))
+        return {**kept, **self._pip_by_hand(project, decision, env_dir / "bin" / "python")}
+
+    def _pip_by_hand(self, project: Project, decision: Decision,
+                     python: Path) -> dict[str, str]:
+        extras: dict[str, set[str]] = {}
+        roots = self._pip_roots(project, decision, extras)
+        if "pyproject.toml" in decision.pip_sources:  # the project's extras, from pyve.toml
+            for name in prune.requirement_names(project.root, ["pyproject.toml"]) or ():
+                extras.setdefault(name, set()).update(decision.extras)
+        return prune.by_hand(python, roots, extras)
+
+    def by_hand_roots(self, project: Project, decision: Decision,
+                      kept: dict[str, str]) -> list[str]:
+        return _kept_roots(self.env_dir(project, decision), kept)
+
+    def exact_reason(self, project: Project, decision: Decision, pip_only: bool) -> str | None:
+        kept = self.by_hand(project, decision)
+        pip_stage = self.has_pip_stage(self.envfile(project, decision), decision)
+        names = [n.removeprefix("conda:") for n in kept
+                 if (n.startswith("conda:") or not pip_stage) != pip_only]
+        return prune.by_hand_reason(names) if names else None
+
+    def name_by_hand(self, project: Project, decision: Decision, say: bool) -> bool:
+        env_dir = self.env_dir(project, decision)
+        env = self.envfile(project, decision)
+        named = envstate.by_hand(env_dir)
+        recorded = {**(envstate.load(project.root, "create-env") or {}),
+                    **((envstate.load(project.root, "pip-deps") or {})
+                       if self.has_pip_stage(env, decision) else {})}
+        now = {**envstate.conda_packages(env_dir), **envstate.distributions(env_dir)}
+        if not set(envstate.added(recorded, now)) - set(named):
+            return False  # the usual case: two listings
+        kept = self.by_hand(project, decision)
+        if not set(kept) - set(named):
+            return False
+        if say:
+            self._name_kept(env_dir, kept, named, indent="", where=_where(decision))
+        return not say
+
+    def _name_kept(self, env_dir: Path, kept: dict[str, str], named: dict[str, str],
+                   indent: str, where: str) -> None:
+        """Say which packages installed by hand stay, once: those no build has named."""
+        new = {n: v for n, v in kept.items() if n not in named}
+        if new:
+            ui.info(indent + prune.kept_line(new, _kept_roots(env_dir, new), where))
+        envstate.save_by_hand(env_dir, kept)
+
+    def _pip_roots(self, project: Project, decision: Decision,
+                   extras: dict[str, set[str]] | None = None) -> set[str] | None:
+        """The pip names environment.yml's pip: section and the pip sources ask for;
+        `extras` collects the extras they ask for."""
+        env = self.envfile(project, decision)
+        if not self.has_pip_stage(env, decision):
+            return set()
+        from_files = prune.requirement_names(project.root, list(decision.pip_sources), extras)
+        from_env = prune.names_in_lines(
+            [*env.pip_specs, *group_requirements(project.root, decision.groups)],
+            env.path.parent, extras)
+        return None if from_files is None or from_env is None else from_files | from_env
+
+    def _settle_pip_by_hand(self, project: Project, decision: Decision, python: Path,
+                            roots: set[str] | None, put_back: set[str]) -> None:
+        """After the install: --exact removes the pip packages installed by hand; then
+        every package kept by hand is named once."""
+        prefix = python.parent.parent
+        kept = self._pip_by_hand(project, decision, python) if roots is not None else {}
+        if _exact(decision) and kept:
+            gone = prune.uninstall(python, project.root, set(kept), pip.PIP)
+            ui.info(f"  removed {', '.join(f'{n} {kept[n]}' for n in gone)}: installed by "
+                    f"hand, not in {_where(decision)} ({_exact(decision)})")
+            kept = {}
+        broken = prune.unmet(python, kept, put_back)  # put back what their install changed
+        for name in prune.uninstall(python, project.root, set(broken), pip.PIP):
+            ui.info(f"  removed {name} {kept.pop(name)}: installed by hand; {broken[name]} "
+                    f"(add it to {_where(decision)} to have it resolved with the rest)")
+        entries = self._solution_entries(project, decision)
+        self._name_kept(prefix, {**self._conda_by_hand(prefix, entries), **kept},
+                        envstate.by_hand(prefix), indent="  ", where=_where(decision))
 
     def prefix_moved(self, project: Project, key: str) -> str | None:
         """The env's marker is damaged, or names another prefix (the project was moved or
@@ -380,14 +514,9 @@ class CondaBackend:
         if not python.exists():
             raise PyveError(f"the environment has no python ({python})",
                             hint=f"add `python` to the dependencies in {ENV_FILE}")
-        from_files = prune.requirement_names(project.root, list(decision.pip_sources))
-        from_env = prune.names_in_lines(
-            [*env.pip_specs, *group_requirements(project.root, decision.groups)],
-            env.path.parent)
-        roots = None if from_files is None or from_env is None else from_files | from_env
-        prune.restore(python, project.root, envstate.outside(
-            envstate.load(project.root, "pip-deps"), envstate.distributions(python.parent.parent)),
-            roots)
+        roots = self._pip_roots(project, decision)
+        put_back = prune.restore(python, project.root, envstate.changed(
+            envstate.load(project.root, "pip-deps"), envstate.distributions(python.parent.parent)))
         if env.pip_specs and decision.frozen:
             # the locked pip packages, by URL and sha256: no resolve
             locked = lockfile.pip_requirements(lockfile.read_lock(project.path(LOCK_FILE)),
@@ -404,6 +533,7 @@ class CondaBackend:
                         project.root, "pip install")
         if not decision.frozen:  # pip only adds: take out what a removed line left behind
             prune.sync(python, project.root, roots)
+        self._settle_pip_by_hand(project, decision, python, roots, put_back)
 
     # --- conda-lock -------------------------------------------------------------------------
 
@@ -485,6 +615,22 @@ class CondaBackend:
             found.update(pip.would_install(python, _pip_file_args(env.pip_specs),
                                            env.path.parent))
         return found
+
+
+def _kept_roots(env_dir: Path, kept: dict[str, str]) -> list[str]:
+    """The conda packages installed by hand, and the pip ones no other of them needs."""
+    pip_kept = {n: v for n, v in kept.items() if not n.startswith("conda:")}
+    return [n for n in kept if n.startswith("conda:")] + (
+        prune.kept_roots(env_dir / "bin" / "python", pip_kept) if pip_kept else [])
+
+
+def _exact(decision: Decision) -> str:
+    """The flag that makes a build remove what was installed by hand ('' for neither)."""
+    return "--frozen" if decision.frozen else "--exact" if decision.exact else ""
+
+
+def _where(decision: Decision) -> str:
+    return " or ".join([ENV_FILE, *decision.pip_sources])
 
 
 def _solve(env: EnvFile, platform: str) -> list[Any]:

@@ -167,10 +167,13 @@ class VenvBackend:
     def doctor_checks(self, project: Project, decision: Decision,
                       deep: bool = False) -> list[Check]:
         env = self.env_dir(project, decision)
+        kept = self.by_hand(project, decision)
         return [health.interpreter(env, venv=True),
-                health.venv_matches_lock(project.root, env, pip.LOCK_FILE),
+                health.venv_matches_lock(project.root, env, pip.LOCK_FILE, kept),
                 health.venv_lock_fresh(project.root, list(decision.input_sources),
-                                       pip.LOCK_FILE)]
+                                       pip.LOCK_FILE),
+                health.by_hand(kept, self.by_hand_roots(project, decision, kept),
+                               _where(decision))]
 
     def lock_status(self, project: Project, decision: Decision,
                     platforms: list[str] | None) -> dict[str, str | None]:
@@ -195,9 +198,14 @@ class VenvBackend:
     def stages(self, project: Project, decision: Decision) -> list[Stage]:
         env = self.env_dir(project, decision)
         site = f"{VENV_DIR}/lib/python{decision.python_minor}/site-packages"
-        # the last stage that installs owns what the env holds (envstate.py)
+        # the last stage that installs owns what the env holds (envstate.py), less what
+        # the user installed by hand
         def holds() -> dict[str, str]:
-            return envstate.distributions(env)
+            return envstate.without_by_hand(env, envstate.distributions(env))
+
+        # --exact: a package installed by hand makes the stage that owns the env run
+        exact = [lambda: self.exact_reason(project, decision)] \
+            if decision.exact or decision.frozen else []
 
         stages = [
             detect_stage(project, decision),
@@ -238,7 +246,7 @@ class VenvBackend:
                 # --frozen: the env must be exactly the lock, whatever the stamps say
                 checks=[lambda: installed_inputs_damaged(project),
                         *([lambda: piplock.mismatch(project.root, self.python(project))]
-                          if decision.frozen else [])],
+                          if decision.frozen else exact)],
                 after=["create-env"],
                 watch=[site], contents=holds,
                 fingerprint_config={"sources": sources, "installer": decision.installer,
@@ -250,6 +258,7 @@ class VenvBackend:
         else:  # nothing is installed into the env: it must stay as created
             stages[-1].contents = holds
             stages[-1].watch = [*(stages[-1].watch or []), site]
+            stages[-1].checks = [*stages[-1].checks, *exact]
         stages.append(Stage(
             name="freeze",
             action=lambda: self.freeze(project, decision),
@@ -264,9 +273,9 @@ class VenvBackend:
         """Install the sources; the stamp records their digests for the lock's inputs line."""
         inputs = pip.inputs_text(project.root, list(decision.input_sources))
         self._ensure_pip(project, decision)
-        # what was installed or changed behind pyve's back goes; the install puts back
-        # what the requirements ask for
-        self._restore(project, decision)
+        # what pyve installed and was changed behind its back goes; the install puts back
+        # what the requirements ask for (what was added by hand stays)
+        put_back = self._restore(project, decision)
         installer = self.installer(decision)
         pinned = self._install_project_lock(project, decision, installer)
         try:
@@ -283,8 +292,9 @@ class VenvBackend:
             raise
         self._rebuild_local_projects(project, decision, installer)
         # pip only adds: take out what a removed requirement left behind
-        prune.sync(self.python(project), project.root, self._roots(project, decision),
-                   installer)
+        roots = self._roots(project, decision)
+        prune.sync(self.python(project), project.root, roots, installer)
+        self._settle_by_hand(project, decision, roots, installer, put_back)
         return json.dumps({"id": uuid.uuid4().hex, "inputs": inputs,
                            "compiled": _compiled(project)})
 
@@ -314,6 +324,7 @@ class VenvBackend:
         if "pyproject.toml" in sources:  # the lock leaves editables out: the project itself
             installer.install(self.python(project), ["--no-deps", "-e", "."], project.root,
                               "pip install -e .")
+        envstate.save_by_hand(self.env_dir(project, decision), {})  # the env is the lock
         # the same stamp as a normal install: the lock's sources are the sources now
         return json.dumps({"id": uuid.uuid4().hex,
                            "inputs": pip.inputs_text(project.root,
@@ -347,23 +358,86 @@ class VenvBackend:
                 raise
         return ["-c", str(plan.constraints)]
 
-    def _restore(self, project: Project, decision: Decision) -> None:
-        """Take out what was installed or changed behind pyve's back (envstate.py)."""
-        changed = envstate.outside(envstate.load(project.root, "pip-deps"),
+    def _restore(self, project: Project, decision: Decision) -> set[str]:
+        """Take out what pyve installed and was changed behind its back (envstate.py), for
+        the install to put back; returns those names."""
+        changed = envstate.changed(envstate.load(project.root, "pip-deps"),
                                    envstate.distributions(self.env_dir(project, decision)))
-        prune.restore(self.python(project), project.root, changed,
-                      self._roots(project, decision), self.installer(decision))
+        return prune.restore(self.python(project), project.root, changed,
+                             self.installer(decision))
 
-    def _roots(self, project: Project, decision: Decision) -> set[str] | None:
-        """The names the sources ask for directly (None: one cannot be named)."""
+    # --- what the user installed by hand ------------------------------------------------
+
+    def by_hand(self, project: Project, decision: Decision) -> dict[str, str]:
+        extras: dict[str, set[str]] = {}
+        roots = self._roots(project, decision, extras) if decision.pip_sources else set()
+        if "pyproject.toml" in decision.pip_sources:  # the project's extras, from pyve.toml
+            for name in prune.requirement_names(project.root, ["pyproject.toml"]) or ():
+                extras.setdefault(name, set()).update(decision.extras)
+        return prune.by_hand(self.python(project), roots, extras)
+
+    def by_hand_roots(self, project: Project, decision: Decision,
+                      kept: dict[str, str]) -> list[str]:
+        return prune.kept_roots(self.python(project), kept) if kept else []
+
+    def exact_reason(self, project: Project, decision: Decision) -> str | None:
+        kept = self.by_hand(project, decision)
+        return prune.by_hand_reason(list(kept)) if kept else None
+
+    def name_by_hand(self, project: Project, decision: Decision, say: bool) -> bool:
+        env = self.env_dir(project, decision)
+        owner = "pip-deps" if decision.pip_sources else "create-env"
+        named = envstate.by_hand(env)
+        new = set(envstate.added(envstate.load(project.root, owner),
+                                 envstate.distributions(env))) - set(named)
+        if not new or not self.is_built(project, decision):  # the usual case: one listing
+            return False
+        kept = self.by_hand(project, decision)
+        if not set(kept) - set(named):
+            return False
+        if say:
+            self._name_kept(project, decision, kept, named, indent="")
+        return not say
+
+    def _name_kept(self, project: Project, decision: Decision, kept: dict[str, str],
+                   named: dict[str, str], indent: str) -> None:
+        """Say which packages installed by hand stay, once: those no build has named."""
+        new = {n: v for n, v in kept.items() if n not in named}
+        if new:
+            ui.info(indent + prune.kept_line(new, self.by_hand_roots(project, decision, new),
+                                             _where(decision)))
+        envstate.save_by_hand(self.env_dir(project, decision), kept)
+
+    def _settle_by_hand(self, project: Project, decision: Decision, roots: set[str] | None,
+                        installer: Installer, put_back: set[str]) -> None:
+        """After an install: --exact removes what was installed by hand; a plain build
+        keeps it and names it once."""
+        python = self.python(project)
+        env = self.env_dir(project, decision)
+        kept = self.by_hand(project, decision) if roots is not None else {}
+        if decision.exact and kept:
+            gone = prune.uninstall(python, project.root, set(kept), installer)
+            ui.info(f"  removed {', '.join(f'{n} {kept[n]}' for n in gone)}: installed by "
+                    f"hand, not in {_where(decision)} (--exact)")
+            kept = {}
+        broken = prune.unmet(python, kept, put_back)  # put back what their install changed
+        for name in prune.uninstall(python, project.root, set(broken), installer):
+            ui.info(f"  removed {name} {kept.pop(name)}: installed by hand; {broken[name]} "
+                    f"(add it to {_where(decision)} to have it resolved with the rest)")
+        self._name_kept(project, decision, kept, envstate.by_hand(env), indent="  ")
+
+    def _roots(self, project: Project, decision: Decision,
+               extras: dict[str, set[str]] | None = None) -> set[str] | None:
+        """The names the sources ask for directly (None: one cannot be named); `extras`
+        collects the extras they ask for."""
         files = [s for s in decision.pip_sources if s != ENV_FILE]
         lines = group_requirements(project.root, decision.groups)
         if ENV_FILE in decision.pip_sources:
             from pyve.backends.conda.envfile import load_envfile
 
             lines += load_envfile(project.path(ENV_FILE)).pip_specs
-        from_files = prune.requirement_names(project.root, files)
-        from_lines = prune.names_in_lines(lines, project.root)
+        from_files = prune.requirement_names(project.root, files, extras)
+        from_lines = prune.names_in_lines(lines, project.root, extras)
         return None if from_files is None or from_lines is None else from_files | from_lines
 
     def installer(self, decision: Decision) -> Installer:
@@ -536,6 +610,11 @@ def _hashed_files(project: Project, sources: list[str]) -> list[str]:
         if "--hash" in text:
             found.append(name)
     return found
+
+
+def _where(decision: Decision) -> str:
+    """Where a requirement would have to be for pyve to need it."""
+    return " or ".join(decision.pip_sources) or "any requirements file (the project has none)"
 
 
 def _lock_digest(project: Project) -> str | None:
