@@ -50,6 +50,7 @@ ENVS_DIR = ".pyve/envs"
 # (rattler fails with "Invalid conda-meta filename format").
 MARKER = "conda-meta/pyve-env.marker"
 DEFINITION_KEY = "pyve_conda_definition"
+SOLUTION_WORDS = "the recorded solve"  # .pyve/envs/<hash>.solution.json, in reasons
 _SHA256 = re.compile(r"[0-9a-f]{64}")  # custom_metadata in the lock: digest of the conda part
 
 
@@ -210,6 +211,7 @@ class CondaBackend:
                 after=["conda-solve"],
                 missing_reason="environment missing",
                 contents=lambda: envstate.conda_packages(project.root / prefix),
+                env_identity=definition,  # the prefix is the definition's hash
             ),
         ]
         last = "create-env"
@@ -229,6 +231,7 @@ class CondaBackend:
                 after=["create-env"],
                 watch=[f"{prefix}/lib/python*/site-packages"],
                 contents=lambda: envstate.distributions(project.root / prefix),
+                env_identity=definition,
             ))
             last = "pip-deps"
         else:  # no pip stage: create-env also answers for the env's Python distributions
@@ -315,8 +318,8 @@ class CondaBackend:
     def lock_moved(self, project: Project, env: EnvFile, solution: str) -> str | None:
         """A teammate's re-lock (same conda definition, other packages) must reach the env."""
         path = project.path(solution)
-        if not path.is_file() or not project.has(LOCK_FILE):
-            return None
+        if not path.is_file() or not project.has(LOCK_FILE) or _damaged_solution(path):
+            return None  # (a damaged solution says so itself)
         entries, stale = self.locked_entries(project, env)
         if stale or not entries:
             return None
@@ -363,7 +366,7 @@ class CondaBackend:
         except (OSError, ValueError):
             marker = None
         if not isinstance(marker, dict):
-            return f"{ENVS_DIR}/{key}/{MARKER} is damaged"
+            return "the environment's pyve marker is damaged"
         made_at = marker.get("prefix")
         if isinstance(made_at, str) and made_at != os.path.realpath(prefix):
             return f"the environment was made at {made_at}: the project moved"
@@ -494,12 +497,12 @@ def _without_none(values: dict[str, str | None]) -> dict[str, str]:
 
 def _damaged_solution(path: Path) -> str | None:
     """The solution is a list of lock entries; one of the wrong shape means solve again."""
-    damaged = damaged_json(path, list, dict)
+    damaged = damaged_json(path, list, dict, what=SOLUTION_WORDS)
     if damaged or not path.is_file():
         return damaged
     entries = json.loads(path.read_text(encoding="utf-8"))
     if any(lockfile.entry_problem(e) for e in entries):
-        return f"{path.parent.name}/{path.name} is damaged"
+        return f"{SOLUTION_WORDS} is damaged"
     return None
 
 
