@@ -34,7 +34,7 @@ from pyve.backends.detect import damaged_json, detect_stage
 from pyve.decision import Decision
 from pyve.engines import engine_name, get_engine, recorded_engine
 from pyve.engines import rattler as engine
-from pyve.errors import PyveError
+from pyve.errors import PyveError, UsageError
 from pyve.fingerprint import data_digest
 from pyve.fsutil import atomic_write_text, discard, finish_discards
 from pyve.health import ERROR, OK, WARN, Check
@@ -111,7 +111,7 @@ class CondaBackend:
         # conda brings its own Python: the request becomes a conda spec, no host interpreter
         asked = asked or project.config.get("python")
         interp = pythons.Interpreter(str(asked or ""), "", "conda")
-        why = f"asked for {asked}" if asked else "from environment.yml"
+        why = f"asked for {asked}" if asked else f"from {self.definition_file(project)}"
         return interp, why, str(asked) if asked else None
 
     def leftovers(self, project: Project) -> list[Path]:
@@ -142,6 +142,15 @@ class CondaBackend:
     def definition_files(self, project: Project) -> list[str]:
         return [f for f in (ENV_FILE, LOCK_FILE) if project.has(f)]
 
+    @staticmethod
+    def lock_only(project: Project) -> bool:
+        """conda-lock.yml without environment.yml: the lock is the definition, installed as
+        it is (its pip packages too) and never rewritten."""
+        return not project.has(ENV_FILE) and project.has(LOCK_FILE)
+
+    def definition_file(self, project: Project) -> str:
+        return LOCK_FILE if self.lock_only(project) else ENV_FILE
+
     def doctor_checks(self, project: Project, decision: Decision,
                       deep: bool = False) -> list[Check]:
         env_dir = self.env_dir(project, decision)
@@ -161,7 +170,7 @@ class CondaBackend:
                     self.lock_status(project, decision, None), LOCK_FILE))
             else:
                 found.append(Check("lock-fresh", OK,
-                                   f"{LOCK_FILE} is the definition (no environment.yml)"))
+                                   f"{LOCK_FILE} is the definition: installed as it is"))
         except PyveError as exc:
             found.append(Check("lock", ERROR, exc.message, exc.hint))
         return found
@@ -169,10 +178,15 @@ class CondaBackend:
     def lock_status(self, project: Project, decision: Decision,
                     platforms: list[str] | None) -> dict[str, str | None]:
         env = self.envfile(project, decision)
-        return lockfile.check_fresh(project.path(LOCK_FILE), env,
-                                    self.lock_platforms(project, env, platforms))
+        platforms = self.lock_platforms(project, env, platforms)
+        if self.lock_only(project):  # nothing it could be stale against
+            return dict.fromkeys(platforms)
+        return lockfile.check_fresh(project.path(LOCK_FILE), env, platforms)
 
     def lock_for(self, project: Project, decision: Decision, platforms: list[str]) -> None:
+        if self.lock_only(project):
+            raise UsageError(f"nothing to lock: {LOCK_FILE} is this project's definition, "
+                             "installed as it is")
         self.write_lock(project, self.envfile(project, decision), decision, platforms)
 
     # --- the stages ---------------------------------------------------------------------
@@ -377,6 +391,10 @@ class CondaBackend:
     def pip_install(self, project: Project, env: EnvFile, decision: Decision,
                     python: Path) -> None:
         if not python.exists():
+            if self.lock_only(project):
+                raise PyveError(f"{LOCK_FILE} has pip packages but no python for "
+                                f"{engine.host_platform()}",
+                                hint="re-lock with python among the conda packages")
             raise PyveError(f"the environment has no python ({python})",
                             hint=f"add `python` to the dependencies in {ENV_FILE}")
         from_files = prune.requirement_names(project.root, list(decision.pip_sources))
@@ -387,7 +405,7 @@ class CondaBackend:
         prune.restore(python, project.root, envstate.outside(
             envstate.load(project.root, "pip-deps"), envstate.distributions(python.parent.parent)),
             roots)
-        if env.pip_specs and decision.frozen:
+        if env.pip_specs and (decision.frozen or self.lock_only(project)):
             # the locked pip packages, by URL and sha256: no resolve
             locked = lockfile.pip_requirements(lockfile.read_lock(project.path(LOCK_FILE)),
                                                engine.host_platform())
@@ -552,10 +570,12 @@ def _with_python(env: EnvFile, request: str | None) -> EnvFile:
 
 
 def _envfile_from_lock(project: Project) -> EnvFile:
+    """A lock-only project's definition: the lock's channels and host packages, its pip
+    entries as `name @ url#sha256=...` lines (installed with --no-deps, nothing resolved)."""
     lock = lockfile.read_lock(project.path(LOCK_FILE))
     channels = [c["url"] if isinstance(c, dict) else str(c)
                 for c in (lock.get("metadata") or {}).get("channels") or []]
     host = engine.host_platform()
     specs = sorted({p["name"] for p in lockfile.lock_packages(lock, host, "conda")})
-    return EnvFile(path=project.path(ENV_FILE), name=project.root.name, channels=channels,
-                   conda_specs=specs)
+    return EnvFile(path=project.path(LOCK_FILE), name=project.root.name, channels=channels,
+                   conda_specs=specs, pip_specs=lockfile.pip_requirements(lock, host))
