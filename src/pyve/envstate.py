@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 from pyve.fsutil import atomic_write_text
 
@@ -66,11 +67,39 @@ def record_path(root: Path, stage: str) -> Path:
     return root / ".pyve" / "stamps" / f"{stage}.contents.json"
 
 
-def save(root: Path, stage: str, contents: Contents) -> None:
-    atomic_write_text(record_path(root, stage), json.dumps(contents, sort_keys=True) + "\n")
+# The record's one entry that is not a package: which env it describes (Stage.env_identity),
+# as JSON text. No conda ("conda:...") or Python distribution name holds a second colon.
+_IDENTITY_KEY = "pyve:env:identity"
+NEW_ENVIRONMENT = "new environment"
+OUTSIDE = "env changed outside pyve"
+
+
+def save(root: Path, stage: str, contents: Contents,
+         identity: dict[str, Any] | None = None) -> None:
+    data = dict(contents)
+    if identity is not None:
+        data[_IDENTITY_KEY] = json.dumps(identity, sort_keys=True)
+    atomic_write_text(record_path(root, stage), json.dumps(data, sort_keys=True) + "\n")
 
 
 def load(root: Path, stage: str) -> Contents | None:
+    """What the env held when `stage` last finished (its packages only)."""
+    record = _load_record(root, stage)
+    return None if record is None else \
+        {k: v for k, v in record.items() if k != _IDENTITY_KEY}
+
+
+def load_identity(root: Path, stage: str) -> dict[str, Any] | None:
+    """Which env that record describes (None: not said, as in records before it was)."""
+    text = (_load_record(root, stage) or {}).get(_IDENTITY_KEY)
+    try:
+        identity = json.loads(text) if text is not None else None
+    except ValueError:
+        return None
+    return identity if isinstance(identity, dict) else None
+
+
+def _load_record(root: Path, stage: str) -> dict[str, str] | None:
     try:
         data = json.loads(record_path(root, stage).read_text(encoding="utf-8"))
     except (OSError, ValueError, RecursionError):
@@ -110,12 +139,25 @@ def added(before: Contents | None, now: Contents) -> Contents:
     return {k: v for k, v in now.items() if before is None or k not in before}
 
 
+def new_environment(before: dict[str, Any], now: dict[str, Any]) -> str:
+    """"new environment: specs changed": the record describes another env than the one the
+    stage installs into now, so its packages are no news about this one."""
+    changed = [k for k in sorted({*before, *now}) if before.get(k) != now.get(k)]
+    return f"{NEW_ENVIRONMENT}: " + ", ".join(f"{k} changed" for k in changed)
+
+
 def changes(before: Contents, now: Contents) -> list[str]:
     """["requests 2.31.0 -> 2.0", "six removed"]: what pyve put in the env and is no longer
-    there as it was, conda names plain. Additions are the user's (by_hand), never stale."""
+    there as it was, conda names plain, each name once (a conda package that is also a
+    distribution is said as the conda package). Additions are the user's (by_hand), never
+    stale."""
     said = []
-    for key in sorted(before):
+    named: set[str] = set()
+    for key in sorted(before, key=lambda k: (k.removeprefix("conda:"), not k.startswith("conda:"))):
         name = key.removeprefix("conda:")
+        if name in named or before.get(key) == now.get(key):
+            continue
+        named.add(name)
         if key not in now:
             said.append(f"{name} removed")
         elif before[key] != now[key]:
@@ -135,4 +177,4 @@ def changed(before: Contents | None, now: Contents) -> list[str]:
 def describe(before: Contents, now: Contents, limit: int = 5) -> str:
     said = changes(before, now)
     more = f" and {len(said) - limit} more" if len(said) > limit else ""
-    return "env changed outside pyve: " + ", ".join(said[:limit]) + more
+    return f"{OUTSIDE}: " + ", ".join(said[:limit]) + more

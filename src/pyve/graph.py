@@ -33,6 +33,7 @@ from pyve.state import AtomicJsonDB, repair_state_dir
 
 STAMP_DIR = ".pyve/stamps"
 STATE_FILE = ".pyve/state.json"
+INPUTS_CHANGED = "inputs changed"  # what doit saw, where none of its reasons is the user's
 
 
 def stamp_path(stage: str) -> str:
@@ -77,9 +78,10 @@ class ConfigCheck:
 class CheckAdapter:
     """A backend Check as a doit uptodate callable that never raises (doit would exit 3)."""
 
-    def __init__(self, check: Any) -> None:
+    def __init__(self, check: Any, contents: bool = False) -> None:
         self.check = check
         self.reason: str | None = None
+        self.contents = contents  # the check of what the env holds (contents_check)
 
     def __call__(self) -> bool:
         try:
@@ -114,8 +116,15 @@ def explain(task: Any, status: DependencyStatus, is_new: bool) -> list[str]:
                  if isinstance(utd, CheckAdapter) and utd.reason]
         return ["first build", *found]
     reasons: list[str] = []
+    # This stage's last run, or an upstream's run since, changed the env itself: what the
+    # env holds differs from the record, but not because of anything outside pyve.
+    by_pyve = any(dep.startswith(STAMP_DIR + "/") for dep in [
+        *status.reasons.get("changed_file_dep", []), *status.reasons.get("missing_file_dep", []),
+        *status.reasons.get("missing_target", [])])
     for utd, _args, _kwargs in status.reasons.get("uptodate_false", []):
-        if getattr(utd, "reason", None):
+        if getattr(utd, "reason", None) and not (
+                by_pyve and getattr(utd, "contents", False)
+                and utd.reason.startswith(envstate.OUTSIDE)):
             reasons.append(utd.reason)
     for target in status.reasons.get("missing_target", []):
         if target.startswith(STAMP_DIR):
@@ -138,9 +147,12 @@ def explain(task: Any, status: DependencyStatus, is_new: bool) -> list[str]:
     for dep in status.reasons.get("missing_file_dep", []):
         if dep.startswith(STAMP_DIR + "/"):  # upstream began and did not finish
             reasons.append(f"{dep.rsplit('/', 1)[1]} did not complete")
-        else:
+        elif not dep.startswith(".pyve/"):  # pyve's own: the stage that writes it speaks
             reasons.append(f"{dep} missing")
-    return list(dict.fromkeys(reasons)) or ["inputs changed"]
+    if any(r.startswith(envstate.NEW_ENVIRONMENT) for r in reasons):
+        # a new env is a missing one: said once
+        reasons = [r for r in reasons if r != task.pyve_missing_reason]
+    return list(dict.fromkeys(reasons)) or [INPUTS_CHANGED]
 
 
 class Reporter:
@@ -234,7 +246,7 @@ def _to_task(stage: Stage, known: set[str], errors: dict[str, Exception],
             Path(stamp).unlink(missing_ok=True)
             text = stage.action()
             if stage.contents is not None:  # what the env holds now (envstate.py)
-                envstate.save(Path("."), stage.name, stage.contents())
+                envstate.save(Path("."), stage.name, stage.contents(), stage.env_identity)
             _test_pause(stage.name, "after")  # done, but neither stamp nor state says so yet
             atomic_write_text(Path(stamp), text if text is not None else uuid.uuid4().hex)
         except PyveError as exc:
@@ -252,7 +264,8 @@ def _to_task(stage: Stage, known: set[str], errors: dict[str, Exception],
         "targets": [*stage.targets, stamp],
         "task_dep": after,
         "uptodate": [ConfigCheck(stage.config), *(CheckAdapter(c) for c in stage.checks),
-                     *([CheckAdapter(contents_check(stage))] if stage.contents else [])],
+                     *([CheckAdapter(contents_check(stage), contents=True)]
+                       if stage.contents else [])],
         "verbosity": 2,  # our actions capture their subprocesses' output themselves
     })
     task.pyve_missing_reason = stage.missing_reason
@@ -266,6 +279,11 @@ def contents_check(stage: Stage) -> Any:
     def check() -> str | None:
         assert stage.contents is not None
         recorded = envstate.load(Path("."), stage.name)
+        made_for = envstate.load_identity(Path("."), stage.name)
+        identity = json.loads(json.dumps(stage.env_identity))  # as the record holds it
+        if recorded is not None and made_for is not None and identity is not None \
+                and made_for != identity:
+            return envstate.new_environment(made_for, identity)
         if recorded is None:
             # never recorded (a pyve before this check, or a damaged record): the stage runs
             # once more to record it; a stage that never ran says so through its stamp
@@ -342,8 +360,8 @@ def plan(project: Project, stages: list[Stage]) -> list[StageResult]:
             upstream = [a for a in stage.after if a in stale]
             if status.status != "up-to-date" or upstream:
                 stale.add(stage.name)
-                if not reasons:
-                    reasons = [f"after {upstream[0]}"]
+                if upstream and reasons in ([], [INPUTS_CHANGED]):  # e.g. its output is
+                    reasons = [f"after {upstream[0]}"]  # missing: the input of this one
                 results.append(StageResult(stage.name, "stale", reasons))
             else:
                 results.append(StageResult(stage.name, "up to date"))

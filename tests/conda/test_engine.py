@@ -269,3 +269,25 @@ def test_ctrl_c_during_an_engine_call_is_never_lost() -> None:
     finally:
         timer.cancel()
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+def test_explicit_list_puts_each_package_after_its_dependencies(local_channel: Path,
+                                                                tmp_path: Path) -> None:
+    """micromamba links an @EXPLICIT list in order: pip before python fails. Whatever order
+    the records come in, a dependency comes first; a cycle does not loop."""
+    from pyve.engines.micromamba import explicit_text
+
+    records = engine.solve([chan(local_channel)], ["bar", "pip", "python"], "linux-64")
+    for given in (records, records[::-1]):
+        order = [line.rsplit("/", 1)[1].rsplit("-", 2)[0] for line in
+                 explicit_text(given).splitlines()[1:]]
+        assert sorted(order) == sorted(names(records))
+        assert order.index("python") < order.index("pip")
+        assert order.index("libfoo") < order.index("foo-py") < order.index("bar")
+    cyclic = tmp_path / "cyclic"
+    conda_fixtures.build_package(cyclic, "noarch", "ping", "1", depends=["pong"],
+                                 noarch="generic")
+    conda_fixtures.build_package(cyclic, "noarch", "pong", "1", depends=["ping >=1"],
+                                 noarch="generic")
+    conda_fixtures.reindex(cyclic)
+    both = engine.solve([chan(cyclic)], ["ping"], "linux-64")
+    assert len(explicit_text(both).splitlines()) == 3

@@ -266,3 +266,38 @@ def test_frozen_refuses_an_entry_without_a_valid_sha256(project: Path, pyve: Pyv
     result = pyve("build", "--frozen")
     assert_one_error(result, "conda-lock.yml", entry["name"], "has no valid sha256")
     assert not (project / ".pyve" / "envs").exists() or not env_dirs(project)
+
+
+def test_a_lock_only_project_gets_the_locks_pip_packages(project: Path, pyve: PyveRunner,
+                                                         local_channel: Path,
+                                                         tmp_path: Path) -> None:
+    """conda-lock.yml alone (the Guide: it means micromamba) is the definition: its conda
+    and pip packages are installed as locked, nothing resolved, the lock never rewritten,
+    and no line speaks of an environment.yml the project does not have."""
+    python_env(project, local_channel)  # python, bar, pip + pip: beta (needs alpha)
+    pyve("init", "--yes", check=True)
+    other = tmp_path / "lock-only"
+    other.mkdir()
+    shutil.copy2(project / "conda-lock.yml", other / "conda-lock.yml")
+    lock_bytes = (other / "conda-lock.yml").read_bytes()
+    said = [pyve("init", "--yes", "--no-direnv", cwd=other, check=True)]
+    env = only_env(other)
+    assert installed_urls(env) == lock_urls(read_lock(other), "linux-64")
+    site = next(env.glob("lib/python*/site-packages"))
+    assert {p.name for p in site.glob("*.dist-info")} >= {"alpha-2.0.dist-info",
+                                                          "beta-1.0.dist-info"}
+    run = pyve("run", "python", "-c", "import beta, sys; print(sys.prefix)", cwd=other)
+    assert run.returncode == 0 and run.stdout.strip() == str(env), run.output
+    said += [pyve("build", cwd=other, check=True), pyve("status", cwd=other, check=True),
+             pyve("doctor", cwd=other, check=True), pyve("lock", "--check", cwd=other, check=True)]
+    assert "Nothing to do" in said[1].stdout
+    assert "python from conda-lock.yml" in said[0].stdout
+    for args in (("lock",), ("lock", "--platform", "osx-64")):
+        refused = pyve(*args, cwd=other)
+        assert_one_error(refused, "nothing to lock: conda-lock.yml is this project's definition")
+        assert refused.returncode == 2
+        said.append(refused)
+    assert (other / "conda-lock.yml").read_bytes() == lock_bytes
+    assert not (other / "environment.yml").exists()
+    for result in said:
+        assert "environment.yml" not in result.output, result.output

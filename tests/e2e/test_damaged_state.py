@@ -98,7 +98,7 @@ def test_damaged_decision_json_is_rewritten(built_venv: Path, pyve: PyveRunner,
     path = built_venv / ".pyve" / "decision.json"
     path.write_bytes(DAMAGE[how](path.read_bytes()))
     out = _build(pyve)
-    assert "decision.json is damaged" in stage_line(out, "detect"), out
+    assert "the recorded decision is damaged" in stage_line(out, "detect"), out
     import json
 
     assert json.loads(path.read_text())["backend"] == "venv"
@@ -185,13 +185,15 @@ def test_interpreter_removed_under_the_venv(project: Path, pyve: PyveRunner,
 # --- the micromamba backend --------------------------------------------------------------
 
 @linux_only
-@pytest.mark.parametrize("how", ["not-an-object"])
+@pytest.mark.parametrize("how", ["not-an-object", "garbage"])
 def test_damaged_conda_solution_is_solved_again(built_conda: Path, pyve: PyveRunner,
                                                 how: str) -> None:
+    """Said in words, once: not the file's name, not a "conda-lock.yml changed" that the
+    lock check made up from the damaged file, not a JSON parser's message."""
     (solution,) = (built_conda / ".pyve" / "envs").glob("*.solution.json")
     solution.write_bytes(DAMAGE[how](solution.read_bytes()))
     out = _build(pyve)
-    assert "is damaged" in stage_line(out, "conda-solve"), out
+    assert "(the recorded solve is damaged)" in stage_line(out, "conda-solve"), out
     assert_whole(built_conda, "micromamba")
 
 
@@ -205,7 +207,7 @@ def test_wrong_shape_conda_solution_is_solved_again(built_conda: Path, pyve: Pyv
     entries[0]["url"] = 5
     solution.write_text(json.dumps(entries))
     out = _build(pyve)
-    assert "is damaged" in stage_line(out, "conda-solve"), out
+    assert "(the recorded solve is damaged)" in stage_line(out, "conda-solve"), out
     assert_whole(built_conda, "micromamba")
 
 
@@ -216,7 +218,8 @@ def test_damaged_conda_marker_rebuilds_env(built_conda: Path, pyve: PyveRunner,
     marker = env_python(built_conda, "micromamba").parent.parent / conda_backend.MARKER
     marker.write_bytes(DAMAGE[how](marker.read_bytes()))
     out = _build(pyve)
-    assert "is damaged" in stage_line(out, "create-env") and ran(out, "pip-deps"), out
+    assert "(the environment's pyve marker is damaged)" in stage_line(out, "create-env"), out
+    assert ran(out, "pip-deps"), out
     assert_whole(built_conda, "micromamba")
 
 

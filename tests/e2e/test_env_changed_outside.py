@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
 from tests.conftest import PyveRunner, linux_only
-from tests.support.conda_helpers import only_env, python_env
+from tests.support.conda_helpers import only_env, python_env, write_envfile
 from tests.support.helpers import py, stage_line
 
 
@@ -214,6 +215,57 @@ def test_conda_env_changed_outside(project: Path, pyve: PyveRunner, local_channe
     # damage: conda-meta gone (pyve's marker lives there too)
     os.rename(prefix / "conda-meta", prefix / "conda-meta.gone")
     assert "stale: create-env: env changed outside pyve" in pyve("build", "--check").stdout
+
+
+@linux_only
+def test_conda_reasons_say_what_pyve_changed(project: Path, pyve: PyveRunner,
+                                             local_channel: Path) -> None:
+    """"env changed outside pyve" only for a change made outside pyve: new specs make a new
+    env (its own folder), and a stage after one that re-made the env finds it changed by
+    pyve. Reasons name no file of pyve's own."""
+    python_env(project, local_channel)  # python, bar, pip + pip: beta
+    pyve("init", "--yes", check=True)
+    first = only_env(project)
+    python_env(project, local_channel, deps=("bar", "baz"))
+    status = pyve("status", check=True).stdout
+    for stage in ("create-env", "pip-deps"):
+        assert "(new environment: specs changed)" in stage_line(status, stage), status
+    build = pyve("build", check=True).stdout
+    for stage in ("create-env", "pip-deps"):
+        assert "(new environment: specs changed; " in stage_line(build, stage), build
+    python_env(project, local_channel)  # back to the first env, still on disk
+    assert "(new environment: specs changed)" in stage_line(
+        pyve("status", check=True).stdout, "create-env")
+    build = pyve("build", check=True).stdout
+    assert "new environment: specs changed" in stage_line(build, "create-env"), build
+    # pyve re-makes the env (its marker is damaged): the pip packages went with it
+    (first / "conda-meta" / "pyve-env.marker").write_text("garbage")
+    build = pyve("build", check=True).stdout
+    assert stage_line(build, "pip-deps").endswith("(create-env re-ran)"), build
+    # the solution's file: missing, then damaged
+    solution = first.parent / f"{first.name}.solution.json"
+    solution.unlink()
+    assert stage_line(pyve("status", check=True).stdout, "create-env").endswith(
+        "(after conda-solve)")
+    pyve("build", check=True)
+    solution.write_text("not json")
+    build = pyve("build", check=True).stdout
+    assert stage_line(build, "conda-solve").endswith("(the recorded solve is damaged)"), build
+    for text in (build, status):
+        assert "outside pyve" not in text and "solution.json" not in text, text
+
+
+@linux_only
+def test_a_conda_package_that_is_a_distribution_is_named_once(
+        project: Path, pyve: PyveRunner, local_channel: Path) -> None:
+    """pip is a conda package and a distribution: removed, it is said once."""
+    write_envfile(project, local_channel, ["python", "pip"], platforms=["linux-64"])
+    pyve("init", "--yes", check=True)  # no pip stage: create-env watches both
+    prefix = only_env(project)
+    next((prefix / "conda-meta").glob("pip-*.json")).unlink()
+    shutil.rmtree(next(prefix.glob("lib/python*/site-packages/pip-*.dist-info")))
+    line = stage_line(pyve("status", check=True).stdout, "create-env")
+    assert line.endswith("(env changed outside pyve: pip removed)"), line
 
 
 def test_guide_flow_pip_install_then_freeze_keeps_the_package(

@@ -8,7 +8,11 @@ closed port, so a run that reached for the network fails.
 
 from __future__ import annotations
 
+import os
+import re
+import shlex
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -94,3 +98,27 @@ def test_conda_lock_install_puts_pip_packages_in_the_env(
     assert locked_pip <= helpers.dists(prefix)
     assert {r["url"] for r in helpers.installed(prefix).values()} == \
         lock_urls(lock, "linux-64")
+
+
+def test_the_lock_headers_install_commands_work_as_written(
+        built: Built, tmp_path: Path, mamba_env: dict[str, str]) -> None:
+    """The commands the lock's header gives, run word for word (ENV: a new folder), with
+    micromamba on PATH as a user has it: both make the locked env, pip packages included."""
+    header = "".join(line for line in built.lock.read_text().splitlines(keepends=True)
+                     if line.startswith("#"))
+    commands = [c for c in re.findall(r"`([^`]+)`", header.replace("\n# ", " ")) if "ENV" in c]
+    assert [c.split()[0] for c in commands] == ["micromamba", "conda-lock"], header
+    environ = {**mamba_env,
+               "PATH": f"{helpers.MICROMAMBA.parent}{os.pathsep}{mamba_env['PATH']}"}
+    lock = yaml.safe_load(built.lock.read_text())
+    locked_pip = {(p["name"], p["version"]) for p in lock["package"] if p["manager"] == "pip"}
+    for number, command in enumerate(commands):
+        prefix = tmp_path / f"env-{number}"
+        words = [str(prefix) if w == "ENV" else w for w in shlex.split(command)]
+        tool = [sys.executable, "-m", "conda_lock"] if words[0] == "conda-lock" else \
+            [helpers.MICROMAMBA]
+        result = helpers.run([*tool, *words[1:]], environ, cwd=built.root)
+        assert result.returncode == 0, f"{command}:\n{result.output}"
+        assert {r["url"] for r in helpers.installed(prefix).values()} == \
+            lock_urls(lock, "linux-64"), command
+        assert locked_pip <= helpers.dists(prefix), command

@@ -12,7 +12,7 @@ import yaml
 from tests.conftest import PyveRunner
 from tests.interop.conftest import Built
 from tests.support import interop_helpers as helpers
-from tests.support.conda_helpers import lock_urls, ran, up_to_date, write_envfile
+from tests.support.conda_helpers import lock_urls, python_env, ran, up_to_date, write_envfile
 
 pytestmark = helpers.INTEROP
 
@@ -171,3 +171,22 @@ def test_a_file_changed_in_micromambas_package_cache_never_reaches_an_env(
     result = pyve("init", "--yes", env=with_micromamba, cwd=other)
     assert result.returncode == 0, result.output
     assert (helpers.env_prefix(other) / "share" / "bar" / "0.4.txt").read_bytes() == original
+
+
+def test_micromamba_engine_builds_an_env_with_pip(project: Path, pyve: PyveRunner,
+                                                  local_channel: Path,
+                                                  mamba_env: dict[str, str]) -> None:
+    """micromamba links an @EXPLICIT list in the order given: pip (noarch: python) before
+    python failed with `cannot set permissions ... bin/pip`. pyve hands it python first."""
+    python_env(project, local_channel)
+    with_micromamba = {**mamba_env, "PYVE_CONDA_ENGINE": "micromamba",
+                       "PATH": f"{helpers.MICROMAMBA.parent}{os.pathsep}{mamba_env['PATH']}"}
+    result = pyve("init", "--yes", env=with_micromamba)
+    assert result.returncode == 0, result.output
+    prefix = helpers.env_prefix(project)
+    assert "micromamba" in (prefix / "conda-meta" / "history").read_text()
+    assert {"python", "pip", "bar"} <= set(helpers.installed(prefix))
+    assert ("beta", "1.0") in helpers.dists(prefix)
+    run = pyve("run", "pip", "--version", env=mamba_env)
+    assert run.returncode == 0, run.output
+    assert f"from {helpers.site_packages(prefix)}/pip " in run.stdout

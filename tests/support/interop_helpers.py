@@ -1,8 +1,8 @@
 """Run the real micromamba and the conda-lock CLI on what pyve writes, offline.
 
-The micromamba binary lives outside the checkout, at ../shared/tools/micromamba (see its
-README); where it is absent, every interop test is skipped with a reason, so a checkout
-without it still passes.
+The micromamba binary is $PYVE_TEST_MICROMAMBA, else ../shared/tools/micromamba/bin/micromamba
+beside the checkout (see its README); where neither is there, every interop test is skipped
+with a reason, so a checkout without it still passes.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from pyve.engines import rattler as engine
 from tests.conftest import REAL_PYENV_ROOT, SANDBOX_DROPS, Result
 
 REPO = Path(__file__).resolve().parents[2]
-MICROMAMBA = REPO.parent / "shared" / "tools" / "micromamba" / "bin" / "micromamba"
+MICROMAMBA = Path(os.environ.get("PYVE_TEST_MICROMAMBA") or
+                  REPO.parent / "shared" / "tools" / "micromamba" / "bin" / "micromamba")
 # A closed local port: any HTTP(S) request by micromamba, pip or conda-lock fails at once,
 # so a test that passes never needed the network.
 DEAD_PROXY = "http://127.0.0.1:9"
@@ -27,7 +28,8 @@ DEAD_PROXY = "http://127.0.0.1:9"
 INTEROP = [
     pytest.mark.interop,
     pytest.mark.skipif(not MICROMAMBA.is_file(),
-                       reason=f"no micromamba at ../shared/tools/micromamba ({MICROMAMBA})"),
+                       reason=f"no micromamba at {MICROMAMBA} (set PYVE_TEST_MICROMAMBA "
+                       "to a micromamba binary)"),
     pytest.mark.skipif(not sys.platform.startswith("linux")
                        or engine.host_platform() != "linux-64",
                        reason="the test channel's python package is linux-64 only"),

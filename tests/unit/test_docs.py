@@ -71,3 +71,23 @@ def test_zsh_completion_loads(tmp_path: Path) -> None:
     done = subprocess.run(["zsh", "-f", "-c", code], capture_output=True, text=True,
                           env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}, check=True)
     assert done.stdout.strip() == "_pyve", done.stderr
+
+
+def test_ci_cache_paths_are_where_the_installers_keep_their_caches(tmp_path: Path) -> None:
+    """docs/ci.md's cache step holds uv's cache (the default installer) and pip's, at the
+    places uv and pip use on a runner (HOME set, no XDG_CACHE_HOME, no UV_CACHE_DIR)."""
+    import re
+
+    import uv
+
+    text = (ROOT / "docs" / "ci.md").read_text()
+    block = re.search(r"path: \|\n((?:\s+\S+\n)+)", text)
+    assert block, "no cache paths in docs/ci.md"
+    listed = {line.strip() for line in block.group(1).splitlines()}
+    env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    uv_cache = subprocess.run([uv.find_uv_bin(), "cache", "dir"], env=env, check=True,
+                              capture_output=True, text=True).stdout.strip()
+    pip_cache = subprocess.run([sys.executable, "-m", "pip", "cache", "dir"], env=env,
+                               check=True, capture_output=True, text=True).stdout.strip()
+    for found in (uv_cache, pip_cache):
+        assert "~/" + str(Path(found).relative_to(tmp_path)) in listed, (found, listed)

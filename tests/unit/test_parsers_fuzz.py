@@ -274,7 +274,7 @@ def test_decision_file_shapes(tmp_path_factory: pytest.TempPathFactory, data: ob
     (root / ".pyve" / "decision.json").write_text(json.dumps(data))
     project = Project(root)
     recorded_decision(project)
-    damaged_json(root / ".pyve" / "decision.json", dict)
+    damaged_json(root / ".pyve" / "decision.json", dict, what="the decision")
     previous_backend(project)
 
 

@@ -40,6 +40,10 @@ class Stage:
     # the disk: recorded after the action, and a change made behind pyve's back makes the
     # stage stale. The directories it lists belong in `watch`.
     contents: Callable[[], dict[str, str]] | None = None
+    # Which env `contents` describe, where a backend keeps one env per definition (the
+    # conda backend's .pyve/envs/<hash>/): recorded with them, so that a record of another
+    # env reads as "new environment: specs changed", never as a change made outside pyve.
+    env_identity: dict[str, Any] | None = None
     # What the portable fingerprint hashes instead of `config` (None: `config` without the
     # keys ending in "_path", which name places on this machine, not content).
     fingerprint_config: dict[str, Any] | None = None

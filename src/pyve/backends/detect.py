@@ -27,13 +27,16 @@ def detect_stage(project: Project, decision: Decision) -> Stage:
         return data_digest(recorded)
 
     return Stage(name="detect", action=write, targets=[".pyve/decision.json"], config=recorded,
-                 checks=[lambda: damaged_json(project.root / ".pyve/decision.json", dict)],
+                 checks=[lambda: damaged_json(project.root / ".pyve/decision.json", dict,
+                                              what="the recorded decision")],
                  watch=[".pyve/decision.json"])
 
 
-def damaged_json(path: Path, kind: type, item: type | None = None) -> str | None:
-    """A check for pyve's own JSON files: "<file> is damaged" when one no longer parses as
-    a `kind` (of `item`s) -- a disk error, a hand edit --, so the stage writes it again."""
+def damaged_json(path: Path, kind: type, item: type | None = None, *,
+                 what: str) -> str | None:
+    """A check for pyve's own JSON files: "<what> is damaged" when one no longer parses as
+    a `kind` (of `item`s) -- a disk error, a hand edit --, so the stage writes it again.
+    `what` says it in a user's words: the file's name is pyve's business."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -42,4 +45,4 @@ def damaged_json(path: Path, kind: type, item: type | None = None) -> str | None
         data = None
     if isinstance(data, kind) and (item is None or all(isinstance(i, item) for i in data)):  # type: ignore[attr-defined]
         return None
-    return f"{path.parent.name}/{path.name} is damaged"
+    return f"{what} is damaged"

@@ -19,7 +19,7 @@ def header(decision: Decision, bold: bool = True) -> str:
     name = f"[bold]{decision.backend}[/bold]" if bold else decision.backend
     return (f"pyve: {name} backend ({decision.backend_reason}); "
             + (f"python {decision.python_version} ({decision.python_reason})"
-               if decision.python_version else "python from environment.yml")
+               if decision.python_version else f"python {decision.python_reason}")
             + (f"; versions from {decision.project_lock}" if decision.project_lock else ""))
 
 

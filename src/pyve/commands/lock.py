@@ -28,7 +28,8 @@ def run(args: Namespace) -> int:
         name = backend.lock_stage()
         stages = [s for s in backend.stages(project, decision) if s.name == name]
         if not stages:
-            raise UsageError("nothing to lock: the project has no environment.yml")
+            raise UsageError(f"nothing to lock: {backend.lock_file} is this project's "
+                             "definition, installed as it is")
         with progress.session():
             run_stages(project, stages, print_stage, force=True)
         ui.say("Lock written.")

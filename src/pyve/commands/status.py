@@ -41,7 +41,7 @@ def run(args: Namespace) -> int:
         ui.info(f"python:  {decision.python_version}  ({decision.python_reason})  "
                 f"{decision.python_path}")
     else:
-        ui.info("python:  from environment.yml (the conda env brings its own)")
+        ui.info(f"python:  {decision.python_reason} (the conda env brings its own)")
     ui.info(f"env:     {env_dir}" + ("" if env_dir.exists() else "  (not created yet)"))
     if decision.pip_sources or decision.extras or decision.groups:
         chosen = [*decision.pip_sources]

@@ -28,10 +28,37 @@ def find() -> str:
     return found
 
 
-def explicit_text(records: Sequence[Any]) -> str:
-    """micromamba's @EXPLICIT format: one URL per package, with its md5 to check."""
-    lines = ["@EXPLICIT"]
+def dependency_order(records: Sequence[Any]) -> list[Any]:
+    """The records with each one after the records it depends on (a depth-first walk of
+    `depends`, in the given order otherwise; a cycle is cut where it closes). micromamba
+    links an @EXPLICIT list in the order given, and a noarch: python package such as pip
+    linked before python fails (`cannot set permissions ... bin/pip`)."""
+    by_name = {record.name.normalized: record for record in records}
+    ordered: list[Any] = []
+    seen: set[str] = set()
+
+    def visit(record: Any) -> None:
+        name = record.name.normalized
+        if name in seen:
+            return
+        seen.add(name)
+        for depend in record.depends:
+            # a repodata depend is "name [version [build]]"
+            needed = by_name.get(depend.split(maxsplit=1)[0].lower()) if depend.strip() else None
+            if needed is not None:
+                visit(needed)
+        ordered.append(record)
+
     for record in records:
+        visit(record)
+    return ordered
+
+
+def explicit_text(records: Sequence[Any]) -> str:
+    """micromamba's @EXPLICIT format: one URL per package, with its md5 to check, each
+    package after its dependencies."""
+    lines = ["@EXPLICIT"]
+    for record in dependency_order(records):
         md5 = record.md5.hex() if record.md5 is not None else ""
         lines.append(f"{record.url}#{md5}" if md5 else str(record.url))
     return "\n".join(lines) + "\n"

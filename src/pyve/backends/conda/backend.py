@@ -34,7 +34,7 @@ from pyve.backends.detect import damaged_json, detect_stage
 from pyve.decision import Decision
 from pyve.engines import engine_name, get_engine, recorded_engine
 from pyve.engines import rattler as engine
-from pyve.errors import PyveError
+from pyve.errors import PyveError, UsageError
 from pyve.fingerprint import data_digest
 from pyve.fsutil import atomic_write_text, discard, finish_discards
 from pyve.health import ERROR, OK, WARN, Check
@@ -50,6 +50,7 @@ ENVS_DIR = ".pyve/envs"
 # (rattler fails with "Invalid conda-meta filename format").
 MARKER = "conda-meta/pyve-env.marker"
 DEFINITION_KEY = "pyve_conda_definition"
+SOLUTION_WORDS = "the recorded solve"  # .pyve/envs/<hash>.solution.json, in reasons
 _SHA256 = re.compile(r"[0-9a-f]{64}")  # custom_metadata in the lock: digest of the conda part
 
 
@@ -111,7 +112,7 @@ class CondaBackend:
         # conda brings its own Python: the request becomes a conda spec, no host interpreter
         asked = asked or project.config.get("python")
         interp = pythons.Interpreter(str(asked or ""), "", "conda")
-        why = f"asked for {asked}" if asked else "from environment.yml"
+        why = f"asked for {asked}" if asked else f"from {self.definition_file(project)}"
         return interp, why, str(asked) if asked else None
 
     def leftovers(self, project: Project) -> list[Path]:
@@ -145,6 +146,15 @@ class CondaBackend:
     def reminders(self, project: Project, decision: Decision) -> list[str]:
         return []
 
+    @staticmethod
+    def lock_only(project: Project) -> bool:
+        """conda-lock.yml without environment.yml: the lock is the definition, installed as
+        it is (its pip packages too) and never rewritten."""
+        return not project.has(ENV_FILE) and project.has(LOCK_FILE)
+
+    def definition_file(self, project: Project) -> str:
+        return LOCK_FILE if self.lock_only(project) else ENV_FILE
+
     def doctor_checks(self, project: Project, decision: Decision,
                       deep: bool = False) -> list[Check]:
         env_dir = self.env_dir(project, decision)
@@ -166,7 +176,7 @@ class CondaBackend:
                     self.lock_status(project, decision, None), LOCK_FILE))
             else:
                 found.append(Check("lock-fresh", OK,
-                                   f"{LOCK_FILE} is the definition (no environment.yml)"))
+                                   f"{LOCK_FILE} is the definition: installed as it is"))
         except PyveError as exc:
             found.append(Check("lock", ERROR, exc.message, exc.hint))
         return found
@@ -174,10 +184,15 @@ class CondaBackend:
     def lock_status(self, project: Project, decision: Decision,
                     platforms: list[str] | None) -> dict[str, str | None]:
         env = self.envfile(project, decision)
-        return lockfile.check_fresh(project.path(LOCK_FILE), env,
-                                    self.lock_platforms(project, env, platforms))
+        platforms = self.lock_platforms(project, env, platforms)
+        if self.lock_only(project):  # nothing it could be stale against
+            return dict.fromkeys(platforms)
+        return lockfile.check_fresh(project.path(LOCK_FILE), env, platforms)
 
     def lock_for(self, project: Project, decision: Decision, platforms: list[str]) -> None:
+        if self.lock_only(project):
+            raise UsageError(f"nothing to lock: {LOCK_FILE} is this project's definition, "
+                             "installed as it is")
         self.write_lock(project, self.envfile(project, decision), decision, platforms)
 
     # --- the stages ---------------------------------------------------------------------
@@ -220,6 +235,7 @@ class CondaBackend:
                 missing_reason="environment missing",
                 contents=lambda: envstate.without_by_hand(
                     project.root / prefix, envstate.conda_packages(project.root / prefix)),
+                env_identity=definition,  # the prefix is the definition's hash
             ),
         ]
         last = "create-env"
@@ -240,6 +256,7 @@ class CondaBackend:
                 watch=[f"{prefix}/lib/python*/site-packages"],
                 contents=lambda: envstate.without_by_hand(
                     project.root / prefix, envstate.distributions(project.root / prefix)),
+                env_identity=definition,
                 checks=[lambda: self.exact_reason(project, decision, pip_only=True)]
                 if _exact(decision) else [],
             ))
@@ -329,8 +346,8 @@ class CondaBackend:
     def lock_moved(self, project: Project, env: EnvFile, solution: str) -> str | None:
         """A teammate's re-lock (same conda definition, other packages) must reach the env."""
         path = project.path(solution)
-        if not path.is_file() or not project.has(LOCK_FILE):
-            return None
+        if not path.is_file() or not project.has(LOCK_FILE) or _damaged_solution(path):
+            return None  # (a damaged solution says so itself)
         entries, stale = self.locked_entries(project, env)
         if stale or not entries:
             return None
@@ -501,7 +518,7 @@ class CondaBackend:
         except (OSError, ValueError, RecursionError):
             marker = None
         if not isinstance(marker, dict):
-            return f"{ENVS_DIR}/{key}/{MARKER} is damaged"
+            return "the environment's pyve marker is damaged"
         made_at = marker.get("prefix")
         if isinstance(made_at, str) and made_at != os.path.realpath(prefix):
             return f"the environment was made at {made_at}: the project moved"
@@ -512,12 +529,16 @@ class CondaBackend:
     def pip_install(self, project: Project, env: EnvFile, decision: Decision,
                     python: Path) -> None:
         if not python.exists():
+            if self.lock_only(project):
+                raise PyveError(f"{LOCK_FILE} has pip packages but no python for "
+                                f"{engine.host_platform()}",
+                                hint="re-lock with python among the conda packages")
             raise PyveError(f"the environment has no python ({python})",
                             hint=f"add `python` to the dependencies in {ENV_FILE}")
         roots = self._pip_roots(project, decision)
         put_back = prune.restore(python, project.root, envstate.changed(
             envstate.load(project.root, "pip-deps"), envstate.distributions(python.parent.parent)))
-        if env.pip_specs and decision.frozen:
+        if env.pip_specs and (decision.frozen or self.lock_only(project)):
             # the locked pip packages, by URL and sha256: no resolve
             locked = lockfile.pip_requirements(lockfile.read_lock(project.path(LOCK_FILE)),
                                                engine.host_platform())
@@ -660,12 +681,12 @@ def _without_none(values: dict[str, str | None]) -> dict[str, str]:
 
 def _damaged_solution(path: Path) -> str | None:
     """The solution is a list of lock entries; one of the wrong shape means solve again."""
-    damaged = damaged_json(path, list, dict)
+    damaged = damaged_json(path, list, dict, what=SOLUTION_WORDS)
     if damaged or not path.is_file():
         return damaged
     entries = json.loads(path.read_text(encoding="utf-8"))
     if any(lockfile.entry_problem(e) for e in entries):
-        return f"{path.parent.name}/{path.name} is damaged"
+        return f"{SOLUTION_WORDS} is damaged"
     return None
 
 
@@ -715,10 +736,12 @@ def _with_python(env: EnvFile, request: str | None) -> EnvFile:
 
 
 def _envfile_from_lock(project: Project) -> EnvFile:
+    """A lock-only project's definition: the lock's channels and host packages, its pip
+    entries as `name @ url#sha256=...` lines (installed with --no-deps, nothing resolved)."""
     lock = lockfile.read_lock(project.path(LOCK_FILE))
     channels = [c["url"] if isinstance(c, dict) else str(c)
                 for c in (lock.get("metadata") or {}).get("channels") or []]
     host = engine.host_platform()
     specs = sorted({p["name"] for p in lockfile.lock_packages(lock, host, "conda")})
-    return EnvFile(path=project.path(ENV_FILE), name=project.root.name, channels=channels,
-                   conda_specs=specs)
+    return EnvFile(path=project.path(LOCK_FILE), name=project.root.name, channels=channels,
+                   conda_specs=specs, pip_specs=lockfile.pip_requirements(lock, host))
