@@ -10,6 +10,7 @@ from typing import Any
 
 from pyve.errors import PyveError, UsageError
 from pyve.fsutil import atomic_write_bytes, atomic_write_text
+from pyve.projectroot import CONDA_FILES, CONFIG_FILE, PIP_FILES, STATE_DIR
 from pyve.redact import excerpt
 
 if sys.version_info >= (3, 11):
@@ -17,10 +18,6 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
-CONDA_FILES = ("environment.yml", "conda-lock.yml")
-PIP_FILES = ("requirements.txt", "requirements.in", "pyproject.toml")
-CONFIG_FILE = "pyve.toml"
-STATE_DIR = ".pyve"
 VENV_DIR = ".venv"
 GITIGNORE_MARK = "# added by pyve (pyve purge removes these lines)"
 GITIGNORE_LINES = (".venv/", ".pyve/")
