@@ -112,7 +112,6 @@ def _add_decision_options(p: argparse.ArgumentParser) -> None:
                       help="install pip dependencies without asking")
     deps.add_argument("--no-install-deps", action="store_true",
                       help="do not install pip dependencies")
-    p.add_argument("-y", "--yes", action="store_true", help="accept every default, no prompts")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -203,9 +202,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("completion", help="print a shell completion script")
     p.add_argument("shell", choices=["bash", "zsh"], help="the shell to complete for")
     for command in sub.choices.values():  # `pyve build -q` works as well as `pyve -q build`
-        for dest, spellings, _ in words.SWITCHES:
+        for dest, spellings, help_text in words.SWITCHES:
             command.add_argument(*spellings, dest=dest, action="store_true",
-                                 default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+                                 default=argparse.SUPPRESS,
+                                 # shown where it answers something: init's and build's
+                                 help=help_text if spellings == words.YES else argparse.SUPPRESS)
     return parser
 
 

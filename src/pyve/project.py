@@ -75,6 +75,25 @@ class Project:
     def state_dir(self) -> Path:
         return self.root / STATE_DIR
 
+    def add_config(self, updates: dict[str, Any]) -> None:
+        """Add settings pyve.toml does not have yet, keeping the file's own lines (comments,
+        order) as they are; a file whose last table is not [pyve] is written anew."""
+        path = self.root / CONFIG_FILE
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return self.save_config(updates)
+        headers = [ln.strip() for ln in data.splitlines() if ln.strip().startswith(b"[")]
+        if headers and headers[-1] != b"[pyve]":
+            return self.save_config(updates)
+        eol = b"\r\n" if b"\r\n" in data else b"\n"
+        if data and not data.endswith(b"\n"):
+            data += eol
+        added = [f"{k} = {json.dumps(v)}".encode() for k, v in updates.items()]
+        atomic_write_bytes(path, data + eol.join(added) + eol)
+        self.config = {**self.config, **updates}
+        return None
+
     def save_config(self, updates: dict[str, Any]) -> None:
         self.config = {**self.config, **{k: v for k, v in updates.items() if v is not None}}
         write_config(self.root / CONFIG_FILE, self.config)

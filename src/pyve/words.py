@@ -9,11 +9,16 @@ from __future__ import annotations
 QUIET = ("-q", "--quiet")
 VERBOSE = ("-v", "--verbose")
 DEBUG = ("--debug",)
-# (dest, spellings, help); none of them changes what a build decides
+YES = ("-y", "--yes")
+# (dest, spellings, help); none of them changes what a build decides. --yes only answers
+# questions, and the fast path answers only for a build that asked none (a recorded answer,
+# or one file of each kind), so it is harmless there too.
 SWITCHES = (
     ("quiet", QUIET, "print errors only"),
     ("verbose", VERBOSE, "show commands pyve runs"),
     ("debug", DEBUG, "show tracebacks"),
+    ("yes", YES, "accept every default, no prompts (every command takes it; scripts need "
+                 "not know which ones ask)"),
 )
 GLOBAL_SWITCHES = tuple(spelling for _, spellings, _ in SWITCHES for spelling in spellings)
 DIRECTORY = "-C"  # takes a value: run as if started in DIR

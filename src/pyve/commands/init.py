@@ -7,7 +7,7 @@ from argparse import Namespace
 from pyve import switching, ui
 from pyve.activation import write_envrc
 from pyve.commands.build import build
-from pyve.commands.common import load_backend, make_decision
+from pyve.commands.common import config_record, load_backend, make_decision
 from pyve.decision import Decision
 from pyve.locking import project_lock
 from pyve.project import Project
@@ -33,28 +33,16 @@ def run(args: Namespace) -> int:
         # a backend change asks (or refuses in CI) before anything is deleted or recorded
         yes = bool(getattr(args, "yes", False))
         doomed = switching.confirm_switch(project, decision.backend, yes=yes)
-        switching.remove(project, doomed)
         backend.adopt(project, force=bool(args.force), yes=yes, interactive=True)
         for said in backend.prepare(project, decision):
             ui.say(said)
-        record: dict[str, object] = {"backend": decision.backend}
-        if decision.python_request:
-            record["python"] = decision.python_request
-        if len(backend.installers) > 1:
-            # the choice sticks, as --backend does: a fresh clone, a shell without
-            # PYVE_INSTALLER, or a pyve with another default builds with the same installer
-            record["installer"] = decision.installer
-        sources = [*decision.pip_sources, *decision.skipped_sources]
-        if sources:
-            record["install_deps"] = (
-                True if not decision.skipped_sources
-                else False if not decision.pip_sources
-                else ",".join(decision.pip_sources)
-            )
-        project.save_config(record)
-        if not getattr(args, "no_direnv", False) and write_envrc(project.root):
-            ui.say("Wrote .envrc for direnv (`direnv allow` to use it; --no-direnv skips it).")
-        code = build(project, decision, force=args.force)
+        with switching.kept_until_built(project, decision.backend, doomed):
+            project.save_config(config_record(decision, backend))
+            if not getattr(args, "no_direnv", False) and write_envrc(project.root):
+                ui.say("Wrote .envrc for direnv (`direnv allow` to use it; --no-direnv skips "
+                       "it).")
+            code = build(project, decision, force=args.force)
+        switching.remove(project, doomed)  # the new environment works: the old one goes
         if args.force and code == 0:
             say_rebuilt(project, decision)
         return code
