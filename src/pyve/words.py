@@ -17,12 +17,12 @@ SWITCHES = (
     ("quiet", QUIET, "print errors only"),
     ("verbose", VERBOSE, "show commands pyve runs"),
     ("debug", DEBUG, "show tracebacks"),
-    ("yes", YES, "accept every default, no prompts (every command takes it; scripts need "
-                 "not know which ones ask)"),
+    ("yes", YES, "accept every default, no prompts (every command takes it)"),
 )
 GLOBAL_SWITCHES = tuple(spelling for _, spellings, _ in SWITCHES for spelling in spellings)
 DIRECTORY = "-C"  # takes a value: run as if started in DIR
-DIRECTORY_HELP = "run as if pyve was started in DIR (the project root)"
+DIRECTORY_HELP = ("run as if pyve was started in DIR (the project is the nearest folder "
+                  "with pyve.toml, else with a project file, from there up)")
 
 # `pyve build`'s own flags whose answer the fast path gives from its snapshot
 FAST_BUILD_FLAGS = ("--json", "--check", "--dry-run")

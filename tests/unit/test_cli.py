@@ -53,8 +53,8 @@ def test_every_command_has_a_parser() -> None:
 
 
 @pytest.mark.parametrize(("argv", "word"), [
-    (["purge", "--yes"], "--yes"),  # valid for build and init, not for purge
-    (["status", "-y"], "-y"),
+    (["purge", "--force"], "--force"),  # valid for build and init, not for purge
+    (["status", "--frozen"], "--frozen"),
     (["build", "--unused"], "--unused"),  # purge's
 ])
 def test_the_hint_never_suggests_the_option_just_rejected(
