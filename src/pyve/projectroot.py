@@ -41,11 +41,12 @@ def _home() -> str:
 def _walk(start: str) -> Iterator[str]:
     """`start`, then its parents up to home (included) or a file-system boundary (not
     crossed); lazily: most walks stop at the first folder."""
-    home = _home()
     here = start
-    device = None
+    home = device = None
     while True:
         yield here
+        if home is None:  # only once the walk goes up: a project's root stats one file
+            home = _home()
         if here == home:
             return
         parent = os.path.dirname(here)

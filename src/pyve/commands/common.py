@@ -96,7 +96,7 @@ def make_decision(project: Project, args: Namespace | Asked,
     asked = args if isinstance(args, Asked) else asked_of(args)
     prompts = ui.asked
     choice = backend_choice(project, asked, interactive)
-    answered = ("backend",) if ui.asked > prompts else ()
+    answered: tuple[str, ...] = ("backend",) if ui.asked > prompts else ()
     assert choice.backend is not None
     backend = load_backend(choice.backend)
     interp, why, request = backend.choose_python(project, asked.python)
