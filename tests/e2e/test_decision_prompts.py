@@ -216,3 +216,13 @@ def test_recorded_answer_beats_yes_and_ci(project: Path, pyve: PyveRunner) -> No
     (project / "pyve.toml").write_text('backend = "venv"\ninstall_deps = false\n')
     pyve("build", "--yes", env={"CI": "1"}, check=True)
     assert py(project, "import gamma").returncode != 0
+
+
+def test_builds_backend_answer_is_recorded(both: Path, pyve: PyveRunner) -> None:
+    """The "both kinds of files" question asked by `pyve build` is asked once too."""
+    result = pyve("build", input="n\nn\n", check=True)
+    assert result.stdout.startswith(PROMPT)
+    assert 'Recorded your answer in pyve.toml (backend = "venv", install_deps = false)' in (
+        result.stdout)
+    again = pyve("build", "--dry-run", input="y\n")
+    assert "[Y/n]" not in again.stdout and "venv backend (pyve.toml says venv)" in again.stdout

@@ -13,7 +13,7 @@ from pyve import cli, ui
     (["--init"], ["init"]),
     (["--init", "3.11"], ["init", "3.11"]),
     (["--init", "3.11", "--backend", "venv"], ["init", "3.11", "--backend", "venv"]),
-    (["-v", "--init", "--yes"], ["-v", "init", "--yes"]),
+    (["-v", "--init", "--yes"], ["-v", "--yes", "init"]),  # --yes is global too
     (["-C", "dir", "-q", "--purge"], ["-C", "dir", "-q", "purge"]),
     (["--purge", "--dry-run"], ["purge", "--dry-run"]),
     (["init", "3.11"], ["init", "3.11"]),
