@@ -28,6 +28,12 @@ if TYPE_CHECKING:
 COMMANDS = ("init", "build", "add", "remove", "lock", "purge", "status", "run", "cache",
             "fingerprint", "shell-hook", "doctor", "completion")
 LEGACY = {"--init": "init", "--purge": "purge"}
+# Commands that do not look for the project: init makes it where it is asked to (commands/
+# init.py), the others have none. Every other one runs in the folder projectroot.find names.
+OWN_FOLDER = ("init", "cache", "completion")
+# ... and of those, the ones with nothing to do outside a project (status, doctor and purge
+# report on the folder they stand in).
+NEEDS_PROJECT = ("build", "run", "shell-hook", "lock", "fingerprint")
 
 
 _parser_class: type[argparse.ArgumentParser] | None = None
@@ -145,7 +151,6 @@ def _add_decision_options(p: argparse.ArgumentParser) -> None:
                       help="install pip dependencies without asking")
     deps.add_argument("--no-install-deps", action="store_true",
                       help="do not install pip dependencies")
-    p.add_argument("-y", "--yes", action="store_true", help="accept every default, no prompts")
 
 
 def _add_place_options(p: argparse.ArgumentParser) -> None:
@@ -267,9 +272,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("completion", help="print a shell completion script")
     p.add_argument("shell", choices=["bash", "zsh"], help="the shell to complete for")
     for command in sub.choices.values():  # `pyve build -q` works as well as `pyve -q build`
-        for dest, spellings, _ in words.SWITCHES:
+        for dest, spellings, help_text in words.SWITCHES:
             command.add_argument(*spellings, dest=dest, action="store_true",
-                                 default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+                                 default=argparse.SUPPRESS,
+                                 # shown where it answers something: init's and build's
+                                 help=help_text if spellings == words.YES else argparse.SUPPRESS)
     return parser
 
 
@@ -320,6 +327,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.directory:
             _chdir(args.directory)
+        if args.command_name == "run" and not args.command:
+            raise PyveError("pyve run needs a command", hint="e.g. `pyve run python -m pytest`",
+                            exit_code=EXIT_USAGE)
+        args.start_dir = os.getcwd()  # where `pyve run` runs its command
+        if args.command_name not in OWN_FOLDER:
+            _enter_project(args.command_name)
         # `shell-hook` -> pyve.commands.shell_hook
         module = importlib.import_module(f"pyve.commands.{args.command_name.replace('-', '_')}")
         return int(module.run(args))
@@ -391,6 +404,24 @@ def _chdir(directory: str) -> None:
     except OSError as exc:
         raise PyveError(f"-C {directory}: {exc.strerror}", hint="name an existing project folder",
                         exit_code=EXIT_USAGE) from None
+
+
+def _enter_project(command: str) -> None:
+    """Work in the project's folder, found from here up (projectroot.py); where there is
+    none, `command` either reports on this folder or says there is no project."""
+    from pyve import projectroot
+
+    start = os.getcwd()
+    root = projectroot.find(start)
+    if root is None:
+        if command in NEEDS_PROJECT:
+            raise PyveError(
+                f"no project in {start} or above: no pyve.toml, requirements.txt, "
+                "pyproject.toml, environment.yml or other project file",
+                hint="`pyve init` makes one here (or `pyve -C DIR ...` names the project)")
+        return
+    if root != start:
+        os.chdir(root)
 
 
 def _write_crash_log() -> str:

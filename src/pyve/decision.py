@@ -111,6 +111,7 @@ class Decision:
     extras: tuple[str, ...] = ()  # pyve.toml: extras of the project itself
     groups: tuple[str, ...] = ()  # pyve.toml: PEP 735 dependency groups
     notes: tuple[str, ...] = ()  # project files pyve does not read, in words (sources.notes)
+    answered: tuple[str, ...] = ()  # the pyve.toml settings a prompt decided (to record them)
     project_lock: str | None = None  # the project's own lock pyve installs from (projectlock)
 
     @property

@@ -138,7 +138,8 @@ def _sound(snapshot: dict[str, Any]) -> bool:
 
 
 def _parse(argv: list[str]) -> tuple[str, str, list[str], bool] | None:
-    """(command, root, rest, quiet) for the forms the fast path answers, else None."""
+    """(command, the folder pyve starts in, rest, quiet) for the forms the fast path
+    answers, else None."""
     quiet = False
     directory = None
     i = 0
@@ -154,7 +155,10 @@ def _parse(argv: list[str]) -> tuple[str, str, list[str], bool] | None:
         i += 1
     if i >= len(argv) or argv[i] not in ("build", "run", "shell-hook"):
         return None
-    root = os.path.abspath(directory or ".")
+    # where pyve starts (-C DIR or here), as the full path's os.getcwd() spells it
+    start = os.path.realpath(directory) if directory else os.getcwd()
+    if directory and not os.path.isdir(start):
+        return None  # the full path says so
     # `pyve build -q` is `pyve -q build` (cli.py gives every command the global flags); for
     # `run`, only before the command to run: what follows is that command's own
     rest = argv[i + 1:]
@@ -167,7 +171,7 @@ def _parse(argv: list[str]) -> tuple[str, str, list[str], bool] | None:
         rest = rest[:j]
     quiet = quiet or any(a in _QUIET for a in rest)
     kept = [a for a in rest if a not in (*_QUIET, *_HARMLESS)]
-    return argv[i], root, own if argv[i] == "run" else kept, quiet
+    return argv[i], start, own if argv[i] == "run" else kept, quiet
 
 
 def check(argv: list[str]) -> int | None:
@@ -178,7 +182,7 @@ def check(argv: list[str]) -> int | None:
     parsed = _parse(argv)
     if parsed is None:
         return None
-    command, root, rest, quiet = parsed
+    command, start, rest, quiet = parsed
     if command == "build" and any(a not in words.FAST_BUILD_FLAGS for a in rest):
         return None  # --force, --frozen, decision options: the full path decides
     if command == "run" and (not rest or rest[0].startswith("-")):
@@ -186,6 +190,13 @@ def check(argv: list[str]) -> int | None:
     shell = _hook_shell(rest) if command == "shell-hook" else None
     if command == "shell-hook" and shell is None:
         return None  # --backend, --help, an unknown shell: the full path
+    # the project's folder, found as the full path finds it (projectroot.py); a project
+    # pyve has not built yet (none found) has no snapshot
+    from pyve.projectroot import initialised
+
+    root = initialised(start)
+    if root is None:
+        return None
     snapshot = _load(f"{root}/{SNAPSHOT}")
     if snapshot is None or not matches(root, snapshot):
         return None
@@ -193,7 +204,7 @@ def check(argv: list[str]) -> int | None:
             "--check" in rest or "--dry-run" in rest):
         return None  # the full build has something to say (fastpath.save)
     if command == "run":
-        return _exec(root, snapshot, rest)
+        return _exec(start, snapshot, rest)
     if command == "shell-hook":
         from pyve.activation import render_hook  # import-light, like this module
 
@@ -279,12 +290,14 @@ def foreign_pip(name: str, exe: str, run_env: dict[str, str]) -> bool:
     return os.path.dirname(exe) != env_bin(run_env)
 
 
-def _exec(root: str, snapshot: dict[str, Any], command: list[str]) -> int | None:
+def _exec(start: str, snapshot: dict[str, Any], command: list[str]) -> int | None:
+    """Run the command where pyve was started (-C DIR, or the user's folder: a subfolder of
+    the project runs there, as with `uv run`)."""
     env = run_environ(snapshot.get("run_env", {}))
     exe = which(command[0], env.get("PATH", ""))
     if exe is None or foreign_pip(command[0], exe, snapshot.get("run_env", {})):
         return None  # the full path says what is wrong in its own words
-    os.chdir(root)
+    os.chdir(start)
     sys.stdout.flush()
     os.execve(exe, command, env)
     return 0  # pragma: no cover

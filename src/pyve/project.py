@@ -10,6 +10,7 @@ from typing import Any
 
 from pyve.errors import PyveError, UsageError
 from pyve.fsutil import atomic_write_bytes, atomic_write_text
+from pyve.projectroot import CONDA_FILES, CONFIG_FILE, PIP_FILES, STATE_DIR
 from pyve.redact import excerpt
 
 if sys.version_info >= (3, 11):
@@ -17,10 +18,6 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
-CONDA_FILES = ("environment.yml", "conda-lock.yml")
-PIP_FILES = ("requirements.txt", "requirements.in", "pyproject.toml")
-CONFIG_FILE = "pyve.toml"
-STATE_DIR = ".pyve"
 VENV_DIR = ".venv"
 GITIGNORE_MARK = "# added by pyve (pyve purge removes these lines)"
 GITIGNORE_LINES = (".venv/", ".pyve/")
@@ -80,6 +77,25 @@ class Project:
     @property
     def state_dir(self) -> Path:
         return self.root / STATE_DIR
+
+    def add_config(self, updates: dict[str, Any]) -> None:
+        """Add settings pyve.toml does not have yet, keeping the file's own lines (comments,
+        order) as they are; a file whose last table is not [pyve] is written anew."""
+        path = self.root / CONFIG_FILE
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return self.save_config(updates)
+        headers = [ln.strip() for ln in data.splitlines() if ln.strip().startswith(b"[")]
+        if headers and headers[-1] != b"[pyve]":
+            return self.save_config(updates)
+        eol = b"\r\n" if b"\r\n" in data else b"\n"
+        if data and not data.endswith(b"\n"):
+            data += eol
+        added = [f"{k} = {json.dumps(v)}".encode() for k, v in updates.items()]
+        atomic_write_bytes(path, data + eol.join(added) + eol)
+        self.config = {**self.config, **updates}
+        return None
 
     def save_config(self, updates: dict[str, Any]) -> None:
         self.config = {**self.config, **{k: v for k, v in updates.items() if v is not None}}

@@ -9,15 +9,20 @@ from __future__ import annotations
 QUIET = ("-q", "--quiet")
 VERBOSE = ("-v", "--verbose")
 DEBUG = ("--debug",)
-# (dest, spellings, help); none of them changes what a build decides
+YES = ("-y", "--yes")
+# (dest, spellings, help); none of them changes what a build decides. --yes only answers
+# questions, and the fast path answers only for a build that asked none (a recorded answer,
+# or one file of each kind), so it is harmless there too.
 SWITCHES = (
     ("quiet", QUIET, "print errors only"),
     ("verbose", VERBOSE, "show commands pyve runs"),
     ("debug", DEBUG, "show tracebacks"),
+    ("yes", YES, "accept every default, no prompts (every command takes it)"),
 )
 GLOBAL_SWITCHES = tuple(spelling for _, spellings, _ in SWITCHES for spelling in spellings)
 DIRECTORY = "-C"  # takes a value: run as if started in DIR
-DIRECTORY_HELP = "run as if pyve was started in DIR (the project root)"
+DIRECTORY_HELP = ("run as if pyve was started in DIR (the project is the nearest folder "
+                  "with pyve.toml, else with a project file, from there up)")
 
 # `pyve build`'s own flags whose answer the fast path gives from its snapshot
 FAST_BUILD_FLAGS = ("--json", "--check", "--dry-run")

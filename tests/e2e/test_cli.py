@@ -4,6 +4,9 @@
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +16,8 @@ from tests.conftest import PyveRunner
 from tests.support.helpers import status_json, tree
 
 SUBCOMMANDS = ("init", "build", "lock", "purge", "status", "run")
+EVERY_COMMAND = ("init", "build", "lock", "purge", "status", "run", "cache", "fingerprint",
+                 "shell-hook", "doctor", "completion")
 
 
 def test_version(pyve: PyveRunner) -> None:
@@ -146,3 +151,134 @@ def test_a_backend_whose_dependency_is_broken_says_so(project: Path, pyve: PyveR
     assert errors == ["error: the micromamba backend cannot load: libfoo.so: cannot open "
                       "shared object file"], result.output
     assert "--backend venv" in result.stderr and "Traceback" not in result.output
+
+
+# -- the project is found from a subfolder ------------------------------------------------
+
+def test_project_found_from_a_subfolder(venv_project: Path, pyve: PyveRunner) -> None:
+    """As git and uv: `pyve build`, `run`, `status` in src/deep/ are the project's; `run`
+    runs the command in the folder it was started in (fast path and full path alike)."""
+    deep = venv_project / "src" / "deep"
+    deep.mkdir(parents=True)
+    built = pyve("build", cwd=deep, check=True)
+    assert "Nothing to do" in built.stdout, built.output
+    assert f"Environment: {venv_project / '.venv'}" in built.stdout
+    code = "import os, sys, alpha; print(os.getcwd()); print(sys.prefix)"
+    for env in ({}, {"PYVE_NO_FAST": "1"}):
+        run = pyve("run", "python", "-c", code, cwd=deep, env=env, check=True)
+        assert run.stdout.split() == [str(deep), str(venv_project / ".venv")], run.output
+    assert status_json(pyve("status", "--json", cwd=deep))["env"] == str(venv_project / ".venv")
+    assert pyve("lock", "--check", cwd=deep).returncode == 0
+    assert tree(deep) == {}  # no .venv, .pyve or lock made down there
+    # -C names where pyve starts: the walk goes up from there too
+    assert "Nothing to do" in pyve("-C", str(deep), "build", cwd=venv_project.parent,
+                                   check=True).stdout
+
+
+def test_project_files_found_from_a_subfolder_before_init(project: Path,
+                                                          pyve: PyveRunner) -> None:
+    """No pyve.toml yet: the nearest folder with a project file is the project; a pyve.toml
+    further up wins over a nearer project file (docs/requirements.txt of an initialised
+    project)."""
+    (project / "requirements.txt").write_text("alpha\n")
+    src = project / "src"
+    src.mkdir()
+    pyve("build", "--yes", cwd=src, check=True)
+    assert (project / ".venv" / "bin" / "python").exists() and tree(src) == {}
+    docs = project / "docs"
+    docs.mkdir()
+    (docs / "requirements.txt").write_text("gamma\n")
+    result = pyve("build", cwd=docs, check=True)  # .pyve/ above: the built project
+    assert f"Environment: {project / '.venv'}" in result.stdout and tree(docs) == {
+        "requirements.txt": b"gamma\n"}
+
+
+@pytest.mark.parametrize("command", [("build",), ("run", "python", "-V"), ("lock",),
+                                     ("fingerprint",), ("shell-hook",)])
+def test_no_project_says_so_and_makes_nothing(project: Path, pyve: PyveRunner,
+                                              command: tuple[str, ...]) -> None:
+    result = pyve(*command)
+    assert result.returncode == 1, result.output
+    lines = result.stderr.splitlines()
+    assert lines[0] == (f"error: no project in {project} or above: no pyve.toml, "
+                        "requirements.txt, pyproject.toml, environment.yml or other project "
+                        "file"), result.output
+    assert "`pyve init` makes one here" in lines[1] and len(lines) == 2
+    assert tree(project) == {}
+    assert pyve("status").returncode == 0  # status reports on the folder it stands in
+
+
+def test_the_walk_stops_at_home(project: Path, pyve: PyveRunner,
+                                sandbox_env: dict[str, str]) -> None:
+    """A stray ~/requirements.txt makes no project of every folder under home; home's own
+    pyve.toml (pyve init in ~) does."""
+    home = Path(sandbox_env["HOME"])
+    (home / "requirements.txt").write_text("alpha\n")
+    below = home / "Downloads" / "x"
+    below.mkdir(parents=True)
+    result = pyve("build", cwd=below)
+    assert result.returncode == 1 and "no project in" in result.stderr, result.output
+    assert not (home / ".venv").exists() and tree(below) == {}
+    (home / "pyve.toml").write_text('backend = "venv"\ninstall_deps = true\n')
+    result = pyve("status", "--json", cwd=below)
+    assert status_json(result)["env"] == str(home / ".venv")
+
+
+def test_the_walk_stops_at_a_file_system_boundary(project: Path,
+                                                  sandbox_env: dict[str, str]) -> None:
+    """A folder on another file system (a mount point under the project) is no part of
+    the project above it, as git's discovery stops there. A real tmpfs mount, in a user and
+    mount namespace of the test's own."""
+    unshare = shutil.which("unshare")
+    if unshare is None or subprocess.run([unshare, "-rm", "true"],
+                                         capture_output=True).returncode != 0:
+        pytest.skip("no user+mount namespaces here (unshare -rm)")
+    (project / "pyve.toml").write_text('backend = "venv"\n')
+    mount = project / "mnt"
+    mount.mkdir()
+    pyve = f"cd {mount}/sub && {sys.executable} -m pyve status --json"
+    for how, expect in (("mkdir -p {m}/sub", str(project / ".venv")),
+                        ("mount -t tmpfs none {m} && mkdir {m}/sub", str(mount / "sub/.venv"))):
+        script = how.format(m=mount) + " && " + pyve
+        done = subprocess.run([unshare, "-rm", "sh", "-c", script], env=sandbox_env,
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert status_json(done)["env"] == expect  # type: ignore[arg-type]
+
+
+def test_init_in_a_projects_subfolder_names_the_project(venv_project: Path,
+                                                        pyve: PyveRunner) -> None:
+    """`pyve init` in src/ of a project: one line saying where the project is, nothing
+    made. A subfolder with its own project file becomes a project of its own, said so."""
+    src = venv_project / "src"
+    src.mkdir()
+    result = pyve("init", "--yes", cwd=src)
+    assert result.returncode == 2, result.output
+    assert result.stderr.startswith(
+        f"error: {src} is inside the project {venv_project} and has no project file"), result.output
+    assert f"pyve -C {venv_project} init" in result.stderr and tree(src) == {}
+    (src / "requirements.txt").write_text("gamma\n")
+    result = pyve("init", "--yes", cwd=src, check=True)
+    assert f"note: {src} is inside the project {venv_project}; made a separate project" in (
+        result.stdout)
+    assert (src / "pyve.toml").is_file() and (src / ".venv" / "bin" / "python").exists()
+    again = pyve("init", "--yes", cwd=src, check=True)  # its own now: no note
+    assert "inside the project" not in again.stdout
+
+
+# -- every command takes -y/--yes --------------------------------------------------------
+
+@pytest.mark.parametrize("command", EVERY_COMMAND)
+def test_every_command_accepts_yes(pyve: PyveRunner, command: str) -> None:
+    for spelling in ("-y", "--yes"):
+        result = pyve(command, spelling, "--help")
+        assert result.returncode == 0 and f"usage: pyve {command}" in result.stdout, result.output
+    assert "-y, --yes" in pyve(command, "--help").stdout
+
+
+def test_yes_is_harmless_where_nothing_is_asked(venv_project: Path, pyve: PyveRunner) -> None:
+    for args in (("status", "-y"), ("-y", "doctor"), ("lock", "--check", "--yes"),
+                 ("fingerprint", "-y"), ("shell-hook", "-y"), ("build", "-y"),
+                 ("run", "-y", "python", "-c", "import alpha"), ("purge", "--dry-run", "-y")):
+        result = pyve(*args)
+        assert result.returncode == 0 and "error" not in result.stderr, (args, result.output)

@@ -164,3 +164,65 @@ def test_pip_prompt(project: Path, pyve: PyveRunner, answer: str, args: tuple[st
     assert ("install_deps = true" if installed else "install_deps = false") in (
         project / "pyve.toml").read_text()
     assert ("pip-deps" in result.stdout) == installed
+
+
+# -- answers are remembered --------------------------------------------------------------
+
+@pytest.mark.parametrize(("answer", "installed"), [("y\n", True), ("n\n", False)])
+def test_builds_pip_answer_is_recorded_and_asked_once(project: Path, pyve: PyveRunner,
+                                                      answer: str, installed: bool) -> None:
+    """`pyve build` without init asks once; the answer goes into pyve.toml as init's does,
+    added to the user's own lines; the next builds (full path, an input changed) ask
+    nothing and do the same."""
+    (project / "requirements.txt").write_text("gamma\n")
+    (project / "pyve.toml").write_text('# my settings\nbackend = "venv"  # not conda\n')
+    result = pyve("build", input=answer, check=True)
+    assert PIP_PROMPT in result.stdout
+    recorded = f"install_deps = {'true' if installed else 'false'}"
+    assert f"Recorded your answer in pyve.toml ({recorded})" in result.stdout
+    assert (project / "pyve.toml").read_text() == (
+        f'# my settings\nbackend = "venv"  # not conda\n{recorded}\n')
+    assert (py(project, "import gamma").returncode == 0) == installed
+    (project / "requirements.txt").write_text("gamma\n# edited\n")
+    again = pyve("build", input="y\n" if not installed else "n\n", check=True)
+    assert "[Y/n]" not in again.stdout and "Recorded" not in again.stdout, again.stdout
+    assert (py(project, "import gamma").returncode == 0) == installed
+
+
+def test_n_never_empties_a_built_env(project: Path, pyve: PyveRunner) -> None:
+    """A build made with --yes (nothing recorded in pyve.toml), then an interactive build:
+    the last build's answer holds -- no question, and an `n` typed anyway recreates
+    nothing (it emptied the env: create-env ran again without the packages)."""
+    (project / "requirements.txt").write_text("gamma\n")
+    pyve("build", "--yes", check=True)
+    python = (project / ".venv" / "bin" / "python").stat().st_ino
+    (project / "requirements.txt").write_text("gamma\n# edited\n")
+    result = pyve("build", input="n\n", check=True)
+    assert "[Y/n]" not in result.stdout, result.stdout
+    assert "up to date" in stage_line(result.stdout, "create-env"), result.stdout
+    assert py(project, "import gamma").returncode == 0
+    assert (project / ".venv" / "bin" / "python").stat().st_ino == python
+    # and `pyve run` (never asks) keeps a source a build declined: no rebuild either
+    (project / "requirements.txt").write_text("gamma\n")
+    pyve("build", "--no-install-deps", check=True)
+    run = pyve("run", "python", "-c", "print('ok')", env={"PYVE_NO_FAST": "1"}, check=True)
+    assert run.stdout.strip() == "ok" and " ran " not in run.stderr, run.output
+
+
+def test_recorded_answer_beats_yes_and_ci(project: Path, pyve: PyveRunner) -> None:
+    """pyve.toml's install_deps = false holds under --yes and CI, as the precedence says
+    (flags > pyve.toml > --yes/CI > prompt): a fresh clone in CI builds the same env."""
+    (project / "requirements.txt").write_text("gamma\n")
+    (project / "pyve.toml").write_text('backend = "venv"\ninstall_deps = false\n')
+    pyve("build", "--yes", env={"CI": "1"}, check=True)
+    assert py(project, "import gamma").returncode != 0
+
+
+def test_builds_backend_answer_is_recorded(both: Path, pyve: PyveRunner) -> None:
+    """The "both kinds of files" question asked by `pyve build` is asked once too."""
+    result = pyve("build", input="n\nn\n", check=True)
+    assert result.stdout.startswith(PROMPT)
+    assert 'Recorded your answer in pyve.toml (backend = "venv", install_deps = false)' in (
+        result.stdout)
+    again = pyve("build", "--dry-run", input="y\n")
+    assert "[Y/n]" not in again.stdout and "venv backend (pyve.toml says venv)" in again.stdout

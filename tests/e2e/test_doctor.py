@@ -16,6 +16,7 @@ def doctor(pyve: PyveRunner, *args: str) -> tuple[int, dict[str, dict[str, Any]]
     result = pyve("doctor", "--json", *args)
     data = json.loads(result.stdout)
     assert data["ok"] == (result.returncode == 0), result.output
+    assert (data["schema"], data["command"]) == (1, "doctor")  # as every JSON document
     return result.returncode, {c["name"]: c for c in data["checks"]}
 
 

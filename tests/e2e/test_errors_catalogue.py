@@ -33,9 +33,11 @@ class Row:
     env: dict[str, str] = field(default_factory=dict)
     conda: bool = False  # needs the local channel (use {channel} in files)
     breaks_input: bool = True  # an edit of a built project's input (for the unchanged test)
+    no_project: bool = False  # the folder must hold no project (not run on the built one)
 
 
 VENV_TOML = 'backend = "venv"\ninstall_deps = true\n'
+A_PROJECT = {"requirements.txt": "alpha\n"}  # `pyve build` outside a project is its own row
 PIP_TOML = VENV_TOML + 'installer = "pip"\n'  # the rows that show pip's own words
 ENV_HEAD = "channels:\n  - {channel}\nplatforms: [linux-64]\ndependencies:\n"
 # "billion laughs": nine lines that expand to about a billion strings
@@ -90,16 +92,16 @@ ROWS = [
                                                                                  "")}),
     Row("requirements-line", "(from line 2 of requirements.txt)", 1,
         {"requirements.txt": "alpha\nthis is not valid!!\n", "pyve.toml": VENV_TOML}),
-    Row("backend-flag", "invalid backend 'foo' in --backend", 2, args=("build", "--backend", "foo"),
-        breaks_input=False),
-    Row("backend-env", "invalid backend 'condaa' in PYVE_BACKEND", 2,
+    Row("backend-flag", "invalid backend 'foo' in --backend", 2, A_PROJECT,
+        args=("build", "--backend", "foo"), breaks_input=False),
+    Row("backend-env", "invalid backend 'condaa' in PYVE_BACKEND", 2, A_PROJECT,
         env={"PYVE_BACKEND": "condaa"}, breaks_input=False),
-    Row("python-malformed", "invalid Python version '3.x.y'", 2,
+    Row("python-malformed", "invalid Python version '3.x.y'", 2, A_PROJECT,
         args=("build", "--python", "3.x.y"), breaks_input=False),
-    Row("python-missing", "Python 3.99 is not installed", 1, args=("build", "--python", "3.99"),
-        breaks_input=False),
+    Row("python-missing", "Python 3.99 is not installed", 1, A_PROJECT,
+        args=("build", "--python", "3.99"), breaks_input=False),
     Row("python-pin-malformed", "invalid Python version 'banana'", 2,
-        {".python-version": "banana\n"}),
+        {".python-version": "banana\n", **A_PROJECT}),
     Row("conda-unsatisfiable", "cannot solve the conda environment for linux-64", 1,
         {"environment.yml": ENV_HEAD + "  - python\n  - libfoo>=9\n"}, conda=True),
     Row("conda-channel-unreachable", f"unreachable channel {BAD_CHANNEL}", 1,
@@ -127,7 +129,8 @@ ROWS = [
     Row("option-choice", "--shell: 'tcsh' is not one of bash, zsh, fish", 2,
         args=("shell-hook", "--shell", "tcsh"), breaks_input=False),
     Row("installer", "invalid installer 'poetry' in PYVE_INSTALLER", 2,
-        env={"PYVE_INSTALLER": "poetry"}, breaks_input=False),
+        A_PROJECT, env={"PYVE_INSTALLER": "poetry"},
+        breaks_input=False),
     Row("two-pythons", "two Python versions given", 2, args=("init", "3.11", "--python", "3.12"),
         breaks_input=False),
     Row("unknown-command", "unknown command 'biuld'", 2, args=("biuld",), breaks_input=False),
@@ -136,6 +139,11 @@ ROWS = [
     Row("dash-c", "-C /nonexistent-pyve-dir", 2, args=("-C", "/nonexistent-pyve-dir", "build"),
         breaks_input=False),
     Row("run-no-command", "pyve run needs a command", 2, args=("run",), breaks_input=False),
+    Row("no-project", "no project in ", 1, args=("build",), breaks_input=False,
+        no_project=True),
+    Row("init-inside-project", "is inside the project ", 2,
+        {"pyve.toml": VENV_TOML, "src/.keep": ""}, args=("-C", "src", "init"),
+        breaks_input=False),
     Row("lock-platform-venv", "--platform applies to conda locks", 2,
         args=("lock", "--platform", "linux-64"), files={"pyve.toml": VENV_TOML},
         breaks_input=False),
@@ -178,6 +186,7 @@ ROWS = [
 
 def _materialize(root: Path, row: Row, channel: Path) -> None:
     for name, text in row.files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
         if isinstance(text, bytes):
             (root / name).write_bytes(text)
         else:
@@ -241,8 +250,8 @@ def test_bad_input_leaves_env_and_lock_unchanged(project: Path, pyve: PyveRunner
             for name in ("requirements.txt", "pyve.toml")}
     before = _snapshot(project)
     for row in ROWS:
-        if row.conda or {"environment.yml", "conda-lock.yml", "requirements.lock.txt"} & set(
-                row.files):
+        if row.conda or row.no_project or {"environment.yml", "conda-lock.yml",
+                                           "requirements.lock.txt"} & set(row.files):
             continue  # would switch the backend / replace the lock: run on their own above
         _materialize(project, row, local_channel)
         result = pyve(*row.args, env=row.env or None)

@@ -160,3 +160,33 @@ def test_a_venv_pyve_began_to_make_is_still_pyves(venv_project: Path, pyve: Pyve
     assert result.returncode == 0, result.output
     assert (venv_project / ".venv" / ".pyve-env.json").is_file()
     assert not (venv_project / ".pyve" / "creating-venv").exists()
+
+
+@linux_only
+@pytest.mark.parametrize("answer", ["--yes", "y\n"])
+def test_a_switch_that_cannot_build_keeps_the_old_env(venv_project: Path, pyve: PyveRunner,
+                                                      local_channel: Path,
+                                                      answer: str) -> None:
+    """`pyve init --backend micromamba --yes` whose conda solve fails (a package the channel
+    does not have): the old .venv is still there and still the project's -- pyve.toml,
+    `pyve run` and a no-op build say venv -- and the output says it was kept. The switch
+    then happens once the new env builds, and only then is .venv removed."""
+    config = (venv_project / "pyve.toml").read_bytes()
+    python_env(venv_project, local_channel, pip=[], deps=("no-such-conda-package",))
+    args = ("--yes",) if answer == "--yes" else ()
+    result = pyve("init", "--backend", "micromamba", *args,
+                  input="" if args else answer)
+    assert result.returncode == 1, result.output
+    assert "Kept the venv environment (.venv/) and pyve.toml as they were" in result.output
+    assert "Removed the old environment" not in result.output
+    assert (venv_project / ".venv" / "pyvenv.cfg").is_file()
+    assert (venv_project / "pyve.toml").read_bytes() == config
+    run = pyve("run", "python", "-c", "import alpha, sys; print(sys.prefix)")
+    assert run.returncode == 0 and run.stdout.strip() == str(venv_project / ".venv"), run.output
+    assert "build" not in run.stderr and "ran" not in run.stderr  # nothing rebuilt
+    assert "Nothing to do" in pyve("build", check=True).stdout
+
+    python_env(venv_project, local_channel, pip=[])  # fixed: the switch goes through
+    result = pyve("init", "--backend", "micromamba", "--yes", check=True)
+    assert "Removed the old environment: .venv/" in result.stdout
+    assert not (venv_project / ".venv").exists() and len(env_dirs(venv_project)) == 1

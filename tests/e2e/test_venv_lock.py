@@ -4,6 +4,7 @@ venvs of two Python versions -- with the pip bundled in Python 3.11 (23.2.1) too
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -127,3 +128,27 @@ def test_same_lock_whichever_installer_and_each_installs_with_the_other(
          tmp_path / "by-pip" / "requirements.lock.txt"],
         env=sandbox_env, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
+
+
+def test_lock_check_venv(venv_project: Path, pyve: PyveRunner) -> None:
+    """`pyve lock --check` for requirements.lock.txt: fresh against the inputs it records
+    (exit 0), stale once one changes or it is gone (exit 1, naming why); changes nothing;
+    --json with the shape of the conda one."""
+    result = pyve("lock", "--check")
+    assert result.returncode == 0, result.output
+    assert result.stdout.strip() == "requirements.lock.txt is fresh for all platforms."
+    lock = (venv_project / "requirements.lock.txt").read_bytes()
+    (venv_project / "requirements.txt").write_text("alpha\nbeta\n")
+    result = pyve("lock", "--check")
+    assert result.returncode == 1, result.output
+    assert "requirements.txt changed since it was written" in result.output
+    data = json.loads(pyve("lock", "--check", "--json").stdout)
+    assert {k: data[k] for k in ("schema", "command", "ok", "fresh", "lock")} == {
+        "schema": 1, "command": "lock", "ok": False, "fresh": False,
+        "lock": "requirements.lock.txt"}
+    assert [p["platform"] for p in data["platforms"]] == ["all platforms"]
+    assert (venv_project / "requirements.lock.txt").read_bytes() == lock
+    assert pyve("lock", "--check", "--platform", "linux-64").returncode == 2
+    (venv_project / "requirements.lock.txt").unlink()
+    result = pyve("lock", "--check")
+    assert result.returncode == 1 and "requirements.lock.txt is missing" in result.output

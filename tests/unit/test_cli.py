@@ -13,7 +13,7 @@ from pyve import cli, ui
     (["--init"], ["init"]),
     (["--init", "3.11"], ["init", "3.11"]),
     (["--init", "3.11", "--backend", "venv"], ["init", "3.11", "--backend", "venv"]),
-    (["-v", "--init", "--yes"], ["-v", "init", "--yes"]),
+    (["-v", "--init", "--yes"], ["-v", "--yes", "init"]),  # --yes is global too
     (["-C", "dir", "-q", "--purge"], ["-C", "dir", "-q", "purge"]),
     (["--purge", "--dry-run"], ["purge", "--dry-run"]),
     (["init", "3.11"], ["init", "3.11"]),
@@ -61,8 +61,8 @@ def test_every_command_has_a_parser() -> None:
 
 
 @pytest.mark.parametrize(("argv", "word"), [
-    (["purge", "--yes"], "--yes"),  # valid for build and init, not for purge
-    (["status", "-y"], "-y"),
+    (["purge", "--force"], "--force"),  # valid for build and init, not for purge
+    (["status", "--frozen"], "--frozen"),
     (["build", "--unused"], "--unused"),  # purge's
 ])
 def test_the_hint_never_suggests_the_option_just_rejected(

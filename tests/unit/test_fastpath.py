@@ -122,7 +122,8 @@ def test_no_snapshot_without_watch(tmp_path: Path) -> None:
 
 def test_parse_only_plain_forms() -> None:
     assert fastpath._parse(["build"])[0] == "build"  # type: ignore[index]
-    assert fastpath._parse(["-q", "-C", "/x", "build", "--json"])[1] == "/x"  # type: ignore[index]
+    assert fastpath._parse(["-q", "-C", "/", "build", "--json"])[1] == "/"  # type: ignore[index]
+    assert fastpath._parse(["-C", "/nonexistent-pyve-dir", "build"]) is None  # full path says
     assert fastpath._parse(["--backend", "venv", "build"]) is None
     assert fastpath._parse(["status"]) is None
     assert fastpath.check(["build", "--force"]) is None

@@ -22,8 +22,11 @@ def detect_stage(project: Project, decision: Decision) -> Stage:
     }
 
     def write() -> str:
-        atomic_write_text(project.state_dir / "decision.json",
-                          json.dumps(decision.as_dict(), indent=2) + "\n")
+        # skipped_sources too: the sources declined are an answer the next build keeps
+        # (commands/common.pip_choice), though declining one changes nothing to build
+        atomic_write_text(project.state_dir / "decision.json", json.dumps(
+            {**decision.as_dict(), "skipped_sources": list(decision.skipped_sources)},
+            indent=2) + "\n")
         return data_digest(recorded)
 
     return Stage(name="detect", action=write, targets=[".pyve/decision.json"], config=recorded,

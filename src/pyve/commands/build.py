@@ -6,7 +6,13 @@ from argparse import Namespace
 from typing import Any
 
 from pyve import fastpath, progress, report, state, ui, words
-from pyve.commands.common import load_backend, make_decision, print_stage, summary
+from pyve.commands.common import (
+    load_backend,
+    make_decision,
+    print_stage,
+    remember_answers,
+    summary,
+)
 from pyve.decision import Decision
 from pyve.envbins import refuse_path_separator
 from pyve.errors import EXIT_FAILURE, PyveError
@@ -115,6 +121,7 @@ def run(args: Namespace) -> int:
                        force=force, json_out=json_out)
     with project_lock(project.state_dir):
         decision = make_decision(project, args, interactive=not json_out)
+        remember_answers(project, decision, load_backend(decision.backend))
         load_backend(decision.backend).adopt(project, force=force,
                                              yes=bool(getattr(args, "yes", False)),
                                              interactive=not json_out)

@@ -65,7 +65,7 @@ def pip_choice(
     """(sources to install, sources declined): flags > pyve.toml > --yes/CI > prompt."""
     if asked.install_deps is False:
         return [], sources
-    if asked.install_deps or asked.yes or ui.is_ci():
+    if asked.install_deps:
         return sources, []
     recorded = project.config.get("install_deps")
     if isinstance(recorded, bool):
@@ -73,23 +73,38 @@ def pip_choice(
     if isinstance(recorded, str):
         agreed = [s for s in sources if s in recorded.split(",")]
         return agreed, [s for s in sources if s not in agreed]
-    if not interactive:
-        return sources, []
+    # the last build's answers (a --yes or CI build records none in pyve.toml): asked once,
+    # never again, so an `n` at a later prompt cannot empty the env that was built
+    last = recorded_decision(project) or {}
+    built = {*_names(last.get("pip_sources")), *_names(last.get("skipped_sources"))}
+    if asked.yes or ui.is_ci() or not interactive or set(sources) <= built:
+        kept = _names(last.get("skipped_sources"))
+        return [s for s in sources if s not in kept], [s for s in sources if s in kept]
     agreed = [s for s in sources
-              if ui.ask_yes_no(f"Install pip dependencies from {s}?", default=True)]
+              if s in _names(last.get("pip_sources"))
+              or (s not in built
+                  and ui.ask_yes_no(f"Install pip dependencies from {s}?", default=True))]
     return agreed, [s for s in sources if s not in agreed]
+
+
+def _names(value: object) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
 def make_decision(project: Project, args: Namespace | Asked,
                   interactive: bool = True) -> Decision:
     """interactive=False: never prompt; take the defaults a prompt would offer."""
     asked = args if isinstance(args, Asked) else asked_of(args)
+    prompts = ui.asked
     choice = backend_choice(project, asked, interactive)
+    answered: tuple[str, ...] = ("backend",) if ui.asked > prompts else ()
     assert choice.backend is not None
     backend = load_backend(choice.backend)
     interp, why, request = backend.choose_python(project, asked.python)
     found = sources.candidate_sources(project.root, backend.installs_env_file_pip)
+    prompts = ui.asked
     install, declined = pip_choice(project, asked, found, interactive)
+    answered += ("install_deps",) if ui.asked > prompts else ()
     extras = tuple(project.config.get("extras") or ())
     groups = tuple(project.config.get("groups") or ())
     sources.check_selection(project.root, extras, groups)
@@ -112,7 +127,38 @@ def make_decision(project: Project, args: Namespace | Asked,
         notes=tuple(sources.notes(project.root, backend.installs_env_file_pip, install,
                                   lock, project.config.get("project_lock") is False)),
         project_lock=lock,
+        answered=answered,
     )
+
+
+def config_record(decision: Decision, backend: Backend) -> dict[str, object]:
+    """What pyve.toml records of a decision (`pyve init` writes all of it)."""
+    record: dict[str, object] = {"backend": decision.backend}
+    if decision.python_request:
+        record["python"] = decision.python_request
+    if len(backend.installers) > 1:
+        # the choice sticks, as --backend does: a fresh clone, a shell without
+        # PYVE_INSTALLER, or a pyve with another default builds with the same installer
+        record["installer"] = decision.installer
+    sources = [*decision.pip_sources, *decision.skipped_sources]
+    if sources:
+        record["install_deps"] = (
+            True if not decision.skipped_sources
+            else False if not decision.pip_sources
+            else ",".join(decision.pip_sources)
+        )
+    return record
+
+
+def remember_answers(project: Project, decision: Decision, backend: Backend) -> None:
+    """A question `pyve build` asked is asked once: its answer goes into pyve.toml, as
+    init's do (added to the file, the rest of it left as it is)."""
+    record = config_record(decision, backend)
+    answers = {k: record[k] for k in decision.answered if k in record}
+    if answers:
+        project.add_config(answers)
+        said = ", ".join(f"{k} = {json.dumps(v)}" for k, v in answers.items())
+        ui.info(f"Recorded your answer in pyve.toml ({said}); edit it to change it.")
 
 
 def installer_choice(project: Project, backend: Backend) -> str:

@@ -10,7 +10,7 @@ import json
 from argparse import Namespace
 from pathlib import Path
 
-from pyve import health, ui
+from pyve import health, report, ui
 from pyve.backends.base import Backend
 from pyve.commands.common import load_backend, make_decision
 from pyve.decision import Decision
@@ -83,7 +83,8 @@ def run(args: Namespace) -> int:
     found = checks(project, args)
     failed = any(c.status == ERROR for c in found)
     if getattr(args, "json", False):
-        print(json.dumps({"ok": not failed, "checks": [c.as_dict() for c in found]}, indent=2))
+        print(json.dumps({"schema": report.SCHEMA, "command": "doctor", "ok": not failed,
+                          "checks": [c.as_dict() for c in found]}, indent=2))
         return EXIT_FAILURE if failed else 0
     for check in found:
         if ui.quiet and check.status != ERROR:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from argparse import Namespace
 
-from pyve import progress, ui
+from pyve import progress, report, ui
 from pyve.commands.common import load_backend, make_decision, print_stage
 from pyve.errors import EXIT_FAILURE, UsageError
 from pyve.graph import run_stages
@@ -42,7 +42,8 @@ def check(project: Project, args: Namespace) -> int:
     status = backend.lock_status(project, decision, args.platform)
     stale = {p: why for p, why in status.items() if why}
     if getattr(args, "json", False):
-        print(json.dumps({"fresh": not stale, "platforms": [
+        print(json.dumps({"schema": report.SCHEMA, "command": "lock", "ok": not stale,
+                          "fresh": not stale, "lock": backend.lock_file, "platforms": [
             {"platform": p, "fresh": why is None, "reason": why} for p, why in status.items()
         ]}, indent=2))
     elif stale:

@@ -9,7 +9,7 @@ from argparse import Namespace
 from pyve import ui
 from pyve.commands.common import existing_env, load_backend
 from pyve.decision import Decision
-from pyve.errors import PyveError, UsageError
+from pyve.errors import PyveError
 from pyve.fastpath import env_bin, foreign_pip, run_environ
 from pyve.project import Project
 
@@ -34,8 +34,6 @@ def bring_up_to_date(project: Project, decision: Decision) -> None:
 
 
 def run(args: Namespace) -> int:
-    if not args.command:
-        raise UsageError("pyve run needs a command", hint="e.g. `pyve run python -m pytest`")
     project = Project.load()
     decision, backend = existing_env(project, args)
     if not getattr(args, "frozen", False):
@@ -53,5 +51,6 @@ def run(args: Namespace) -> int:
                         "another Python",
                         hint=f"install with `uv pip install --python {env_bin(run_env)}/python"
                              ' ...`, or set installer = "pip" in pyve.toml and run `pyve build`')
+    os.chdir(getattr(args, "start_dir", None) or project.root)  # the user's folder, as uv does
     os.execve(exe, args.command, env)  # the command's exit code is ours
     return 0  # pragma: no cover

@@ -22,6 +22,8 @@ from pyve.reqfiles import include_variables, requirement_files, scan
 from pyve.sources import (ENV_FILE, PIP_TOOLS_SOURCE, REQUIREMENTS, group_requirements,
                           install_args, selection)
 
+# `pyve lock --check`'s one "platform": uv resolves the venv lock for all of them at once
+UNIVERSAL = "all platforms"
 MARKER = f"{VENV_DIR}/.pyve-env.json"  # written last: a half-made venv has none
 # Written in .pyve/ before pyve starts making .venv, removed once MARKER is there: a .venv
 # left unfinished by a killed build is still pyve's. (Not inside .venv: `uv venv` refuses a
@@ -177,7 +179,13 @@ class VenvBackend:
 
     def lock_status(self, project: Project, decision: Decision,
                     platforms: list[str] | None) -> dict[str, str | None]:
-        raise UsageError("lock --check applies to conda-lock.yml (the micromamba backend)")
+        """One entry: the lock is universal (uv resolves it for every platform at once),
+        fresh when the inputs it records are the files' content now (as doctor says)."""
+        if platforms:
+            raise UsageError("--platform applies to conda locks (the micromamba backend)",
+                             hint=f"{pip.LOCK_FILE} is one lock for every platform")
+        check = health.venv_lock_fresh(project.root, list(decision.pip_sources), pip.LOCK_FILE)
+        return {UNIVERSAL: None if check.status == health.OK else check.message}
 
     def lock_for(self, project: Project, decision: Decision, platforms: list[str]) -> None:
         raise UsageError("--platform applies to conda locks (the micromamba backend)")
