@@ -215,13 +215,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="record the packages installed by hand (`name>=version`), "
                         "not their dependencies")
     p.add_argument("--backend", metavar="venv|micromamba|auto", help="override the backend")
-    p.add_argument("-y", "--yes", action="store_true", help="accept every default, no prompts")
 
     p = sub.add_parser("remove", help="take requirements out of the project's file, then build")
     p.add_argument("names", nargs="+", metavar="NAME", help="the name as listed in the file")
     _add_place_options(p)
     p.add_argument("--backend", metavar="venv|micromamba|auto", help="override the backend")
-    p.add_argument("-y", "--yes", action="store_true", help="accept every default, no prompts")
 
     p = sub.add_parser("lock", help="write the lock file (requirements.lock.txt / conda-lock.yml)")
     p.add_argument("--backend", metavar="venv|micromamba|auto", help="override the backend")

@@ -123,6 +123,7 @@ ROWS = [
         {"pyproject.toml": "[project]\nname = 'x'\nversion = '1'\n[tool.x]\nx = "
          + "[" * 5000 + "]" * 5000 + "\n", "pyve.toml": VENV_TOML}),
     Row("python-too-long", "invalid Python version '==3.3.3", 2,
+        {"requirements.txt": "alpha\n"},
         args=("build", "--python", "==" + ".".join(["3"] * 3000)), breaks_input=False),
     Row("option-before-command", "'--json' goes after the command: `pyve build --json`", 2,
         args=("--json", "build"), breaks_input=False),
