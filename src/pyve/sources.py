@@ -71,6 +71,19 @@ def _pyproject(path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+PYLOCK = "pylock.toml"
+
+
+def pyve_table(path: Path) -> dict[str, Any] | None:
+    """The [tool.pyve] table of a pylock.toml pyve wrote beside requirements.lock.txt (None:
+    no such file, or the project's own lock, which pyve never overwrites)."""
+    if not path.is_file():
+        return None
+    tool = _pyproject(path).get("tool")
+    table = tool.get("pyve") if isinstance(tool, dict) else None
+    return table if isinstance(table, dict) else None
+
+
 def _env_pip_lines(root: Path) -> list[str]:
     from pyve.backends.conda.envfile import load_envfile
 
@@ -191,6 +204,8 @@ def notes(root: Path, env_file_pip: bool, sources: Iterable[str]) -> list[str]:
             said.append(f"{PIP_TOOLS_SOURCE} found: pyve installs it (pip-tools' source; "
                         "no compiled requirements.txt)")
     for name, what in FOREIGN_FILES.items():
+        if name == PYLOCK and pyve_table(root / name) is not None:
+            continue  # pyve's own lock, written beside requirements.lock.txt
         if (root / name).is_file():
             said.append(f"{name} found ({what}): pyve does not read it; it resolves "
                         f"{' and '.join(sources) or 'the project'} itself and writes its own "

@@ -199,6 +199,11 @@ class VenvBackend:
             # created. The stages stay those of a normal build (a mode is not an input):
             # only their actions differ, so the next command finds everything up to date.
             pip.check_frozen_lock(project.root, sources)
+            problems = piplock.lock_problems(project.root, sources)  # pylock.toml too
+            if problems:
+                raise PyveError(f"--frozen: {problems[0]}",
+                                hint="run `pyve build` (or `pyve lock`) without --frozen, "
+                                     f"then commit {pip.LOCK_FILE} and {piplock.PYLOCK_FILE}")
             piplock.read_lock(project.root / pip.LOCK_FILE)  # every entry pinned and hashed
         last = "create-env"
         if sources:
@@ -222,11 +227,13 @@ class VenvBackend:
         else:  # nothing is installed into the env: it must stay as created
             stages[-1].contents = holds
             stages[-1].watch = [*(stages[-1].watch or []), site]
+        pylock = project.root / piplock.PYLOCK_FILE
+        own_pylock = pylock.exists() and not piplock.pylock_is_pyves(pylock)
         stages.append(Stage(
             name="freeze",
             action=lambda: self.freeze(project, decision),
-            targets=[pip.LOCK_FILE],
-            config={"installer": decision.installer},
+            targets=[pip.LOCK_FILE, *([] if own_pylock else [piplock.PYLOCK_FILE])],
+            config=self._lock_config(project, decision),
             after=[last],
             missing_reason=f"{pip.LOCK_FILE} missing",
         ))
@@ -355,6 +362,28 @@ class VenvBackend:
             return f"python {marker['python']} interpreter changed on disk"
         return None
 
+    def _coverage(self, project: Project, decision: Decision) -> piplock.Coverage:
+        return piplock.coverage(project.root, decision.python_version,
+                                project.config.get("lock_environments"))
+
+    def _lock_config(self, project: Project, decision: Decision) -> dict[str, Any]:
+        return {"installer": decision.installer, **self._coverage(project, decision).config()}
+
+    def _lock_key(self, project: Project, decision: Decision) -> str:
+        """The lock stage's inputs: what it is solved from (the install's stamp, a new id per
+        install) and its settings. A failure is replayed only while these stay the same."""
+        from pyve.fingerprint import data_digest
+
+        upstream = project.root / ".pyve/stamps" / ("pip-deps" if decision.pip_sources
+                                                     else "create-env")
+        try:
+            stamp = upstream.read_text(encoding="utf-8")
+        except OSError:
+            stamp = ""
+        return data_digest({"stamp": stamp, "config": self._lock_config(project, decision),
+                            "sources": list(decision.pip_sources),
+                            "extras": list(decision.extras), "groups": list(decision.groups)})
+
     def freeze(self, project: Project, decision: Decision | None = None) -> None:
         if not (project.root / MARKER).is_file():
             raise PyveError("no environment to lock yet", hint="run `pyve build` first")
@@ -362,9 +391,25 @@ class VenvBackend:
         if decision is not None and decision.frozen:
             return  # the lock is the input (checked fresh before the build): never rewritten
         inputs = self.locked_inputs(project, sources)
-        piplock.write_lock(self.python(project), project.root, sources, inputs=inputs,
-                           extras=decision.extras if decision else (),
-                           groups=decision.groups if decision else ())
+        if decision is None:
+            piplock.write_lock(self.python(project), project.root, sources, inputs=inputs)
+            return
+        key = self._lock_key(project, decision)
+        failed = _recorded_failure(project, key)
+        if failed is not None:  # solved before from the same inputs: the same answer, at once
+            raise failed
+        try:
+            notes = piplock.write_lock(self.python(project), project.root, sources,
+                                       inputs=inputs, extras=decision.extras,
+                                       groups=decision.groups,
+                                       covers=self._coverage(project, decision))
+        except PyveError as exc:
+            if piplock.unsolvable(exc.message):
+                _record_failure(project, key, exc)
+            raise
+        (project.root / LOCK_FAILURE).unlink(missing_ok=True)
+        for note in notes:
+            ui.info(f"  note: {note}")
 
     def locked_inputs(self, project: Project, sources: list[str]) -> str:
         """The sources as pip-deps installed them (its stamp). The lock pins what the env
@@ -385,6 +430,26 @@ class VenvBackend:
             raise PyveError(f"{', '.join(changed) or 'the sources'} changed since the "
                             "environment was built; a lock now would not match it", hint=hint)
         return installed
+
+
+LOCK_FAILURE = ".pyve/lock-failure.json"  # the last unsolvable lock, by its inputs
+
+
+def _record_failure(project: Project, key: str, exc: PyveError) -> None:
+    atomic_write_text(project.root / LOCK_FAILURE, json.dumps(
+        {"key": key, "message": exc.message, "hint": exc.hint}, indent=2) + "\n")
+
+
+def _recorded_failure(project: Project, key: str) -> PyveError | None:
+    """The error of the last lock that could not be solved from these same inputs."""
+    try:
+        data = json.loads((project.root / LOCK_FAILURE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("key") != key:
+        return None
+    return PyveError(f"not solved again (its inputs are unchanged since it failed): "
+                     f"{data.get('message')}", hint=data.get("hint"))
 
 
 def _lock_digest(project: Project) -> str | None:
