@@ -136,6 +136,12 @@ ROWS = [
         2, {"pyve.toml": VENV_TOML + 'extras = ["dev"]\n'}),
     Row("pyve-toml-groups", "pyve.toml: groups: 'test' is not in [dependency-groups]", 2,
         {"pyve.toml": VENV_TOML + 'groups = ["test"]\n'}),
+    Row("pyve-toml-lock-environments",
+        "pyve.toml: lock_environments: 'sys_platform = linux' is not a PEP 508 marker", 2,
+        {"pyve.toml": VENV_TOML + 'lock_environments = ["sys_platform = linux"]\n'}),
+    Row("uv-environments", "pyproject.toml: [tool.uv] environments: 'linux' is not a PEP 508 "
+        "marker", 2, {"pyve.toml": VENV_TOML,
+                      "pyproject.toml": '[tool.uv]\nenvironments = ["linux"]\n'}),
     Row("lock-platform-flag", "--platform: '../x' is not a conda platform", 2,
         {"environment.yml": ENV_HEAD + "  - python\n"}, args=("lock", "--platform", "../x"),
         conda=True, breaks_input=False),

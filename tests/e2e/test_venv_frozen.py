@@ -20,7 +20,7 @@ LOCK = "requirements.lock.txt"
 def clone(project: Path, tmp_path: Path) -> Path:
     target = tmp_path / "clone"
     target.mkdir()
-    for name in ("requirements.txt", LOCK, "pyve.toml"):
+    for name in ("requirements.txt", LOCK, "pylock.toml", "pyve.toml"):
         shutil.copy2(project / name, target / name)
     return target
 

@@ -199,7 +199,7 @@ class VenvBackend:
             # created. The stages stay those of a normal build (a mode is not an input):
             # only their actions differ, so the next command finds everything up to date.
             pip.check_frozen_lock(project.root, sources)
-            problems = piplock.lock_problems(project.root, sources)  # pylock.toml too
+            problems = piplock.lock_problems(project.root, sources, missing_pylock=False)
             if problems:
                 raise PyveError(f"--frozen: {problems[0]}",
                                 hint="run `pyve build` (or `pyve lock`) without --frozen, "
@@ -228,11 +228,13 @@ class VenvBackend:
             stages[-1].contents = holds
             stages[-1].watch = [*(stages[-1].watch or []), site]
         pylock = project.root / piplock.PYLOCK_FILE
-        own_pylock = pylock.exists() and not piplock.pylock_is_pyves(pylock)
+        # --frozen never writes it: a clone that did not commit pylock.toml still installs
+        no_pylock = (pylock.exists() and not piplock.pylock_is_pyves(pylock)) or (
+            decision.frozen and not pylock.exists())
         stages.append(Stage(
             name="freeze",
             action=lambda: self.freeze(project, decision),
-            targets=[pip.LOCK_FILE, *([] if own_pylock else [piplock.PYLOCK_FILE])],
+            targets=[pip.LOCK_FILE, *([] if no_pylock else [piplock.PYLOCK_FILE])],
             config=self._lock_config(project, decision),
             after=[last],
             missing_reason=f"{pip.LOCK_FILE} missing",

@@ -210,9 +210,11 @@ def pylock_inputs(path: Path) -> str | None:
     return inputs if isinstance(inputs, str) else None
 
 
-def lock_problems(root: Path, sources: list[str]) -> list[str]:
+def lock_problems(root: Path, sources: list[str], *, missing_pylock: bool = True) -> list[str]:
     """Why requirements.lock.txt or pyve's pylock.toml does not hold for the sources as they
-    are (empty: both are fresh). For --frozen, doctor and `lock --check`."""
+    are (empty: both are fresh). For --frozen, doctor and `lock --check`. missing_pylock:
+    a pylock.toml not there counts (--frozen installs requirements.lock.txt: a clone that
+    did not commit pylock.toml still installs; one that disagrees with it does not)."""
     lock = root / LOCK_FILE
     if not lock.is_file():
         return [f"{LOCK_FILE} is missing"]
@@ -228,7 +230,8 @@ def lock_problems(root: Path, sources: list[str]) -> list[str]:
     if PYLOCK_NOTE in lock.read_text(encoding="utf-8"):
         pylock = root / PYLOCK_FILE
         if not pylock.is_file():
-            problems.append(f"{PYLOCK_FILE} is missing (written with {LOCK_FILE})")
+            if missing_pylock:
+                problems.append(f"{PYLOCK_FILE} is missing (written with {LOCK_FILE})")
         elif not pylock_is_pyves(pylock):
             problems.append(f"{PYLOCK_FILE} was not written by pyve: it has no [tool.pyve]")
         elif pylock_inputs(pylock) != recorded:
