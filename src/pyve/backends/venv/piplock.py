@@ -573,11 +573,51 @@ def mismatch(root: Path, python: Path) -> str | None:
     return f"environment differs from {LOCK_FILE}: {found[0]}{more}"
 
 
+def constraint_violations(python: Path, wanted: list[LockEntry]) -> list[str]:
+    """The user's constraints (pip.conf `constraint`, PIP_CONSTRAINT, UV_CONSTRAINT) against
+    the locked pins that apply here: one phrase per pin outside one. `torch<=2.14.1` on a
+    shared machine is common; uv refuses such a range under --require-hashes, so pyve checks
+    it here and installs the lock without it."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    by_name = {entry.name: entry for entry in wanted}
+    found = []
+    for file, origin in uv.constraint_files(python):
+        try:
+            text = Path(file.removeprefix("file://")).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue  # a URL, or unreadable: the installer says so when it reads it
+        for raw in text.splitlines():
+            line = raw.split(" #", 1)[0].strip()
+            if not line or line.startswith(("#", "-")):
+                continue
+            try:
+                req = Requirement(line)
+            except InvalidRequirement:
+                continue
+            entry = by_name.get(pip.canonical_name(req.name))
+            if entry is None or not req.specifier:
+                continue
+            if req.marker is not None and not req.marker.evaluate(
+                    {**marker_environment(python), "extra": ""}):
+                continue
+            if not req.specifier.contains(entry.version, prereleases=True):
+                found.append(f"{entry.name}=={entry.version} in {LOCK_FILE} is outside the "
+                             f"constraint `{line}` ({file}, set by {origin})")
+    return found
+
+
 def install_exact(python: Path, root: Path, installer: Installer) -> None:
     """Make the env exactly the lock: install (hash-checked) what is missing, of another
     version or not verified, and remove what the lock does not list."""
     entries = read_lock(root / LOCK_FILE)
     wanted = applicable(entries, python)
+    outside = constraint_violations(python, wanted)
+    if outside:  # the lock is installed without the constraints: never past one
+        more = f" (+{len(outside) - 1} more)" if len(outside) > 1 else ""
+        raise PyveError(outside[0] + more,
+                        hint="loosen the constraint, or re-lock within it (`pyve build` "
+                             f"without --frozen), then commit {LOCK_FILE}")
     todo = [entry for entry, _why in unverified(python, wanted)]
     if todo:
         with tempfile.TemporaryDirectory(prefix="pyve-frozen-") as tmp:
