@@ -313,6 +313,9 @@ def compile_lock(python: Path, root: Path, sources: list[str], extras: tuple[str
     hashed = {_pin_key(pin) for pin in installed}
     local_files.update(_find_links_hashes(
         [r for _n, r, _h in entries if _pin_key(r) not in hashed], env))
+    if "--no-index" not in uv.uv_index_flags(python):
+        for key, found in _index_hashes([r for _n, r, h in entries if h], env).items():
+            local_files[key] = [*local_files.get(key, []), *found]
     body: list[str] = []
     local: list[str] = []
     for _line, requirement, hashes in entries:
@@ -393,6 +396,38 @@ def _find_links_hashes(requirements: list[str], env: dict[str, str]
             if file.name.lower().startswith(prefixes) and _archive_key(file.name) in wanted:
                 digest = "sha256:" + hashlib.sha256(file.read_bytes()).hexdigest()
                 found.setdefault(_archive_key(file.name), []).append(digest)  # type: ignore[arg-type]
+    return found
+
+
+PYPI = "https://pypi.org/simple"
+
+
+def _index_hashes(requirements: list[str], env: dict[str, str]
+                  ) -> dict[tuple[str, str], list[str]]:
+    """With an extra index, uv hashes the files of the first index offering a version (a
+    partial mirror: one platform's wheel): add the sha256 of every file of every index that
+    lists that name==version, so the lock installs wherever the primary index's files do."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pyve.installers import simpleindex
+
+    extra = env.get("UV_EXTRA_INDEX_URL", "").split()
+    if not extra:
+        return {}  # one index: uv listed every file of it
+    indexes = list(dict.fromkeys([env.get("UV_DEFAULT_INDEX") or env.get("UV_INDEX_URL")
+                                  or PYPI, *extra]))
+    wanted = {_pin_key(r) for r in requirements if "==" in r}
+    names = sorted({name for name, _version in wanted})
+    jobs = [(index, name) for index in indexes for name in names]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        pages = list(pool.map(lambda job: simpleindex.project_files(job[0], job[1], env),
+                              jobs))
+    found: dict[tuple[str, str], list[str]] = {}
+    for files in pages:
+        for filename, digest in files:
+            key = _archive_key(filename)
+            if key in wanted and _SHA256.fullmatch(digest.lower()):
+                found.setdefault(key, []).append(f"sha256:{digest.lower()}")  # type: ignore[arg-type]
     return found
 
 
