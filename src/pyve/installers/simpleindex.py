@@ -23,9 +23,9 @@ _JSON = "application/vnd.pypi.simple.v1+json"
 
 
 def project_files(index: str, name: str, env: Mapping[str, str],
-                  timeout: float = 30.0) -> list[tuple[str, str]]:
-    """(file name, sha256) of every file the index lists for `name` (canonical); [] when the
-    index does not have it or cannot be read (the lock then keeps uv's hashes)."""
+                  timeout: float = 30.0) -> list[tuple[str, str, str]]:
+    """(file name, sha256, URL) of every file the index lists for `name` (canonical); []
+    when the index does not have it or cannot be read (the lock then keeps uv's hashes)."""
     base = index.rstrip("/") + "/" + name + "/"
     try:
         text, kind = _read(base, env, timeout)
@@ -36,7 +36,8 @@ def project_files(index: str, name: str, env: Mapping[str, str],
             files = json.loads(text).get("files", [])
         except ValueError:
             return []
-        return [(f["filename"], f["hashes"]["sha256"]) for f in files
+        return [(f["filename"], f["hashes"]["sha256"],
+                 urllib.parse.urljoin(base, str(f.get("url", "")))) for f in files
                 if isinstance(f, dict) and isinstance(f.get("hashes"), dict)
                 and isinstance(f["hashes"].get("sha256"), str) and f.get("filename")]
     found = []
@@ -45,7 +46,7 @@ def project_files(index: str, name: str, env: Mapping[str, str],
         algo, _, digest = fragment.partition("=")
         filename = urllib.parse.unquote(_path.rsplit("/", 1)[-1]) or label.strip()
         if algo == "sha256" and digest:
-            found.append((filename, digest))
+            found.append((filename, digest, urllib.parse.urljoin(base, _path)))
     return found
 
 

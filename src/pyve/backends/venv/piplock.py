@@ -424,7 +424,7 @@ def _index_hashes(requirements: list[str], env: dict[str, str]
                               jobs))
     found: dict[tuple[str, str], list[str]] = {}
     for files in pages:
-        for filename, digest in files:
+        for filename, digest, _url in files:
             key = _archive_key(filename)
             if key in wanted and _SHA256.fullmatch(digest.lower()):
                 found.setdefault(key, []).append(f"sha256:{digest.lower()}")  # type: ignore[arg-type]
