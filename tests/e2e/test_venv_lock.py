@@ -4,6 +4,7 @@ venvs of two Python versions -- with the pip bundled in Python 3.11 (23.2.1) too
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -216,6 +217,10 @@ def test_frozen_checks_pylock_too_and_the_projects_own_pylock_is_kept(
     assert frozen.returncode == 1
     assert ("error: --frozen: pylock.toml does not match requirements.lock.txt"
             in frozen.stderr), frozen.output
+    checks = {c["name"]: c for c in json.loads(pyve("doctor", "--json", env=env).stdout)[
+        "checks"]}
+    assert checks["lock-fresh"]["status"] == "warn", checks["lock-fresh"]
+    assert "pylock.toml does not match" in checks["lock-fresh"]["message"]
     # a pylock.toml of the project's own is never written over; pyve says so
     own = 'lock-version = "1.0"\ncreated-by = "another tool"\n'
     pylock.write_text(own)
