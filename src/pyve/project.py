@@ -22,7 +22,7 @@ VENV_DIR = ".venv"
 GITIGNORE_MARK = "# added by pyve (pyve purge removes these lines)"
 GITIGNORE_LINES = (".venv/", ".pyve/")
 CONFIG_KEYS = {"backend", "python", "install_deps", "installer", "conda_engine", "extras",
-               "groups", "project_lock"}
+               "groups", "project_lock", "lock_environments"}
 LIST_KEYS = {"extras", "groups"}  # lists of names
 # install_deps: true/false, or the comma-separated files the user agreed to install from
 CONFIG_TYPES: dict[str, tuple[type, ...]] = {
@@ -130,6 +130,9 @@ def read_config(path: Path) -> dict[str, Any]:
         if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
             raise UsageError(f"{path.name}: {key} must be a list of names, not "
                              f"{excerpt(repr(value))}", hint=f'e.g. {key} = ["dev"]')
+    if "lock_environments" in section:
+        check_markers(section["lock_environments"], f"{path.name}: lock_environments",
+                      'e.g. lock_environments = ["sys_platform == \'linux\'"]')
     for key, kinds in CONFIG_TYPES.items():
         if key in section and not isinstance(section[key], kinds):
             what = ("true or false" if kinds == (bool,) else
@@ -138,6 +141,23 @@ def read_config(path: Path) -> dict[str, Any]:
                              f"{excerpt(repr(section[key]))}",
                              hint=f'quote it: {key} = "..."' if what == "a string" else None)
     return {k: v for k, v in section.items() if k in CONFIG_KEYS}
+
+
+def check_markers(value: Any, where: str, example: str) -> list[str]:
+    """A list of PEP 508 environment markers (the platforms a lock covers), or one error line
+    naming `where` and the value that is not one."""
+    if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+        raise UsageError(f"{where} must be a list of PEP 508 markers, not "
+                         f"{excerpt(repr(value))}", hint=example)
+    from packaging.markers import InvalidMarker, Marker
+
+    for marker in value:
+        try:
+            Marker(marker)
+        except InvalidMarker:
+            raise UsageError(f"{where}: {excerpt(repr(marker))} is not a PEP 508 marker",
+                             hint=example) from None
+    return list(value)
 
 
 def write_config(path: Path, config: dict[str, Any]) -> None:

@@ -301,3 +301,25 @@ def test_a_lock_only_project_gets_the_locks_pip_packages(project: Path, pyve: Py
     assert not (other / "environment.yml").exists()
     for result in said:
         assert "environment.yml" not in result.output, result.output
+
+
+def test_pip_entries_name_a_url_a_teammate_can_fetch(
+        project: Path, pyve: PyveRunner, local_channel: Path, wheelhouse: Path,
+        tmp_path: Path) -> None:
+    """pip took the wheels from a local find-links folder: the committed lock names the same
+    file on the index pip's configuration names, or says in one line that it cannot."""
+    from tests.support.wheel_fixtures import build_simple_index
+
+    python_env(project, local_channel, pip=["beta"])
+    first = pyve("init", check=True)  # find-links only, no index: nothing to name
+    said = [line for line in first.output.splitlines() if "local find-links folder" in line]
+    assert len(said) == 1 and "conda-lock.yml: " in said[0], first.output
+    served = tmp_path / "served"  # what an index serves: the same files, elsewhere
+    shutil.copytree(wheelhouse, served)
+    index = build_simple_index(served, tmp_path / "simple")
+    relocked = pyve("lock", env={"PIP_NO_INDEX": "false", "PIP_INDEX_URL": index}, check=True)
+    assert "local find-links folder" not in relocked.output, relocked.output
+    pips = {p["name"]: p["url"] for p in read_lock(project)["package"] if p["manager"] == "pip"}
+    assert set(pips) == {"alpha", "beta"}
+    assert all(url.startswith(served.as_uri() + "/") for url in pips.values()), pips
+    assert_valid_lock(project / "conda-lock.yml")

@@ -162,6 +162,12 @@ ROWS = [
         "pyproject.toml; pyve reads PEP 735 [dependency-groups]", 2,
         {"pyve.toml": VENV_TOML + 'groups = ["test"]\n',
          "pyproject.toml": '[tool.poetry.group.test.dependencies]\npytest = "^8"\n'}),
+    Row("pyve-toml-lock-environments",
+        "pyve.toml: lock_environments: 'sys_platform = linux' is not a PEP 508 marker", 2,
+        {"pyve.toml": VENV_TOML + 'lock_environments = ["sys_platform = linux"]\n'}),
+    Row("uv-environments", "pyproject.toml: [tool.uv] environments: 'linux' is not a PEP 508 "
+        "marker", 2, {"pyve.toml": VENV_TOML,
+                      "pyproject.toml": '[tool.uv]\nenvironments = ["linux"]\n'}),
     Row("lock-platform-flag", "--platform: '../x' is not a conda platform", 2,
         {"environment.yml": ENV_HEAD + "  - python\n"}, args=("lock", "--platform", "../x"),
         conda=True, breaks_input=False),

@@ -51,8 +51,8 @@ def test_purge_removes_only_what_pyve_made(built: Path, pyve: PyveRunner) -> Non
     assert "Removed: .venv/" in result.stdout
     assert ".gitignore lines (.venv/, .pyve/)" in result.stdout and ".pyve/" in result.stdout
     assert sorted(p.name for p in built.iterdir()) == [
-        ".env", ".gitignore", ".python-version", "pyve.toml", "requirements.lock.txt",
-        "requirements.txt"]
+        ".env", ".gitignore", ".python-version", "pylock.toml", "pyve.toml",
+        "requirements.lock.txt", "requirements.txt"]  # the locks are the project's to commit
     assert (built / ".env").read_text() == "SECRET=1\n"
     assert (built / ".gitignore").read_text() == "node_modules/\n*.log\n"
     assert stat.S_IMODE((built / ".gitignore").stat().st_mode) == 0o600

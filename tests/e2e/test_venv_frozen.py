@@ -20,7 +20,7 @@ LOCK = "requirements.lock.txt"
 def clone(project: Path, tmp_path: Path) -> Path:
     target = tmp_path / "clone"
     target.mkdir()
-    for name in ("requirements.txt", LOCK, "pyve.toml"):
+    for name in ("requirements.txt", LOCK, "pylock.toml", "pyve.toml"):
         shutil.copy2(project / name, target / name)
     return target
 
@@ -128,3 +128,30 @@ def test_a_local_path_is_listed_and_installed_from_the_path(project: Path, pyve:
     pyve("build", "--frozen", cwd=ci, check=True)
     assert py(ci, "import tiny, gamma, beta").returncode == 0
     assert "Nothing to do" in pyve("build", cwd=ci, check=True).stdout
+
+
+@pytest.mark.parametrize("installer", ["uv", "pip"])
+def test_frozen_with_a_range_constraint_in_pip_config(installer: str, project: Path,
+                                                      pyve: PyveRunner, tmp_path: Path) -> None:
+    """`alpha<=2.0` in pip.conf's constraint file (common on shared machines): uv refuses a
+    range constraint under --require-hashes; pyve checks the lock against it and installs
+    the lock without it. A constraint the lock breaks is named in one line."""
+    (project / "requirements.txt").write_text("beta\n")
+    constraints = tmp_path / "constraints.txt"
+    constraints.write_text("alpha<=2.0\n")
+    conf = tmp_path / "pip.conf"
+    conf.write_text(f"[global]\nconstraint = {constraints}\n")
+    env = {"PIP_CONFIG_FILE": str(conf), "PYVE_INSTALLER": installer}
+    pyve("init", "--auto-install-deps", env=env, check=True)
+    ci = clone(project, tmp_path)
+    pyve("build", "--frozen", cwd=ci, env=env, check=True)
+    assert py(ci, "import alpha; assert alpha.__version__ == '2.0'").returncode == 0
+    constraints.write_text("gamma>0\nalpha<2 ; python_version >= '3'\n")
+    ci2 = tmp_path / "ci2"
+    shutil.copytree(ci, ci2, ignore=shutil.ignore_patterns(".venv", ".pyve"))
+    broken = pyve("build", "--frozen", cwd=ci2, env=env)
+    assert broken.returncode == 1
+    errors = [line for line in broken.stderr.splitlines() if line.startswith("error:")]
+    assert errors == [f"error: alpha==2.0 in requirements.lock.txt is outside the constraint "
+                      f"`alpha<2 ; python_version >= '3'` ({constraints}, set by {conf})"], \
+        broken.stderr

@@ -31,16 +31,18 @@ def _record_line(path: str, data: bytes) -> str:
 
 
 def build_wheel(dir: Path, name: str, version: str, requires: Iterable[str] = (),
-                tag: str = "py3-none-any", extras: Iterable[str] = (), code: str = "") -> Path:
+                tag: str = "py3-none-any", extras: Iterable[str] = (), code: str = "",
+                requires_python: str | None = None) -> Path:
     """Write `<dir>/<name>-<version>-<tag>.whl` (module `<name>` with __version__ and
     `code`); `extras` are declared with Provides-Extra (their requirements go in `requires`
-    with a marker)."""
+    with a marker); `requires_python` is its Requires-Python."""
     dir = Path(dir)
     dir.mkdir(parents=True, exist_ok=True)
     module = canonicalize_name(name).replace("-", "_")
     dist_info = f"{module}-{version}.dist-info"
     metadata = "".join([
         "Metadata-Version: 2.1\n", f"Name: {name}\n", f"Version: {version}\n",
+        *([f"Requires-Python: {requires_python}\n"] if requires_python else []),
         *(f"Provides-Extra: {e}\n" for e in extras),
         *(f"Requires-Dist: {r}\n" for r in requires),
     ])

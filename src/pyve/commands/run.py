@@ -22,13 +22,24 @@ def bring_up_to_date(project: Project, decision: Decision) -> None:
     from pyve.locking import project_lock
 
     backend = load_backend(decision.backend)
+    lock = backend.lock_stage()
+    # the lock alone is not the env: re-locking (or a lock that cannot be solved) is quiet
     fresh = all(r.status == "up to date"
-                for r in plan(project, backend.stages(project, decision)))
+                for r in plan(project, backend.stages(project, decision)) if r.name != lock)
     saved, quiet = ui._out, ui.quiet
     ui._out, ui.quiet = ui.err(), quiet or fresh
     try:
         with project_lock(project.state_dir):
             build(project, decision, name_kept=False)
+    except PyveError as exc:
+        # The env is built; only its lock failed: the command runs, with one line saying so.
+        if [r.name for r in exc.results if r.status == "failed"] != [lock]:
+            raise
+        from pyve.redact import one_line
+
+        ui.quiet = quiet
+        ui.info(one_line(f"warning: {backend.lock_file} was not written ({exc.message}); "
+                         "running the command in the environment as installed"))
     finally:
         ui._out, ui.quiet = saved, quiet
 

@@ -123,6 +123,17 @@ def uv_env(python: Path | None = None, *, warn: bool = False) -> dict[str, str]:
     return env
 
 
+def constraint_files(python: Path | None = None) -> list[tuple[str, str]]:
+    """(file, where it was set) of each constraint file pip's configuration, PIP_CONSTRAINT
+    or UV_CONSTRAINT names: what uv's install would be constrained by."""
+    found = []
+    setting = pip_settings(python).get("constraint")
+    if setting is not None:
+        found += [(f, setting.origin) for f in setting.value.split()]
+    found += [(f, "UV_CONSTRAINT") for f in os.environ.get("UV_CONSTRAINT", "").split()]
+    return list(dict.fromkeys(found))
+
+
 def uv_index_flags(python: Path | None = None) -> list[str]:
     """uv has no variable for --no-index (it would query PyPI): pass the flag when pip's
     configuration or UV_NO_INDEX asks for it."""
@@ -185,15 +196,21 @@ class UvInstaller:
         return None
 
     def install(self, python: Path, args: list[str], cwd: Path, what: str, *,
-                record_hashes: bool = False, local: Iterable[str | None] = ()) -> None:
+                record_hashes: bool = False, local: Iterable[str | None] = (),
+                constrained: bool = True) -> None:
+        """constrained=False: without the user's constraint files (a hashed lock, already
+        checked against them: uv refuses a range constraint under --require-hashes)."""
         # uv writes no install report: record_hashes is install_locked's business
         if not args:
             return
+        env = uv_env(python, warn=True)
+        if not constrained:
+            env.pop("UV_CONSTRAINT", None)
         progress.update("resolving with uv")  # uv says nothing until it has resolved
         try:
             flags = fresh_flags(local, "--reinstall")
             proc.run([uv_bin(), "pip", "install", *uv_index_flags(python), "--python", python,
-                      *flags, *args], cwd=cwd, env=uv_env(python, warn=True),
+                      *flags, *args], cwd=cwd, env=env,
                      what=what.replace("pip", "uv pip", 1),
                      on_line=InstallerActivity(progress.update))  # uv's lines -> the live line
         except PyveError as exc:
@@ -208,7 +225,7 @@ class UvInstaller:
     def install_locked(self, python: Path, requirements: Path, cwd: Path, what: str,
                        hashes: dict[str, list[str]]) -> None:
         self.install(python, ["--require-hashes", "--no-deps", "--reinstall", "-r",
-                              str(requirements)], cwd, what)
+                              str(requirements)], cwd, what, constrained=False)
         # no report: each file matched one of the lock's hashes, or uv refused it
         pip.record_hashes(python, hashes)
 

@@ -612,6 +612,13 @@ class CondaBackend:
             raise PyveError("the pip packages are resolved in the environment, which is missing",
                             hint="run `pyve build` first")
         resolved = pip.resolve(python, _pip_file_args(env.pip_specs), env.path.parent)
+        local = _index_urls(resolved, python)
+        if local:  # one line: the committed lock names this machine's folder
+            more = f" (+{len(local) - 1} more)" if len(local) > 1 else ""
+            ui.info(f"  note: {LOCK_FILE}: {local[0]}{more} is locked from a local find-links "
+                    "folder (a file:// URL a teammate cannot fetch); no index pip's "
+                    "configuration names has that file: publish it to one, or serve the "
+                    "folder as an index (index-url / extra-index-url)")
         host = engine.host_platform()
         entries = []
         for item in resolved:
@@ -652,6 +659,45 @@ def _exact(decision: Decision) -> str:
 
 def _where(decision: Decision) -> str:
     return " or ".join([ENV_FILE, *decision.pip_sources])
+
+
+def _index_urls(items: list[dict[str, Any]], python: Path) -> list[str]:
+    """A pip package pip took from a find-links folder is locked under the URL of the same
+    file (name and sha256) on an index pip's configuration names, which a teammate can fetch;
+    the `name==version` of those no index has (their file:// URL stays)."""
+    from pyve.installers import pipconfig, simpleindex, uv
+
+    settings = uv.pip_settings(python)
+    folders = [Path(f.removeprefix("file://")).resolve() for f in
+               (settings["find-links"].value.split() if "find-links" in settings else [])]
+
+    def in_folder(url: str) -> bool:
+        if not url.startswith("file://"):
+            return False
+        path = Path(url.removeprefix("file://").split("#", 1)[0]).resolve()
+        return any(path.is_relative_to(folder) for folder in folders)
+
+    no_index = "no-index" in settings and pipconfig.truthy(settings["no-index"].value)
+    indexes = [] if no_index else list(dict.fromkeys([
+        settings["index-url"].value.strip() if "index-url" in settings
+        else "https://pypi.org/simple",
+        *(settings["extra-index-url"].value.split() if "extra-index-url" in settings
+          else [])]))
+    env = uv.uv_env(python)
+    local = []
+    for item in items:
+        if not in_folder(item["url"]):
+            continue
+        filename = item["url"].split("#", 1)[0].rsplit("/", 1)[-1]
+        name = pip.canonical_name(item["name"])
+        found = next((url for index in indexes
+                      for file, digest, url in simpleindex.project_files(index, name, env)
+                      if file == filename and digest.lower() == item["sha256"]), None)
+        if found is None:
+            local.append(f"{item['name']}=={item['version']}")
+        else:
+            item["url"] = found.split("#", 1)[0]
+    return local
 
 
 def _solve(env: EnvFile, platform: str) -> list[Any]:

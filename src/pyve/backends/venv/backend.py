@@ -240,6 +240,12 @@ class VenvBackend:
             # created. The stages stay those of a normal build (a mode is not an input):
             # only their actions differ, so the next command finds everything up to date.
             pip.check_frozen_lock(project.root, list(decision.input_sources))
+            problems = piplock.lock_problems(project.root, list(decision.input_sources),
+                                           missing_pylock=False)
+            if problems:
+                raise PyveError(f"--frozen: {problems[0]}",
+                                hint="run `pyve build` (or `pyve lock`) without --frozen, "
+                                     f"then commit {pip.LOCK_FILE} and {piplock.PYLOCK_FILE}")
             piplock.read_lock(project.root / pip.LOCK_FILE)  # every entry pinned and hashed
         last = "create-env"
         if sources:
@@ -250,7 +256,7 @@ class VenvBackend:
                 file_dep=inputs,
                 config={"sources": sources, "installer": decision.installer,
                         **selection(decision), **_variables(project, sources),
-                        **_lock_config(decision)},
+                        **_project_lock_config(decision)},
                 # --frozen: the env must be exactly the lock, whatever the stamps say
                 checks=[lambda: installed_inputs_damaged(project),
                         *([lambda: piplock.mismatch(project.root, self.python(project))]
@@ -258,7 +264,7 @@ class VenvBackend:
                 after=["create-env"],
                 watch=[site], contents=holds,
                 fingerprint_config={"sources": sources, "installer": decision.installer,
-                                    **selection(decision), **_lock_config(decision),
+                                    **selection(decision), **_project_lock_config(decision),
                                     "lock": _lock_digest(project)}
                 if decision.frozen else None,
             ))
@@ -267,11 +273,15 @@ class VenvBackend:
             stages[-1].contents = holds
             stages[-1].watch = [*(stages[-1].watch or []), site]
             stages[-1].checks = [*stages[-1].checks, *exact]
+        pylock = project.root / piplock.PYLOCK_FILE
+        # --frozen never writes it: a clone that did not commit pylock.toml still installs
+        no_pylock = (pylock.exists() and not piplock.pylock_is_pyves(pylock)) or (
+            decision.frozen and not pylock.exists())
         stages.append(Stage(
             name="freeze",
             action=lambda: self.freeze(project, decision),
-            targets=[pip.LOCK_FILE],
-            config={"installer": decision.installer},
+            targets=[pip.LOCK_FILE, *([] if no_pylock else [piplock.PYLOCK_FILE])],
+            config=self._lock_config(project, decision),
             after=[last],
             missing_reason=f"{pip.LOCK_FILE} missing",
         ))
@@ -520,6 +530,28 @@ class VenvBackend:
             return f"python {marker['python']} interpreter changed on disk"
         return None
 
+    def _coverage(self, project: Project, decision: Decision) -> piplock.Coverage:
+        return piplock.coverage(project.root, decision.python_version,
+                                project.config.get("lock_environments"))
+
+    def _lock_config(self, project: Project, decision: Decision) -> dict[str, Any]:
+        return {"installer": decision.installer, **self._coverage(project, decision).config()}
+
+    def _lock_key(self, project: Project, decision: Decision) -> str:
+        """The lock stage's inputs: what it is solved from (the install's stamp, a new id per
+        install) and its settings. A failure is replayed only while these stay the same."""
+        from pyve.fingerprint import data_digest
+
+        upstream = project.root / ".pyve/stamps" / ("pip-deps" if decision.pip_sources
+                                                     else "create-env")
+        try:
+            stamp = upstream.read_text(encoding="utf-8")
+        except OSError:
+            stamp = ""
+        return data_digest({"stamp": stamp, "config": self._lock_config(project, decision),
+                            "sources": list(decision.pip_sources),
+                            "extras": list(decision.extras), "groups": list(decision.groups)})
+
     def freeze(self, project: Project, decision: Decision | None = None) -> None:
         if not (project.root / MARKER).is_file():
             raise PyveError("no environment to lock yet", hint="run `pyve build` first")
@@ -527,10 +559,26 @@ class VenvBackend:
         if decision is not None and decision.frozen:
             return  # the lock is the input (checked fresh before the build): never rewritten
         inputs = self.locked_inputs(project, sources)
-        piplock.write_lock(self.python(project), project.root,
-                           list(decision.pip_sources) if decision else [], inputs=inputs,
-                           extras=decision.extras if decision else (),
-                           groups=decision.groups if decision else ())
+        if decision is None:
+            piplock.write_lock(self.python(project), project.root, [], inputs=inputs)
+            return
+        key = self._lock_key(project, decision)
+        failed = _recorded_failure(project, key)
+        if failed is not None:  # solved before from the same inputs: the same answer, at once
+            raise failed
+        try:
+            notes = piplock.write_lock(self.python(project), project.root,
+                                       list(decision.pip_sources),
+                                       inputs=inputs, extras=decision.extras,
+                                       groups=decision.groups,
+                                       covers=self._coverage(project, decision))
+        except PyveError as exc:
+            if piplock.unsolvable(exc.message):
+                _record_failure(project, key, exc)
+            raise
+        (project.root / LOCK_FAILURE).unlink(missing_ok=True)
+        for note in notes:
+            ui.info(f"  note: {note}")
 
     def locked_inputs(self, project: Project, sources: list[str]) -> str:
         """The sources as pip-deps installed them (its stamp). The lock pins what the env
@@ -589,7 +637,7 @@ def installed_inputs_damaged(project: Project) -> str | None:
         "pyve's record of the last install is damaged"
 
 
-def _lock_config(decision: Decision) -> dict[str, str]:
+def _project_lock_config(decision: Decision) -> dict[str, str]:
     """The project's lock in the install's settings: turning it on or off re-runs the
     install, and the reason names it (`project_lock None -> uv.lock`)."""
     return {"project_lock": decision.project_lock} if decision.project_lock else {}
@@ -623,6 +671,26 @@ def _hashed_files(project: Project, sources: list[str]) -> list[str]:
 def _where(decision: Decision) -> str:
     """Where a requirement would have to be for pyve to need it."""
     return " or ".join(decision.pip_sources) or "any requirements file (the project has none)"
+
+
+LOCK_FAILURE = ".pyve/lock-failure.json"  # the last unsolvable lock, by its inputs
+
+
+def _record_failure(project: Project, key: str, exc: PyveError) -> None:
+    atomic_write_text(project.root / LOCK_FAILURE, json.dumps(
+        {"key": key, "message": exc.message, "hint": exc.hint}, indent=2) + "\n")
+
+
+def _recorded_failure(project: Project, key: str) -> PyveError | None:
+    """The error of the last lock that could not be solved from these same inputs."""
+    try:
+        data = json.loads((project.root / LOCK_FAILURE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("key") != key:
+        return None
+    return PyveError(f"not solved again (its inputs are unchanged since it failed): "
+                     f"{data.get('message')}", hint=data.get("hint"))
 
 
 def _lock_digest(project: Project) -> str | None:

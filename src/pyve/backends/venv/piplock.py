@@ -27,7 +27,7 @@ from pyve.installers import Installer, pip, prune, uv
 from pyve.errors import PyveError
 from pyve.fsutil import atomic_write_text
 from pyve.reqfiles import scan
-from pyve.sources import ENV_FILE, env_section_file
+from pyve.sources import ENV_FILE, env_section_file, pyve_table
 
 LOCK_FILE = pip.LOCK_FILE
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -49,24 +49,212 @@ class LockEntry:
 
 # --- writing ------------------------------------------------------------------------------
 
+PYLOCK_FILE = "pylock.toml"  # PEP 751, written beside requirements.lock.txt
+COVERS_PREFIX = "# Covers: "
+PYLOCK_NOTE = f"# Also written as {PYLOCK_FILE} (PEP 751), from the same resolution."
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """The Pythons and platforms the lock holds for: from the lowest Python the project
+    supports up, on every platform unless markers narrow it."""
+
+    python: str  # the lowest Python: uv's --python-version
+    python_why: str
+    environments: tuple[str, ...] = ()  # PEP 508 markers; () is every platform
+    environments_from: str = ""
+
+    def text(self) -> str:
+        where = (" or ".join(self.environments) + f" ({self.environments_from})"
+                 if self.environments else "every platform")
+        return f"python >= {self.python} ({self.python_why}); {where}"
+
+    def config(self) -> dict[str, object]:
+        """What the lock stage's freshness depends on (a change re-locks)."""
+        return {"lock_python": self.python, "lock_environments": list(self.environments)}
+
+
+def _pyproject(root: Path) -> dict[str, object]:
+    from pyve.project import tomllib
+    try:
+        data = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # none, or invalid (the decision says so)
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _table(data: dict[str, object], *keys: str) -> dict[str, object]:
+    for key in keys:
+        value = data.get(key)
+        data = value if isinstance(value, dict) else {}
+    return data
+
+
+def lower_bound(spec: str) -> str | None:
+    """The lowest Python a requires-python admits (`>=3.9,<4` -> 3.9), None if unbounded."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        specifiers = SpecifierSet(spec)
+    except InvalidSpecifier:
+        return None
+    bounds = []
+    for item in specifiers:
+        if item.operator in (">=", ">", "~=", "==", "==="):
+            try:
+                bounds.append(Version(item.version.removesuffix(".*")))
+            except InvalidVersion:
+                continue
+    return str(max(bounds)) if bounds else None
+
+
+def coverage(root: Path, env_version: str, lock_environments: list[str] | None = None
+             ) -> Coverage:
+    """The lock covers requires-python's range from its lower bound (the env's Python when
+    the project declares none), on the platforms pyve.toml's `lock_environments` or
+    pyproject.toml's `[tool.uv] environments` name (every platform when neither does)."""
+    from packaging.version import InvalidVersion, Version
+
+    from pyve.project import check_markers
+
+    data = _pyproject(root)
+    minor = ".".join(env_version.split(".")[:2])
+    spec = _table(data, "project").get("requires-python")
+    python, why = minor, "the environment's python: the project declares no requires-python"
+    if isinstance(spec, str) and spec.strip():
+        low = lower_bound(spec)
+        try:
+            below = low is not None and Version(low) > Version(env_version)
+        except InvalidVersion:
+            below = False
+        if low is None:
+            why = f"the environment's python: requires-python {spec.strip()} has no lower bound"
+        elif below:  # the env itself must be covered
+            why = f"the environment's python, below requires-python {spec.strip()}"
+        else:
+            python, why = low, f"requires-python {spec.strip()} in pyproject.toml"
+    if lock_environments:
+        return Coverage(python, why, tuple(lock_environments), "pyve.toml lock_environments")
+    uv_envs = _table(data, "tool", "uv").get("environments")
+    if uv_envs is not None:
+        found = check_markers(uv_envs, "pyproject.toml: [tool.uv] environments",
+                              "e.g. environments = [\"sys_platform == 'linux'\"]")
+        return Coverage(python, why, tuple(found), "[tool.uv] environments in pyproject.toml")
+    return Coverage(python, why)
+
+
+def project_name(root: Path) -> str | None:
+    """The project's own name: never a package of the lock (installing the lock must give
+    the code under test, not a release of it from the index)."""
+    name = _table(_pyproject(root), "project").get("name")
+    return pip.canonical_name(name) if isinstance(name, str) and name.strip() else None
+
+
 def write_lock(python: Path, root: Path, sources: list[str], *, inputs: str,
-               extras: tuple[str, ...] = (), groups: tuple[str, ...] = ()) -> Path:
+               extras: tuple[str, ...] = (), groups: tuple[str, ...] = (),
+               covers: Coverage | None = None) -> list[str]:
+    """Write requirements.lock.txt and, unless the project has its own, pylock.toml; the
+    notes to show (a pylock.toml left alone)."""
     lock = root / LOCK_FILE
     if lock.exists() and not lock.read_bytes().startswith(pip.LOCK_HEADER.encode()):
         raise PyveError(
             f"{LOCK_FILE} exists and was not written by pyve; refusing to overwrite it",
             hint=f"rename or delete {LOCK_FILE} if pyve may own it",
         )
-    body = compile_lock(python, root, sources, extras, groups) if sources else []
+    covers = covers or coverage(root, _env_version(python))
+    own_pylock = (root / PYLOCK_FILE).exists() and not pylock_is_pyves(root / PYLOCK_FILE)
+    body, pylock = compile_lock(python, root, sources, extras, groups, covers,
+                                pylock=not own_pylock) if sources else ([], None)
+    if pylock is None and not own_pylock:
+        pylock = 'lock-version = "1.0"\ncreated-by = "pyve"\n'  # nothing to install
+    name = project_name(root)
+    left_out = [f"# Not in the lock: {name} itself (the code under test); install it from "
+                "its source (pip install --no-deps -e .)"] if name and sources else []
     lines = [pip.LOCK_HEADER, f"# Install with: pip install --require-hashes -r {LOCK_FILE}",
-             pip.INPUTS_PREFIX + inputs, *body]
+             pip.INPUTS_PREFIX + inputs, COVERS_PREFIX + covers.text(),
+             *([] if own_pylock else [PYLOCK_NOTE]), *left_out, *body]
+    notes = []
+    if own_pylock:
+        notes.append(f"{PYLOCK_FILE} is the project's own (not written by pyve): left as it "
+                     f"is; pyve's lock is {LOCK_FILE} only")
+    else:
+        assert pylock is not None
+        atomic_write_text(root / PYLOCK_FILE, with_pyve_table(pylock, inputs, covers))
     atomic_write_text(lock, "\n".join(lines) + "\n")
-    return lock
+    return notes
+
+
+def with_pyve_table(text: str, inputs: str, covers: Coverage) -> str:
+    """uv's pylock.toml with pyve's inputs under [tool.pyve] (PEP 751 keeps [tool] for the
+    tools that write the file), checked by parsing it back."""
+    from pyve.project import tomllib
+
+    table = (f"\n[tool.pyve]\nwritten-by = \"pyve\"\ninputs = {json.dumps(inputs)}\n"
+             f"covers = {json.dumps(covers.text())}\n")
+    result = text.rstrip("\n") + "\n" + table
+    data = tomllib.loads(result)
+    if _table(data, "tool", "pyve").get("inputs") != inputs:
+        raise PyveError(f"could not add pyve's inputs to {PYLOCK_FILE}",
+                        hint="report this: uv's pylock.toml has a [tool.pyve] table already")
+    return result
+
+
+def pylock_is_pyves(path: Path) -> bool:
+    """pylock.toml was written by pyve (it has [tool.pyve]): pyve may rewrite it, and it is
+    not the project's own lock."""
+    return pyve_table(path) is not None
+
+
+def pylock_inputs(path: Path) -> str | None:
+    inputs = (pyve_table(path) or {}).get("inputs")
+    return inputs if isinstance(inputs, str) else None
+
+
+def lock_problems(root: Path, sources: list[str], *, missing_pylock: bool = True) -> list[str]:
+    """Why requirements.lock.txt or pyve's pylock.toml does not hold for the sources as they
+    are (empty: both are fresh). For --frozen, doctor and `lock --check`. missing_pylock:
+    a pylock.toml not there counts (--frozen installs requirements.lock.txt: a clone that
+    did not commit pylock.toml still installs; one that disagrees with it does not)."""
+    lock = root / LOCK_FILE
+    if not lock.is_file():
+        return [f"{LOCK_FILE} is missing"]
+    recorded = pip.lock_inputs(lock)
+    if recorded is None:
+        return [f"{LOCK_FILE} does not say what it was locked from"]
+    now = pip.inputs_text(root, sources)
+    problems = []
+    if recorded != now:
+        changed = pip.changed_inputs(recorded, now)
+        problems.append(f"{LOCK_FILE} is stale: {', '.join(changed) or 'sources'} changed "
+                        "since it was written")
+    if PYLOCK_NOTE in lock.read_text(encoding="utf-8"):
+        pylock = root / PYLOCK_FILE
+        if not pylock.is_file():
+            if missing_pylock:
+                problems.append(f"{PYLOCK_FILE} is missing (written with {LOCK_FILE})")
+        elif not pylock_is_pyves(pylock):
+            problems.append(f"{PYLOCK_FILE} was not written by pyve: it has no [tool.pyve]")
+        elif pylock_inputs(pylock) != recorded:
+            problems.append(f"{PYLOCK_FILE} does not match {LOCK_FILE}: they were written "
+                            "from different inputs")
+    return problems
+
+
+_UNSOLVABLE = ("no solution found", "unsatisfiable")
+
+
+def unsolvable(message: str) -> bool:
+    """uv's resolver proved there is no lock (not a network or build failure)."""
+    low = message.lower()
+    return any(word in low for word in _UNSOLVABLE)
 
 
 def compile_lock(python: Path, root: Path, sources: list[str], extras: tuple[str, ...] = (),
-                 groups: tuple[str, ...] = ()) -> list[str]:
-    """The lock's entries, as uv's universal resolver writes them, pinned to the env."""
+                 groups: tuple[str, ...] = (), covers: Coverage | None = None, *,
+                 pylock: bool = False) -> tuple[list[str], str | None]:
+    """The lock's entries, as uv's universal resolver writes them, pinned to the env for its
+    Python and newer; and (pylock) the same resolution as pylock.toml."""
     uv_exe = uv.find_uv()
     if uv_exe is None:
         raise PyveError("writing requirements.lock.txt needs uv (its universal resolver "
@@ -74,34 +262,62 @@ def compile_lock(python: Path, root: Path, sources: list[str], extras: tuple[str
                         hint="pip install uv (pyve-env depends on it; a broken install lost it)")
     from concurrent.futures import ThreadPoolExecutor
 
-    minor = ".".join(_env_version(python).split(".")[:2])
+    from packaging.version import Version
+
+    version = _env_version(python)
+    minor = ".".join(version.split(".")[:2])
+    covers = covers or coverage(root, version)
     installed = [f"{name}=={version}" for name, version in _installed(python)]
+    # The env's versions hold for its Python and newer; below it (requires-python's lower
+    # bound) uv picks what those Pythons can install, preferring the same versions.
+    older = bool(minor) and Version(covers.python) < Version(minor)
+    only_here = f" ; python_version >= '{minor}'" if older else ""
     env = uv.uv_env(python)
+    name = project_name(root)
     with tempfile.TemporaryDirectory(prefix="pyve-lock-") as tmp, \
             ThreadPoolExecutor(max_workers=1) as pool:
         # The lock pins what is installed: hash those files in find-links folders while uv
         # resolves (hashlib works outside the GIL), the few pins only uv knows after it.
         early = pool.submit(_find_links_hashes, installed, env)
         pins = Path(tmp) / "installed.txt"
-        pins.write_text("".join(f"{pin}\n" for pin in installed), encoding="utf-8")
-        out = proc.run(
-            [uv_exe, "pip", "compile", "--universal", "--generate-hashes", "--no-strip-extras",
-             "--no-annotate", "--no-header", "--quiet", "--python", python,
-             *(["--python-version", minor] if minor else []), *uv.uv_index_flags(python),
-             *uv.fresh_flags(scan(root, sources).projects.values(), "--refresh"),
-             "--constraint", pins, *(f"--extra={e}" for e in extras),
-             *(f"--group={g}" for g in groups),
-             *(str(env_section_file(root, Path(tmp))) if s == ENV_FILE else s
-               for s in sources)],
-            cwd=root, env=env, what="uv pip compile (the lock)",
-            hint="the installed versions must be resolvable from the index for every Python "
-                 f">= {minor or 'this one'}; re-run with -v for uv's reasoning",
-        )
+        pins.write_text("".join(f"{pin}{only_here}\n" for pin in installed), encoding="utf-8")
+        out = Path(tmp) / "lock.txt"  # uv prefers the versions an output file holds
+        out.write_text("".join(f"{pin}\n" for pin in installed), encoding="utf-8")
+        common: list[str | Path] = [
+            uv_exe, "pip", "compile", "--universal", "--generate-hashes", "--no-annotate",
+            "--no-header", "--quiet", "--python", python, "--python-version", covers.python,
+            *uv.uv_index_flags(python), *(["--no-emit-package", name] if name else []),
+            *uv.fresh_flags(scan(root, sources).projects.values(), "--refresh"),
+            *_environments_project(root, covers, Path(tmp)),
+            *(f"--extra={e}" for e in extras), *(f"--group={g}" for g in groups),
+            *(str(env_section_file(root, Path(tmp))) if s == ENV_FILE else s
+              for s in sources)]
+        hint = (f"the lock must hold for python >= {covers.python} on "
+                + (" or ".join(covers.environments) if covers.environments
+                   else "every platform")
+                + ": narrow it with lock_environments = [\"sys_platform == 'linux'\"] in "
+                "pyve.toml (or [tool.uv] environments), or raise requires-python; re-run "
+                "with -v for uv's reasoning")
+        proc.run([*common, "--no-strip-extras", "--constraint", pins, "-o", out], cwd=root,
+                 env=env, what="uv pip compile (the lock)", hint=hint)
+        text = out.read_text(encoding="utf-8")
+        entries = _logical_lines(text.splitlines())
+        pylock_text = None
+        if pylock:  # the same versions, in the standard format: constrained to the lock
+            exact = Path(tmp) / "exact.txt"
+            exact.write_text("".join(_without_extras(r) + "\n" for _n, r, h in entries
+                                     if h and not r.startswith("-")), encoding="utf-8")
+            target = Path(tmp) / PYLOCK_FILE
+            proc.run([*common, "--format", "pylock.toml", "--constraint", exact, "-o", target],
+                     cwd=root, env=env, what=f"uv pip compile ({PYLOCK_FILE})", hint=hint)
+            pylock_text = target.read_text(encoding="utf-8")
         local_files = early.result()
-    entries = _logical_lines(out.splitlines())
     hashed = {_pin_key(pin) for pin in installed}
     local_files.update(_find_links_hashes(
         [r for _n, r, _h in entries if _pin_key(r) not in hashed], env))
+    if "--no-index" not in uv.uv_index_flags(python):
+        for key, found in _index_hashes([r for _n, r, h in entries if h], env).items():
+            local_files[key] = [*local_files.get(key, []), *found]
     body: list[str] = []
     local: list[str] = []
     for _line, requirement, hashes in entries:
@@ -110,7 +326,33 @@ def compile_lock(python: Path, root: Path, sources: list[str], extras: tuple[str
             continue
         every = sorted({*hashes, *local_files.get(_pin_key(requirement), [])})
         body.append(requirement + "".join(f" \\\n    --hash={h}" for h in every))
-    return [*body, *(f"{LOCAL_PREFIX}{r}" for r in local)]
+    return [*body, *(f"{LOCAL_PREFIX}{r}" for r in local)], pylock_text
+
+
+def _plain(value: object) -> bool:
+    """A setting JSON writes as valid TOML: a string, a flag, a number, a list of strings."""
+    return isinstance(value, (str, bool, int)) or (
+        isinstance(value, list) and all(isinstance(v, str) for v in value))
+
+
+def _without_extras(requirement: str) -> str:
+    """`pydantic[email]==2.12.5 ; marker` -> `pydantic==2.12.5 ; marker` (a constraint)."""
+    return re.sub(r"\[[^\]]*\]", "", requirement, count=1)
+
+
+def _environments_project(root: Path, covers: Coverage, tmp: Path) -> list[str]:
+    """uv reads `environments` only from a project's [tool.uv]: pyve.toml's markers go into
+    a pyproject.toml of their own, beside the project's other [tool.uv] settings."""
+    if covers.environments_from != "pyve.toml lock_environments":
+        return []  # the project's own [tool.uv] (if any) is read from the root, as ever
+    settings = {k: v for k, v in _table(_pyproject(root), "tool", "uv").items()
+                if k != "environments" and _plain(v)}
+    lines = ["[tool.uv]", f"environments = {json.dumps(list(covers.environments))}"]
+    lines += [f"{key} = {json.dumps(value)}" for key, value in settings.items()]
+    project = tmp / "lock-project"
+    project.mkdir()
+    (project / "pyproject.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return ["--project", str(project)]
 
 
 LOCAL_PREFIX = "# not hash-locked (a local path): "
@@ -156,6 +398,38 @@ def _find_links_hashes(requirements: list[str], env: dict[str, str]
             if file.name.lower().startswith(prefixes) and _archive_key(file.name) in wanted:
                 digest = "sha256:" + hashlib.sha256(file.read_bytes()).hexdigest()
                 found.setdefault(_archive_key(file.name), []).append(digest)  # type: ignore[arg-type]
+    return found
+
+
+PYPI = "https://pypi.org/simple"
+
+
+def _index_hashes(requirements: list[str], env: dict[str, str]
+                  ) -> dict[tuple[str, str], list[str]]:
+    """With an extra index, uv hashes the files of the first index offering a version (a
+    partial mirror: one platform's wheel): add the sha256 of every file of every index that
+    lists that name==version, so the lock installs wherever the primary index's files do."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pyve.installers import simpleindex
+
+    extra = env.get("UV_EXTRA_INDEX_URL", "").split()
+    if not extra:
+        return {}  # one index: uv listed every file of it
+    indexes = list(dict.fromkeys([env.get("UV_DEFAULT_INDEX") or env.get("UV_INDEX_URL")
+                                  or PYPI, *extra]))
+    wanted = {_pin_key(r) for r in requirements if "==" in r}
+    names = sorted({name for name, _version in wanted})
+    jobs = [(index, name) for index in indexes for name in names]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        pages = list(pool.map(lambda job: simpleindex.project_files(job[0], job[1], env),
+                              jobs))
+    found: dict[tuple[str, str], list[str]] = {}
+    for files in pages:
+        for filename, digest, _url in files:
+            key = _archive_key(filename)
+            if key in wanted and _SHA256.fullmatch(digest.lower()):
+                found.setdefault(key, []).append(f"sha256:{digest.lower()}")  # type: ignore[arg-type]
     return found
 
 
@@ -343,11 +617,51 @@ def mismatch(root: Path, python: Path) -> str | None:
     return f"environment differs from {LOCK_FILE}: {found[0]}{more}"
 
 
+def constraint_violations(python: Path, wanted: list[LockEntry]) -> list[str]:
+    """The user's constraints (pip.conf `constraint`, PIP_CONSTRAINT, UV_CONSTRAINT) against
+    the locked pins that apply here: one phrase per pin outside one. `torch<=2.14.1` on a
+    shared machine is common; uv refuses such a range under --require-hashes, so pyve checks
+    it here and installs the lock without it."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    by_name = {entry.name: entry for entry in wanted}
+    found = []
+    for file, origin in uv.constraint_files(python):
+        try:
+            text = Path(file.removeprefix("file://")).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue  # a URL, or unreadable: the installer says so when it reads it
+        for raw in text.splitlines():
+            line = raw.split(" #", 1)[0].strip()
+            if not line or line.startswith(("#", "-")):
+                continue
+            try:
+                req = Requirement(line)
+            except InvalidRequirement:
+                continue
+            entry = by_name.get(pip.canonical_name(req.name))
+            if entry is None or not req.specifier:
+                continue
+            if req.marker is not None and not req.marker.evaluate(
+                    {**marker_environment(python), "extra": ""}):
+                continue
+            if not req.specifier.contains(entry.version, prereleases=True):
+                found.append(f"{entry.name}=={entry.version} in {LOCK_FILE} is outside the "
+                             f"constraint `{line}` ({file}, set by {origin})")
+    return found
+
+
 def install_exact(python: Path, root: Path, installer: Installer) -> None:
     """Make the env exactly the lock: install (hash-checked) what is missing, of another
     version or not verified, and remove what the lock does not list."""
     entries = read_lock(root / LOCK_FILE)
     wanted = applicable(entries, python)
+    outside = constraint_violations(python, wanted)
+    if outside:  # the lock is installed without the constraints: never past one
+        more = f" (+{len(outside) - 1} more)" if len(outside) > 1 else ""
+        raise PyveError(outside[0] + more,
+                        hint="loosen the constraint, or re-lock within it (`pyve build` "
+                             f"without --frozen), then commit {LOCK_FILE}")
     todo = [entry for entry, _why in unverified(python, wanted)]
     if todo:
         with tempfile.TemporaryDirectory(prefix="pyve-frozen-") as tmp:
