@@ -142,11 +142,15 @@ ROWS = [
     Row("lock-not-ours", "requirements.lock.txt exists and was not written by pyve", 1,
         {"requirements.txt": "alpha\n", "pyve.toml": VENV_TOML,
          "requirements.lock.txt": "alpha==1.0\n"}),
+    Row("cache-not-ours", "shared/pyve-pkgs is not a package cache pyve made: pyve keeps", 1,
+        {"environment.yml": ENV_HEAD + "  - python\n", "shared/pyve-pkgs/mine.txt": "mine\n"},
+        env={"PYVE_CACHE_DIR": "shared"}, conda=True),
 ]
 
 
 def _materialize(root: Path, row: Row, channel: Path) -> None:
     for name, text in row.files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
         if isinstance(text, bytes):
             (root / name).write_bytes(text)
         else:
