@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from pyve import ui
+from pyve.fsutil import sweep_temp
 
 
 @contextmanager
@@ -20,6 +21,7 @@ def project_lock(state_dir: Path) -> Iterator[None]:
     try:
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)
+        sweep_temp(state_dir.parent)  # what killed pyve processes left half-written
         yield
     finally:
         if created and _only_lock(state_dir):

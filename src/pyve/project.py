@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from pyve.errors import PyveError, UsageError
-from pyve.fsutil import atomic_write_bytes, atomic_write_text
+from pyve.fsutil import STATE_DIR, atomic_write_bytes, atomic_write_text
 from pyve.redact import excerpt
 
 if sys.version_info >= (3, 11):
@@ -20,7 +20,6 @@ else:  # pragma: no cover - exercised on 3.10 only
 CONDA_FILES = ("environment.yml", "conda-lock.yml")
 PIP_FILES = ("requirements.txt", "requirements.in", "pyproject.toml")
 CONFIG_FILE = "pyve.toml"
-STATE_DIR = ".pyve"
 VENV_DIR = ".venv"
 GITIGNORE_MARK = "# added by pyve (pyve purge removes these lines)"
 GITIGNORE_LINES = (".venv/", ".pyve/")
