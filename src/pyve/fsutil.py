@@ -24,11 +24,11 @@ STATE_DIR = ".pyve"  # pyve's folder in a project (project.py's STATE_DIR)
 SCRATCH = "tmp"  # .pyve/tmp: temp files of writes into the project's root
 # `<name>.<pid>.<random>.tmp` (mkstemp's 8 random characters)
 TEMP_NAME = re.compile(r"(?P<name>.+)\.(?P<pid>\d+)\.[a-z0-9_]{8}\.tmp")
-# What a pyve older than .pyve/tmp left in a project's root when killed while writing one
-# of its files there: `.<name>.<random>.tmp`.
+# What a killed write left beside one of pyve's files in a project's root: an older pyve's
+# `.<name>.<random>.tmp`, or `.<name>.<pid>.<random>.tmp` (.pyve/ on another filesystem).
 ROOT_FILES = ("requirements.lock.txt", "conda-lock.yml", "pyve.toml", "environment.yml",
               ".gitignore", ".envrc")
-LEGACY_TEMP = re.compile(r"\.(?P<name>.+)\.[a-z0-9_]{8}\.tmp")
+BESIDE_TEMP = re.compile(r"\.(?P<name>.+?)(?:\.(?P<pid>\d+))?\.[a-z0-9_]{8}\.tmp")
 
 # `<name>.pyve-old-<id>`: a folder pyve renamed aside to delete it. Whatever is left of one
 # (pyve was killed while deleting it) is pyve's to finish removing.
@@ -90,7 +90,10 @@ def _scratch_for(path: Path) -> Path | None:
     """Where the temp file of a write into a project's root goes: that project's .pyve/tmp
     (the folder holds pyve's .pyve), else None (beside the file: inside .pyve/, an env)."""
     state = path.parent / STATE_DIR
-    return state / SCRATCH if state.is_dir() else None
+    scratch = state / SCRATCH
+    if not state.is_dir() or scratch.is_symlink() or (scratch.exists() and not scratch.is_dir()):
+        return None
+    return scratch
 
 
 def _temp_file(path: Path, scratch: Path | None) -> tuple[int, str]:
@@ -118,9 +121,10 @@ def sweep_temp(root: Path) -> None:
         scratch.rmdir()
     with contextlib.suppress(OSError):
         for entry in root.iterdir():
-            found = LEGACY_TEMP.fullmatch(entry.name)
+            found = BESIDE_TEMP.fullmatch(entry.name)
             if found and found["name"] in ROOT_FILES and entry.is_file() \
-                    and not entry.is_symlink():
+                    and not entry.is_symlink() \
+                    and not (found["pid"] and _alive(int(found["pid"]))):
                 entry.unlink(missing_ok=True)
 
 
