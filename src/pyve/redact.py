@@ -64,7 +64,8 @@ _URL_CREDENTIALS = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?:[^/?#
 
 def without_credentials(url: str) -> str:
     """`url` without its credentials: what pyve writes as a channel or package URL into a
-    lock, a solution file or an env's records (conda-lock strips them from its lock too)."""
+    lock, a solution file or an env's records (conda-lock masks the password in its package
+    URLs, `carol:*****@`, but keeps it in the lock's channel list)."""
     return _URL_CREDENTIALS.sub(lambda m: m.group("scheme") + m.group("host"), url, count=1)
 
 

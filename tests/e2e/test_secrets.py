@@ -78,11 +78,11 @@ def test_channel_credentials_are_not_written_into_the_lock_or_the_env(
         project: Path, pyve: PyveRunner, local_channel: Path, tmp_path: Path,
         sandbox_env: dict[str, str]) -> None:
     """A channel URL with credentials (`http://carol:PW@host/channel`) was written verbatim
-    into conda-lock.yml (0644, committed), the solution file and conda-meta. As conda-lock
-    does, the lock holds the URLs without them; the credentials stay in environment.yml,
-    which the user wrote, and are used only to fetch (the channel refuses requests without
-    them). A build from the lock alone then fetches with credentials the user keeps
-    elsewhere (here: ~/.netrc), as micromamba and conda-lock install do."""
+    into conda-lock.yml (0644, committed), the solution file and conda-meta. Those hold the
+    URLs without them (conda-lock masks the password in its package URLs); the credentials
+    stay in environment.yml, which the user wrote, and are used only to fetch (the channel
+    refuses requests without them). A build from the lock alone then fetches with
+    credentials the user keeps elsewhere (here: ~/.netrc), as rattler reads them."""
     import shutil
 
     from tests.support.conda_helpers import envfile_text, served_over_http
