@@ -1,15 +1,35 @@
 """Small file-system helpers: atomic writes (temp file + rename), keeping the file's mode;
 removal that never follows a symlink; and removal in two atomic steps (rename aside, then
-delete), so a kill half-way leaves a leftover pyve recognises and finishes removing."""
+delete), so a kill half-way leaves a leftover pyve recognises and finishes removing.
+
+A file written into a project's root (a lock, pyve.toml, .gitignore, .envrc) is first
+written in `.pyve/tmp/`, on the same filesystem, then renamed into place: a kill -9 between
+the two leaves the temp file in pyve's own folder, never in the user's tree (where `git add .`
+would commit it). Each temp file carries its writer's pid; `sweep_temp` removes the ones whose
+writer is gone."""
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import glob
 import os
+import re
 import shutil
 import tempfile
 import uuid
 from pathlib import Path
+
+from pyve.projectroot import STATE_DIR
+
+SCRATCH = "tmp"  # .pyve/tmp: temp files of writes into the project's root
+# `<name>.<pid>.<random>.tmp` (mkstemp's 8 random characters)
+TEMP_NAME = re.compile(r"(?P<name>.+)\.(?P<pid>\d+)\.[a-z0-9_]{8}\.tmp")
+# What a killed write left beside one of pyve's files in a project's root: an older pyve's
+# `.<name>.<random>.tmp`, or `.<name>.<pid>.<random>.tmp` (.pyve/ on another filesystem).
+ROOT_FILES = ("requirements.lock.txt", "conda-lock.yml", "pyve.toml", "environment.yml",
+              ".gitignore", ".envrc")
+BESIDE_TEMP = re.compile(r"\.(?P<name>.+?)(?:\.(?P<pid>\d+))?\.[a-z0-9_]{8}\.tmp")
 
 # `<name>.pyve-old-<id>`: a folder pyve renamed aside to delete it. Whatever is left of one
 # (pyve was killed while deleting it) is pyve's to finish removing.
@@ -30,19 +50,95 @@ def atomic_write_bytes(path: Path, data: bytes, mode: int | None = None) -> None
         except FileNotFoundError:
             # never world-writable, even under `umask 0`: state and locks decide what runs
             mode = 0o666 & ~_umask() & ~0o002
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    scratch = _scratch_for(path)
+    try:
+        tmp = _write_temp(path, scratch, data, mode)
+        try:
+            _test_pause(f"write-{path.name}")
+            try:
+                os.replace(tmp, path)
+            except OSError as exc:
+                if exc.errno != errno.EXDEV or scratch is None:
+                    raise
+                Path(tmp).unlink(missing_ok=True)  # .pyve/ is on another filesystem
+                tmp = _write_temp(path, None, data, mode)
+                os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    finally:
+        if scratch is not None:
+            with contextlib.suppress(OSError):  # empty again: leave no trace in .pyve/
+                scratch.rmdir()
+
+
+def _write_temp(path: Path, scratch: Path | None, data: bytes, mode: int) -> str:
+    """A whole temp copy of the new `path`, on disk, with its final mode."""
+    fd, tmp = _temp_file(path, scratch)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, mode)
-        os.replace(tmp, path)
     except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
         if isinstance(exc, OSError) and exc.filename is None:
             exc.filename = str(path)  # a full disk fails write(), which names no file
         raise
+    return tmp
+
+
+def _scratch_for(path: Path) -> Path | None:
+    """Where the temp file of a write into a project's root goes: that project's .pyve/tmp
+    (the folder holds pyve's .pyve), else None (beside the file: inside .pyve/, an env)."""
+    state = path.parent / STATE_DIR
+    scratch = state / SCRATCH
+    if not state.is_dir() or scratch.is_symlink() or (scratch.exists() and not scratch.is_dir()):
+        return None
+    return scratch
+
+
+def _temp_file(path: Path, scratch: Path | None) -> tuple[int, str]:
+    if scratch is None:
+        return tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.",
+                                suffix=".tmp")
+    while True:
+        scratch.mkdir(mode=0o700, exist_ok=True)
+        try:
+            return tempfile.mkstemp(dir=scratch, prefix=f"{path.name}.{os.getpid()}.",
+                                    suffix=".tmp")
+        except FileNotFoundError:
+            continue  # another write's cleanup removed the empty folder meanwhile
+
+
+def sweep_temp(root: Path) -> None:
+    """Remove the temp files that killed pyve processes left: in `root`/.pyve/tmp (those
+    whose writer is gone), and in `root` what an older pyve left beside its own files."""
+    scratch = root / STATE_DIR / SCRATCH
+    with contextlib.suppress(OSError):
+        for entry in scratch.iterdir():
+            found = TEMP_NAME.fullmatch(entry.name)
+            if found and entry.is_file() and not _alive(int(found["pid"])):
+                entry.unlink(missing_ok=True)
+        scratch.rmdir()
+    with contextlib.suppress(OSError):
+        for entry in root.iterdir():
+            found = BESIDE_TEMP.fullmatch(entry.name)
+            if found and found["name"] in ROOT_FILES and entry.is_file() \
+                    and not entry.is_symlink() \
+                    and not (found["pid"] and _alive(int(found["pid"]))):
+                entry.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True  # another user's process: not ours to judge
+    return True
 
 
 def _umask() -> int:
@@ -88,10 +184,12 @@ def finish_discards(path: Path) -> None:
         remove(leftover)
 
 
-def _test_pause() -> None:
-    """TEST-ONLY (tests/e2e/test_interrupts.py): PYVE_TEST_PAUSE_AT=discard stops here,
-    after the rename and before the delete, through graph.py's hook."""
-    if os.environ.get("PYVE_TEST_PAUSE_AT") == "discard":
+def _test_pause(point: str = "discard") -> None:
+    """TEST-ONLY (tests/e2e/test_interrupts.py), through graph.py's hook:
+    PYVE_TEST_PAUSE_AT=discard stops discard() after the rename and before the delete;
+    PYVE_TEST_PAUSE_AT=write-<name> stops a write of <name> after its temp file is written
+    and before the rename."""
+    if os.environ.get("PYVE_TEST_PAUSE_AT") == point:
         from pyve.graph import _test_pause
 
-        _test_pause("discard", "before")
+        _test_pause(point, "before")

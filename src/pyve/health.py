@@ -146,14 +146,16 @@ def conda_matches_lock(lock: dict[str, Any], lock_name: str, prefix: Path,
     the locked versions."""
     from pyve.backends.conda.lockfile import lock_packages
     from pyve.installers import pip
+    from pyve.redact import without_credentials
 
-    locked = {e["url"] for e in lock_packages(lock, platform, "conda")}
+    # compared without credentials: neither the lock nor the env's records keep them
+    locked = {without_credentials(str(e["url"])) for e in lock_packages(lock, platform, "conda")}
     installed = set()
     mine = {name.removeprefix("conda:") for name in by_hand if name.startswith("conda:")}
     for meta in (prefix / "conda-meta").glob("*.json"):
         data = _load_json(meta)
         if isinstance(data, dict) and data.get("url") and data.get("name") not in mine:
-            installed.add(str(data["url"]))
+            installed.add(without_credentials(str(data["url"])))
     diffs = [f"{_pkg(u)} not installed" for u in sorted(locked - installed)]
     diffs += [f"{_pkg(u)} installed, not locked" for u in sorted(installed - locked)]
     pins = {pip.canonical_name(e["name"]): (e["name"], str(e["version"]))

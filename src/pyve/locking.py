@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from pyve import ui
+from pyve.fsutil import sweep_temp
 
 
 @contextmanager
@@ -24,6 +25,7 @@ def project_lock(state_dir: Path) -> Iterator[None]:
         except OSError as exc:  # a full disk: name the file, as every write of pyve's does
             exc.filename = exc.filename or str(path)
             raise
+        sweep_temp(state_dir.parent)  # what killed pyve processes left half-written
         yield
     finally:
         if created and _only_lock(state_dir):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -174,6 +176,9 @@ GITIGNORE = ".gitignore"
 # pyve made .gitignore (there was none): only then may purge delete it, when nothing but
 # pyve's lines is left in it.
 GITIGNORE_CREATED = f"{STATE_DIR}/created-gitignore"
+# The bytes pyve put between the user's last line and its block (a final newline the file
+# lacked, a blank line): purge takes out exactly those, so the file gets its bytes back.
+GITIGNORE_JOINT = f"{STATE_DIR}/gitignore-joint"
 
 
 def _gitignore_file(root: Path) -> Path | None:
@@ -234,8 +239,10 @@ def ensure_gitignore(root: Path) -> list[str]:
         text += eol
     if text.strip() and not text.endswith(eol + eol):  # one blank line before the block
         text += eol
-    if data is None:  # recorded first: a kill between the two never hides that pyve made it
+    # recorded first: a kill between the two never hides what pyve made or added
+    if data is None:
         atomic_write_text(root / GITIGNORE_CREATED, "pyve created .gitignore\n")
+    atomic_write_bytes(root / GITIGNORE_JOINT, text[len(data or b""):])
     atomic_write_bytes(path, text + block)
     return missing
 
@@ -259,18 +266,52 @@ def remove_gitignore_lines(root: Path) -> list[str]:
     while end < len(lines) and stripped[end] in ours:
         end += 1
     removed = [line.decode() for line in stripped[start + 1 : end]]
-    kept = lines[:start] + lines[end:]
+    joint = _recorded_joint(root)
+    before = b"".join(lines[:start])
+    if end == len(lines) and joint is not None and before.endswith(joint):
+        kept = [before[:len(before) - len(joint)]]  # the block was last: the exact bytes back
+        start = 0
+    else:
+        kept = lines[:start] + lines[end:]
     while start > 0 and kept and start <= len(kept) and not kept[start - 1].strip() and (
         start == len(kept) or not kept[start].strip()
     ):
         kept.pop(start - 1)  # the blank line we put before our block
         start -= 1
     created = (root / GITIGNORE_CREATED).is_file() and path == root / GITIGNORE
-    if created and not any(line.strip() for line in kept):
+    if created and not any(line.strip() for line in kept) and not git_tracks(root, GITIGNORE):
         path.unlink()  # we created it; nothing of the user's is left in it
-        return removed
-    atomic_write_bytes(path, b"".join(kept))
+    else:
+        atomic_write_bytes(path, b"".join(kept))
+    (root / GITIGNORE_JOINT).unlink(missing_ok=True)
     return removed
+
+
+def _recorded_joint(root: Path) -> bytes | None:
+    try:
+        joint = (root / GITIGNORE_JOINT).read_bytes()
+    except OSError:
+        return None  # written by a pyve before the record, or .pyve/ was removed
+    return joint if joint.strip(b"\r\n") == b"" else None
+
+
+def git_tracks(root: Path, name: str) -> bool:
+    """Whether git tracks `name` (in `root`): a committed file (a teammate's .envrc) is never
+    pyve's to delete, even when it reads as what pyve writes. False without git or outside a
+    repository; True when git cannot say (a file is kept, never removed, on a doubt)."""
+    git = shutil.which("git")
+    if git is None:
+        return False
+    try:
+        result = subprocess.run([git, "-C", str(root), "ls-files", "--error-unmatch", "--", name],
+                                capture_output=True, timeout=30, check=False,
+                                stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.SubprocessError):
+        return True
+    if result.returncode == 0:
+        return True
+    # 1: not tracked; 128: not a repository (or git refused it: then keep the file)
+    return result.returncode != 1 and b"not a git repository" not in result.stderr.lower()
 
 
 def read_python_pin(root: Path) -> tuple[str, str] | None:

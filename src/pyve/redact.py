@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from typing import Any
 
 MAX_LINE = 400  # characters in one error or hint line
@@ -54,6 +55,28 @@ def digest_urls(text: str) -> str:
                f"#pyve-sha256={digest}"
 
     return _URL_WITH_USERINFO.sub(replace, text)
+
+
+# the authority's `user:password@` (or `token@`), and anaconda.org's `/t/<token>` path part
+_URL_CREDENTIALS = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?:[^/?#]*@)?"
+                              r"(?P<host>[^/?#@]*)(?:/t/[^/]+(?=/))?")
+
+
+def without_credentials(url: str) -> str:
+    """`url` without its credentials: what pyve writes as a channel or package URL into a
+    lock, a solution file or an env's records (conda-lock masks the password in its package
+    URLs, `carol:*****@`, but keeps it in the lock's channel list)."""
+    return _URL_CREDENTIALS.sub(lambda m: m.group("scheme") + m.group("host"), url, count=1)
+
+
+def with_credentials(url: str, channels: Iterable[str]) -> str:
+    """`url`, written without credentials, with those of the channel in `channels` it is
+    under: a fetch needs them; nothing written keeps them."""
+    for channel in channels:
+        bare = without_credentials(channel).rstrip("/")
+        if bare != channel.rstrip("/") and (url == bare or url.startswith(bare + "/")):
+            return channel.rstrip("/") + url[len(bare):]
+    return url
 
 
 def for_state(data: Any) -> Any:

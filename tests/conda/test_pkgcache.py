@@ -51,9 +51,27 @@ def test_prepare_never_claims_a_folder_with_files(tmp_path: Path) -> None:
     folder = tmp_path / "full"
     folder.mkdir()
     (folder / "a.txt").write_text("x")
-    pkgcache.prepare(folder)
+    folder.chmod(0o1777)
+    with pytest.raises(PyveError, match="full is not a package cache pyve made"):
+        pkgcache.prepare(folder)
     assert not pkgcache.is_pyve_cache(folder)
     assert sorted(p.name for p in folder.iterdir()) == ["a.txt"]
+    assert folder.stat().st_mode & 0o7777 == 0o1777
+
+
+def test_a_folder_pyve_did_not_make_means_its_subfolder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    shared = tmp_path / "shared"
+    monkeypatch.setenv("PYVE_CACHE_DIR", str(shared))
+    assert pkgcache.default_cache_dir() == shared  # not there yet: pyve makes it, its own
+    shared.mkdir()  # made by someone else (even empty)
+    assert pkgcache.default_cache_dir() == shared / "pyve-pkgs"
+    pkgcache.prepare(shared / "pyve-pkgs")
+    assert pkgcache.is_pyve_cache(shared / "pyve-pkgs")
+    assert pkgcache.default_cache_dir() == shared / "pyve-pkgs"
+    (shared / "pyve-pkgs").rename(tmp_path / "ours")  # a marked folder is pyve's cache itself
+    monkeypatch.setenv("PYVE_CACHE_DIR", str(tmp_path / "ours"))
+    assert pkgcache.default_cache_dir() == tmp_path / "ours"
 
 
 def test_clean_never_follows_a_symlink(tmp_path: Path) -> None:

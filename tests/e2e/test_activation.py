@@ -161,6 +161,22 @@ def test_purge_removes_only_unchanged_envrc(venv_project: Path, pyve: PyveRunner
     assert envrc.is_file() and "EXTRA=1" in envrc.read_text()
 
 
+def test_purge_keeps_an_envrc_that_git_tracks(venv_project: Path, pyve: PyveRunner) -> None:
+    """A teammate's committed .envrc equal to pyve's template is theirs: purge once removed
+    it, as if pyve had written it in this clone."""
+    import subprocess
+
+    envrc = venv_project / ".envrc"
+    before = envrc.read_bytes()
+    git = ["git", "-C", str(venv_project), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", ".envrc"], check=True)
+    assert ".envrc" not in pyve("purge", "--dry-run", check=True).stdout
+    result = pyve("purge", check=True)
+    assert envrc.read_bytes() == before, result.output
+    assert ".envrc" not in result.stdout.partition("Removed:")[2].splitlines()[0]
+
+
 def test_existing_dotenv_kept(project: Path, pyve: PyveRunner) -> None:
     (project / ".env").write_text("A=1\n")
     (project / ".env").chmod(0o600)

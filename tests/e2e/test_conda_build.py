@@ -178,7 +178,8 @@ def test_cache_clean_says_how_much(project: Path, pyve: PyveRunner,
 
 def test_cache_clean_never_empties_a_folder_pyve_did_not_mark(
         project: Path, pyve: PyveRunner, sandbox_env: dict[str, str]) -> None:
-    """PYVE_CACHE_DIR=$HOME pyve cache clean once deleted the whole home folder."""
+    """PYVE_CACHE_DIR=$HOME pyve cache clean once deleted the whole home folder. Now $HOME
+    means pyve's subfolder in it; one of that name that pyve did not mark is refused."""
     from tests.support.helpers import tree
 
     home = Path(sandbox_env["HOME"])
@@ -187,10 +188,47 @@ def test_cache_clean_never_empties_a_folder_pyve_did_not_mark(
     (home / "photos" / "a.jpg").write_bytes(b"\xff\xd8")
     before = tree(home)
     result = pyve("cache", "clean", env={"PYVE_CACHE_DIR": str(home)})
+    assert result.returncode == 0 and "freed 0 B" in result.output, result.output
+    assert tree(home) == before
+    (home / "pyve-pkgs").mkdir()
+    (home / "pyve-pkgs" / "mine.txt").write_text("not pyve's\n")
+    before = tree(home)
+    result = pyve("cache", "clean", env={"PYVE_CACHE_DIR": str(home)})
     assert result.returncode == 1, result.output
     assert "is not a package cache pyve made" in result.stderr, result.output
     assert "Traceback" not in result.output
     assert tree(home) == before
+
+
+@pytest.mark.parametrize("mode", [0o1777, 0o2775], ids=["1777", "2775"])
+def test_a_cache_folder_pyve_did_not_make_is_left_as_it_is(
+        project: Path, pyve: PyveRunner, local_channel: Path, tmp_path: Path,
+        mode: int) -> None:
+    """PYVE_CACHE_DIR naming a /tmp-like (1777) or a team's (2775) folder: pyve once
+    stripped its group/world write bits and wrote packages into it that `cache clean` then
+    refused to remove. Now its mode and files stay; pyve's cache is its marked subfolder."""
+    from tests.support.helpers import tree
+
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "team-notes.txt").write_text("ours\n")
+    shared.chmod(mode)
+    before = tree(shared)
+    write_envfile(project, local_channel, ["bar"])
+    env = {"PYVE_CACHE_DIR": str(shared)}
+    pyve("init", env=env, check=True)
+    assert shared.stat().st_mode & 0o7777 == mode
+    assert sorted(p.name for p in shared.iterdir()) == ["pyve-pkgs", "team-notes.txt"]
+    ours = shared / "pyve-pkgs"
+    assert (ours / "CACHEDIR.TAG").is_file() and list(ours.glob("bar-*"))
+    assert ours.stat().st_mode & 0o022 == 0  # others cannot plant packages in pyve's part
+    result = pyve("cache", "clean", env=env, check=True)
+    assert "freed 0 B" not in result.output, result.output
+    assert sorted(p.name for p in ours.iterdir()) == [".pyve-package-cache", "CACHEDIR.TAG"]
+    (ours / ".pyve-package-cache").unlink()
+    (ours / "CACHEDIR.TAG").unlink()
+    ours.rmdir()
+    assert tree(shared) == before and shared.stat().st_mode & 0o7777 == mode
 
 
 # --- incremental ---------------------------------------------------------------------

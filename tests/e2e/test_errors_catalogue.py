@@ -188,6 +188,9 @@ ROWS = [
         {"requirements.txt": "alpha\n", "pyve.toml": VENV_TOML,
          "requirements.lock.txt": b"\xff\xfe alpha==1.0 --hash=sha256:" + b"ab" * 32 + b"\n"},
         args=("build", "--frozen")),
+    Row("cache-not-ours", "shared/pyve-pkgs is not a package cache pyve made: pyve keeps", 1,
+        {"environment.yml": ENV_HEAD + "  - python\n", "shared/pyve-pkgs/mine.txt": "mine\n"},
+        env={"PYVE_CACHE_DIR": "shared"}, conda=True),
 ]
 
 

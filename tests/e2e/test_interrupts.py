@@ -260,3 +260,32 @@ def test_term_and_hup_stop_the_build_as_ctrl_c_does(project: Path, pyve: PyveRun
     result = pyve("build")
     assert result.returncode == 0, result.output
     assert_whole(project, "venv")
+
+
+# --- killed while a file in the project's root is written ----------------------------------
+
+def test_kill_while_the_lock_is_written_leaves_nothing_in_the_project(
+        project: Path, pyve: PyveRunner, sandbox_env: dict[str, str]) -> None:
+    """A kill -9 between writing the lock's temp file and renaming it into place once left
+    `.requirements.lock.txt.<random>.tmp` in the project for good (`git add .` commits it).
+    The temp file is in .pyve/tmp/, and the next run removes it; an older pyve's leftover
+    beside the lock goes too."""
+    setup(project, "venv")
+    proc = start(project, sandbox_env, "build",
+                 extra={"PYVE_TEST_PAUSE_AT": "write-requirements.lock.txt"})
+    wait_for(project / ".pyve" / "paused-write-requirements.lock.txt", proc)
+    proc.kill()
+    proc.communicate(timeout=60)
+    assert not [p.name for p in project.iterdir() if p.name.endswith(".tmp")]
+    stranded = list((project / ".pyve" / "tmp").iterdir())
+    assert [p.name.split(".")[:3] for p in stranded] == [["requirements", "lock", "txt"]]
+    legacy = project / ".requirements.lock.txt.a1b2c3d4.tmp"  # what pyve <= 0.x left
+    legacy.write_text("half a lock\n")
+    mine = project / ".notes.a1b2c3d4.tmp"  # not a file pyve writes: the user's
+    mine.write_text("mine\n")
+    result = pyve("build")
+    assert result.returncode == 0, result.output
+    assert not (project / ".pyve" / "tmp").exists() and not legacy.exists()
+    assert mine.read_text() == "mine\n"
+    mine.unlink()
+    assert_whole(project, "venv")

@@ -67,3 +67,51 @@ def test_requirements_reading_proc_environ_does_not_print_it(project: Path,
     quoted = re.findall(r"'([^']*)'", errors[0])
     assert all(len(q) <= MAX_EXCERPT for q in quoted), errors[0]
     assert len(errors[0]) <= len("error: ") + MAX_LINE, errors[0]
+
+
+def _holding(root: Path, text: str) -> list[str]:
+    """Every file under `root` (the project, its env and conda-meta included) holding `text`."""
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*")
+                  if p.is_file() and not p.is_symlink() and text.encode() in p.read_bytes())
+
+
+@linux_only
+def test_channel_credentials_are_not_written_into_the_lock_or_the_env(
+        project: Path, pyve: PyveRunner, local_channel: Path, tmp_path: Path,
+        sandbox_env: dict[str, str]) -> None:
+    """A channel URL with credentials (`http://carol:PW@host/channel`) was written verbatim
+    into conda-lock.yml (0644, committed), the solution file and conda-meta. Those hold the
+    URLs without them (conda-lock masks the password in its package URLs); the credentials
+    stay in environment.yml, which the user wrote, and are used only to fetch (the channel
+    refuses requests without them). A build from the lock alone then fetches with
+    credentials the user keeps elsewhere (here: ~/.netrc), as rattler reads them."""
+    import shutil
+
+    from tests.support.conda_helpers import envfile_text, served_over_http
+
+    served = tmp_path / "served"
+    shutil.copytree(local_channel, served / "chan")
+    with served_over_http(served, auth=("carol", PASSWORD)) as server:
+        host = str(server).removeprefix("http://")
+        (project / "environment.yml").write_text(envfile_text(
+            f"http://carol:{PASSWORD}@{host}/chan", ["python", "bar", "pip"],
+            pip=["beta"], platforms=["linux-64"]))
+        result = pyve("build")
+        assert result.returncode == 0, result.output
+        assert PASSWORD not in result.output
+        assert _holding(project, PASSWORD) == ["environment.yml"]
+        lock = (project / "conda-lock.yml").read_text()
+        assert f"http://{host}/chan" in lock and "carol" not in lock
+        assert "Nothing to do" in pyve("build").stdout
+        doctor = pyve("doctor")
+        assert "environment matches conda-lock.yml" in doctor.stdout, doctor.output
+        # the lock alone (a teammate's clone): credentials from ~/.netrc
+        (project / "environment.yml").unlink()
+        shutil.rmtree(project / ".pyve")
+        assert pyve("build").returncode == 1  # no credentials: the channel says 401
+        home = Path(sandbox_env["HOME"])
+        (home / ".netrc").write_text(f"machine 127.0.0.1 login carol password {PASSWORD}\n")
+        (home / ".netrc").chmod(0o600)
+        result = pyve("build", "--frozen")
+        assert result.returncode == 0, result.output
+        assert _holding(project, PASSWORD) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import functools
 import http.server
@@ -120,11 +121,19 @@ def assert_one_error(result: Result, *needles: str) -> None:
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def __init__(self, *args: Any, requested: list[str], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, requested: list[str], auth: str | None = None,
+                 **kwargs: Any) -> None:
         self.requested = requested
+        self.auth = auth
         super().__init__(*args, **kwargs)
 
     def send_head(self) -> Any:
+        if self.auth is not None and self.headers.get("Authorization") != self.auth:
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", 'Basic realm="channel"')
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return None
         if self.command == "GET":
             self.requested.append(self.path)
         # always the whole file: rattler 0.28 treats a 304 for sharded repodata as an error
@@ -147,14 +156,19 @@ class Served:
 
 
 @contextlib.contextmanager
-def served_over_http(folder: Path) -> Iterator[Served]:
-    """`folder` served on a loopback port, as a remote channel is. Skips the test where
-    there is no loopback (.ci/run brings lo up in its network namespace; a bare `unshare -n`
-    does not)."""
+def served_over_http(folder: Path, auth: tuple[str, str] | None = None) -> Iterator[Served]:
+    """`folder` served on a loopback port, as a remote channel is; with `auth` (user,
+    password), only to requests carrying that basic auth (401 to the others). Skips the
+    test where there is no loopback (.ci/run brings lo up in its network namespace; a bare
+    `unshare -n` does not)."""
     requested: list[str] = []
+    header = None
+    if auth is not None:
+        header = "Basic " + base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
     server = http.server.ThreadingHTTPServer(
         ("127.0.0.1", 0),
-        functools.partial(_QuietHandler, directory=str(folder), requested=requested))
+        functools.partial(_QuietHandler, directory=str(folder), requested=requested,
+                          auth=header))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         try:

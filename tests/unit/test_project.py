@@ -21,7 +21,7 @@ from pyve.project import (
 )
 
 
-@pytest.mark.parametrize("before", ["", "a\n", "a", "a\n\n", ".venv/\nb\n"])
+@pytest.mark.parametrize("before", ["", "a\n", "a", "a\n\n", ".venv/\nb\n", "a\r\nb", "\n"])
 def test_gitignore_round_trip(tmp_path: Path, before: str) -> None:
     gi = tmp_path / ".gitignore"
     if before:
@@ -37,8 +37,8 @@ def test_gitignore_round_trip(tmp_path: Path, before: str) -> None:
     if before:
         assert stat.S_IMODE(gi.stat().st_mode) == 0o600
     remove_gitignore_lines(tmp_path)
-    if before:
-        assert gi.read_text() == before.rstrip("\n") + "\n" if before.strip() else True
+    if before:  # the exact bytes: "a" once gained a final newline, "a\n\n" lost one
+        assert gi.read_bytes() == before.encode()
         assert stat.S_IMODE(gi.stat().st_mode) == 0o600
     else:
         assert not gi.exists()  # pyve made it; nothing of the user's was in it
@@ -85,6 +85,17 @@ def test_a_symlinked_gitignore_stays_a_symlink(tmp_path: Path) -> None:
     assert gi.is_symlink() and ".venv/" in target.read_text()
     remove_gitignore_lines(gi.parent)
     assert gi.is_symlink() and target.read_text() == "*.log\n"
+
+
+def test_purge_never_deletes_a_gitignore_git_tracks(tmp_path: Path) -> None:
+    """Made by pyve, then committed: purge takes its lines out but keeps the file."""
+    import subprocess
+
+    ensure_gitignore(tmp_path)
+    subprocess.run(["git", "-C", str(tmp_path), "init", "-q"], check=True)
+    subprocess.run(["git", "-C", str(tmp_path), "add", ".gitignore"], check=True)
+    assert remove_gitignore_lines(tmp_path) == [".venv/", ".pyve/"]
+    assert (tmp_path / ".gitignore").read_bytes() == b""
 
 
 def test_purge_never_deletes_a_gitignore_pyve_did_not_create(tmp_path: Path) -> None:

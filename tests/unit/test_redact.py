@@ -51,3 +51,29 @@ def test_pip_invalid_requirement_quotes_an_excerpt() -> None:
                             "(from line 2 of requirements.txt)")
     assert plain == ("ERROR: Invalid requirement: 'this is not valid!!' "
                      "(from line 2 of requirements.txt)")
+
+
+@pytest.mark.parametrize(("url", "written"), [
+    ("http://carol:PW@host:8080/channel", "http://host:8080/channel"),
+    ("https://tok3n@host/c/noarch/x-1-0.conda", "https://host/c/noarch/x-1-0.conda"),
+    ("https://u:p@ss@host/c", "https://host/c"),  # an unescaped @ in the password
+    ("https://conda.anaconda.org/t/abc-123/mychan/noarch/x.conda",
+     "https://conda.anaconda.org/mychan/noarch/x.conda"),
+    ("https://host/channel/noarch/a@1.conda", "https://host/channel/noarch/a@1.conda"),
+    ("file:///srv/chan", "file:///srv/chan"),
+    ("conda-forge", "conda-forge"),
+])
+def test_urls_are_written_without_credentials(url: str, written: str) -> None:
+    assert redact.without_credentials(url) == written
+
+
+def test_a_fetch_gets_the_credentials_of_its_channel_back() -> None:
+    channels = ["https://conda.anaconda.org/conda-forge", "http://carol:PW@host/chan/",
+                "https://conda.anaconda.org/t/abc/private"]
+    assert redact.with_credentials("http://host/chan/noarch/x.conda", channels) == \
+        "http://carol:PW@host/chan/noarch/x.conda"
+    assert redact.with_credentials("https://conda.anaconda.org/private/linux-64", channels) == \
+        "https://conda.anaconda.org/t/abc/private/linux-64"
+    assert redact.with_credentials("http://host/chanother/x", channels) == "http://host/chanother/x"
+    assert redact.with_credentials("https://conda.anaconda.org/conda-forge/x", channels) == \
+        "https://conda.anaconda.org/conda-forge/x"

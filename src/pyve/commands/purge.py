@@ -18,6 +18,7 @@ from pyve.project import (
     STATE_DIR,
     VENV_DIR,
     Project,
+    git_tracks,
     gitignore_has_block,
     gitignore_problem,
     remove_gitignore_lines,
@@ -38,6 +39,12 @@ def planned(project: Project) -> list[Path]:
     if state.is_dir() or state.is_symlink():
         items.append(state)
     return items
+
+
+def envrc_removable(project: Project) -> bool:
+    """.envrc as pyve wrote it, and not a committed file: a teammate's .envrc that reads as
+    pyve's template is theirs (git tracks it), never removed."""
+    return envrc_is_ours(project.root) and not git_tracks(project.root, ENVRC)
 
 
 def foreign_envs(project: Project) -> list[str]:
@@ -95,7 +102,7 @@ def run(args: Namespace) -> int:
                     + (" (a symlink: the link only)" if item.is_symlink() else ""))
         for line in kept:
             ui.info(line.replace("Kept", "would keep", 1))
-        if envrc_is_ours(project.root):
+        if envrc_removable(project):
             ui.info(f"would remove {ENVRC} (written by pyve, unchanged)")
         ui.say("would remove pyve's lines from .gitignore" if gitignore_has_block(project.root)
                else "nothing else to remove")
@@ -112,7 +119,7 @@ def run(args: Namespace) -> int:
                 # .venv (renamed aside first), or what a killed removal left of an old one
                 discard(item) if item.name == VENV_DIR else remove(item)
                 removed.append(f"{item.name}/")
-        if envrc_is_ours(project.root):  # an edited .envrc is the user's: kept
+        if envrc_removable(project):  # an edited or committed .envrc is the user's: kept
             (project.root / ENVRC).unlink()
             removed.append(ENVRC)
         lines = remove_gitignore_lines(project.root)

@@ -3,8 +3,11 @@
 pyve marks the folder as its cache when it creates it (a standard CACHEDIR.TAG plus pyve's
 own marker), and `pyve cache clean` empties only a folder so marked -- and in it only what
 it recognises as packages: extracted package folders (with info/index.json), their `.lock`
-files, package archives, and pyve's own download folders (`.pyve-fetch-*`). PYVE_CACHE_DIR
-pointed at a real folder never loses a file.
+files, package archives, and pyve's own download folders (`.pyve-fetch-*`).
+
+A folder pyve did not make is never changed (not its mode, not its files): PYVE_CACHE_DIR
+naming an existing folder without pyve's marker (`/tmp`, a team's shared folder) means
+pyve's own marked subfolder in it, `<dir>/pyve-pkgs`.
 """
 
 from __future__ import annotations
@@ -26,25 +29,45 @@ ARCHIVE = re.compile(r".+\.(conda|tar\.bz2)$")
 STAGING_PREFIX = ".pyve-fetch-"  # where pyve downloads and checks packages before use
 
 
+SUBFOLDER = "pyve-pkgs"  # pyve's cache inside a PYVE_CACHE_DIR folder it did not make
+
+
 def default_cache_dir() -> Path:
-    """$PYVE_CACHE_DIR, else $XDG_CACHE_HOME/pyve/pkgs, else ~/.cache/pyve/pkgs."""
+    """$PYVE_CACHE_DIR, else $XDG_CACHE_HOME/pyve/pkgs, else ~/.cache/pyve/pkgs; where that
+    names a folder pyve did not make, pyve's subfolder in it (`own_part`)."""
     if os.environ.get("PYVE_CACHE_DIR"):
-        return Path(os.environ["PYVE_CACHE_DIR"])
+        return own_part(Path(os.environ["PYVE_CACHE_DIR"]))
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "pyve" / "pkgs"
+    return own_part(Path(base) / "pyve" / "pkgs")
+
+
+def own_part(folder: Path) -> Path:
+    """`folder` when it is pyve's cache or does not exist yet (pyve will make it); else the
+    subfolder pyve makes in it, leaving the folder itself exactly as it is."""
+    if not (folder.exists() or folder.is_symlink()) or is_pyve_cache(folder):
+        return folder
+    return folder / SUBFOLDER
 
 
 def prepare(cache_dir: Path) -> None:
-    """Make the cache folder and mark it as pyve's -- only when it is new or empty: a folder
-    that already holds something is used as it is, never claimed."""
-    if not cache_dir.exists():
-        cache_dir.mkdir(parents=True, exist_ok=True)
-    if not is_pyve_cache(cache_dir) and cache_dir.is_dir() and not any(cache_dir.iterdir()):
-        atomic_write_text(cache_dir / TAG, TAG_TEXT)
-        atomic_write_text(cache_dir / MARKER, "pyve's conda package cache; "
-                          "`pyve cache clean` empties it\n")
-    with contextlib.suppress(OSError):  # not world/group-writable: others must not plant files
-        os.chmod(cache_dir, os.stat(cache_dir).st_mode & ~0o022)
+    """Make the cache folder, never group- or world-writable (others must not plant
+    packages in it), and mark it as pyve's. A folder pyve did not make is refused: pyve
+    neither claims it nor writes packages into it. (An empty one is what a pyve killed
+    between making and marking it left: it is marked.)"""
+    if is_pyve_cache(cache_dir):
+        return
+    cache_dir.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.mkdir(cache_dir, 0o755)  # less the umask: at most rwxr-xr-x
+    if cache_dir.is_symlink() or not cache_dir.is_dir() or any(cache_dir.iterdir()):
+        raise PyveError(
+            f"{cache_dir} is not a package cache pyve made: pyve keeps conda packages only "
+            "in a folder it made and marked",
+            hint="point PYVE_CACHE_DIR at a folder that does not exist yet, or move this one "
+                 "away")
+    atomic_write_text(cache_dir / TAG, TAG_TEXT)
+    atomic_write_text(cache_dir / MARKER, "pyve's conda package cache; "
+                      "`pyve cache clean` empties it\n")
 
 
 def is_pyve_cache(cache_dir: Path) -> bool:
@@ -79,7 +102,7 @@ def clean(cache_dir: Path) -> int:
         raise PyveError(
             f"{cache_dir} is not a package cache pyve made (no CACHEDIR.TAG with pyve's "
             "marker); pyve empties only its own cache",
-            hint="check PYVE_CACHE_DIR; pyve marks a new or empty folder when it first "
+            hint="check PYVE_CACHE_DIR; pyve marks the folder it makes when it first "
                  "caches packages there")
     freed = 0
     for entry in package_entries(real):

@@ -41,6 +41,7 @@ from pyve.engines import pkgcache
 from pyve.engines.pkgcache import default_cache_dir
 from pyve.errors import PyveError, first_line
 from pyve.fsutil import _umask, atomic_write_text
+from pyve.redact import with_credentials, without_credentials
 
 
 def host_platform() -> str:
@@ -86,7 +87,7 @@ def solve(channels: Sequence[str], specs: Sequence[str], platform: str,
         # MatchSpec objects, not strings: rattler parses strings strictly and rejects the
         # `name=version=build` pins that `micromamba env export` and `conda env export` write
         parsed = [MatchSpec(s) for s in specs]
-        records = _run(rattler.solve(sources=list(channels), specs=parsed,
+        records = _run(rattler.solve(sources=list(channels), specs=parsed, gateway=_gateway(),
                                      platforms=[platform, "noarch"],  # type: ignore[list-item]
                                      virtual_packages=vps))
     except SolverError as exc:
@@ -103,6 +104,15 @@ def solve(channels: Sequence[str], specs: Sequence[str], platform: str,
 
 def _virtual_packages_for(platform: str) -> list[Any]:
     return virtual_packages(platform)
+
+
+def _gateway() -> rattler.Gateway:
+    """rattler's gateway with the client that also downloads: a channel URL without
+    credentials (a lock's) is then read with the stored ones (~/.netrc, rattler's
+    credentials file), as a package fetch is. The bare Gateway() sends none."""
+    from rattler.networking import Client
+
+    return rattler.Gateway(client=Client.default_client())
 
 
 def _solver_reason(exc: SolverError) -> str:
@@ -431,6 +441,24 @@ def _fix_channel_urls(prefix: Path, records: Sequence[RepoDataRecord]) -> None:
         atomic_write_text(meta, json.dumps(data, indent=2))
 
 
+def forget_credentials(prefix: Path) -> None:
+    """Take channel credentials out of the env's records (conda-meta/*.json): rattler and
+    micromamba copy each package's URL and channel there, with the user:password it was
+    fetched with."""
+    for meta in (prefix / "conda-meta").glob("*.json"):
+        text = meta.read_text(encoding="utf-8")
+        if "@" not in text and "/t/" not in text:
+            continue
+        data = json.loads(text)
+        changed = False
+        for key, value in data.items():
+            if isinstance(value, str) and without_credentials(value) != value:
+                data[key] = without_credentials(value)
+                changed = True
+        if changed:
+            atomic_write_text(meta, json.dumps(data, indent=2))
+
+
 def _normalise_record_modes(prefix: Path) -> None:
     """rattler writes conda-meta/*.json with mode 0600; micromamba leaves them to the umask.
     Do as micromamba does, so an env restored from a CI cache under another user, or shared
@@ -512,26 +540,31 @@ def _unmet(record: RepoDataRecord, have: dict[str, RepoDataRecord]) -> str | Non
 
 # --- from a lock -------------------------------------------------------------------------
 
-def records_from_lock(lock_packages: Iterable[dict], platform: str) -> list[RepoDataRecord]:
+def records_from_lock(lock_packages: Iterable[dict], platform: str,
+                      credentials: Iterable[str] = ()) -> list[RepoDataRecord]:
     """RepoDataRecords for the conda entries of `platform` in a conda-lock.yml, no solve.
 
     The lock does not carry everything a record needs (noarch type, build number...), so the
     channels it names are queried and the records whose URL the lock lists are kept; their
-    sha256 must equal the lock's.
+    sha256 must equal the lock's. The lock's URLs carry no credentials: a channel of
+    `credentials` (environment.yml's) lends its own to the query, else rattler's stored
+    ones (~/.netrc, its credentials file) are used.
     """
-    wanted = {p["url"]: p for p in lock_packages
+    wanted = {without_credentials(p["url"]): p for p in lock_packages
               if p.get("manager", "conda") == "conda" and p.get("platform") == platform}
     if not wanted:
         return []
-    channels = sorted({url.rsplit("/", 2)[0] for url in wanted})
+    sources = list(credentials)
+    channels = sorted({with_credentials(url.rsplit("/", 2)[0], sources) for url in wanted})
     names = sorted({p["name"] for p in wanted.values()})
     try:
-        result = _run(rattler.Gateway().query(channels, [platform, "noarch"],  # type: ignore[list-item]
+        result = _run(_gateway().query(channels, [platform, "noarch"],  # type: ignore[list-item]
                                               names,
                                               recursive=False))
     except GatewayError as exc:
         raise _gateway_error(exc, channels) from exc
-    found = {r.url: r for per_channel in result for r in per_channel if r.url in wanted}
+    found = {without_credentials(r.url): r for per_channel in result for r in per_channel
+             if without_credentials(r.url) in wanted}
     missing = sorted(set(wanted) - set(found))
     if missing:
         raise PyveError(f"locked package {missing[0].rsplit('/', 1)[-1]} is no longer in its "

@@ -40,6 +40,7 @@ from pyve.fsutil import atomic_write_text, discard, finish_discards
 from pyve.health import ERROR, OK, WARN, Check
 from pyve.installers import pip, prune
 from pyve.project import Project
+from pyve.redact import without_credentials
 from pyve.reqfiles import files_of_pip_section, requirement_files
 from pyve.sources import group_requirements, install_args, selection
 
@@ -339,7 +340,9 @@ class CondaBackend:
             records = _solve(env, host)
             entries = [lockfile.conda_entry(r, host, env.category) for r in records]
             self._records[solution] = records
-        # private: package URLs can carry a channel's credentials
+        # without credentials (an older lock's are dropped too), and private all the same
+        entries = [{**e, "url": without_credentials(str(e.get("url")))} if "url" in e else e
+                   for e in entries]
         atomic_write_text(project.path(solution), json.dumps(entries, indent=1) + "\n",
                           mode=0o600)
 
@@ -365,7 +368,7 @@ class CondaBackend:
         if solution not in self._records:
             progress.update(f"reading {len(entries)} locked packages from their channels")
         records = self._records.get(solution) or engine.records_from_lock(
-            entries, engine.host_platform())
+            entries, engine.host_platform(), env.channels)
         finish_discards(prefix)  # what a build killed while removing an old prefix left
         if self.prefix_moved(project, key) and prefix.is_dir():
             # text files have the old prefix patched in; an install over them would keep them
@@ -384,6 +387,7 @@ class CondaBackend:
         get_engine(engine_name(project.config.get("conda_engine"))).install(
             records, prefix, env.conda_specs, reinstall=_changed_packages(prefix),
             on_progress=progress.update)
+        engine.forget_credentials(prefix)  # fetched with them; the env's records keep none
         if not pip_stage:
             self._settle_pip_by_hand(project, decision, python, set(), put_back)
         marker = {"id": uuid.uuid4().hex, "key": key, "packages": data_digest(_urls(entries)),
@@ -737,11 +741,13 @@ def _damaged_solution(path: Path) -> str | None:
 
 
 def _urls(entries: list[dict[str, Any]]) -> list[str]:
-    return sorted(str(e.get("url")) for e in entries)
+    """The entries' URLs, as written (without credentials, also those of an older lock)."""
+    return sorted(without_credentials(str(e.get("url"))) for e in entries)
 
 
 def _sha256s(entries: list[dict[str, Any]]) -> list[str]:
-    return sorted(f"{e.get('url')} {(e.get('hash') or {}).get('sha256')}" for e in entries
+    return sorted(f"{without_credentials(str(e.get('url')))} "
+                  f"{(e.get('hash') or {}).get('sha256')}" for e in entries
                   if isinstance(e.get("hash") or {}, dict))
 
 

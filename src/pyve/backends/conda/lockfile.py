@@ -17,6 +17,7 @@ from pyve.backends.conda.envfile import EnvFile, check_platforms
 from pyve.backends.conda.lockspec import content_hash
 from pyve.errors import PyveError, UsageError
 from pyve.fsutil import atomic_write_text
+from pyve.redact import without_credentials
 
 DEFAULT_PLATFORMS = ["linux-64", "osx-arm64", "osx-64", "win-64"]
 LOCK_NAME = "conda-lock.yml"
@@ -58,7 +59,8 @@ def conda_entry(record: Any, platform: str, category: str = "main") -> dict[str,
     return {
         "name": record.name.normalized, "version": str(record.version), "manager": "conda",
         "platform": platform, "dependencies": _dependencies(record.depends),
-        "url": record.url, "hash": hashes, "category": category, "optional": False,
+        "url": without_credentials(record.url), "hash": hashes, "category": category,
+        "optional": False,
     }
 
 
@@ -71,7 +73,7 @@ def pip_entry(package: Mapping[str, Any], platform: str, category: str = "main"
     return {
         "name": package["name"], "version": str(package["version"]), "manager": "pip",
         "platform": platform, "dependencies": dict(sorted(deps.items())),
-        "url": package["url"], "hash": {"sha256": package["sha256"]},
+        "url": without_credentials(package["url"]), "hash": {"sha256": package["sha256"]},
         "category": category, "optional": False,
     }
 
@@ -97,7 +99,8 @@ def lock_document(envfile: EnvFile, platforms: Sequence[str], packages: list[dic
     source = os.path.relpath(envfile.path.resolve(), lock_dir.resolve())
     metadata: dict[str, Any] = {
         "content_hash": {p: content_hash(envfile, p) for p in platforms},
-        "channels": [{"url": c, "used_env_vars": []} for c in envfile.channels],
+        "channels": [{"url": without_credentials(c), "used_env_vars": []}
+                     for c in envfile.channels],
         "platforms": list(platforms),
         "sources": [Path(source).as_posix()],
     }
