@@ -21,7 +21,7 @@ from pyve.installers import get_installer, pip, prune
 from pyve.locking import project_lock
 from pyve.manifest import Target
 from pyve.project import CONFIG_FILE, Project
-from pyve.sources import ENV_FILE, group_requirements
+from pyve.sources import ENV_FILE
 
 # a name (and extras) with nothing else: it gets the lower bound of what it resolves to
 _BARE_PIP = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?(?:\[[^\]]*\])?$")
@@ -91,28 +91,13 @@ def _choose(project: Project, decision: Decision, backend: Backend,
     return target
 
 
-def _roots(project: Project, decision: Decision) -> set[str] | None:
-    """The names the sources ask for directly (None: one cannot be named)."""
-    files = [s for s in decision.pip_sources if s != ENV_FILE]
-    lines = group_requirements(project.root, decision.groups)
-    if project.has(ENV_FILE):
-        from pyve.backends.conda.envfile import load_envfile
-
-        lines += load_envfile(project.path(ENV_FILE)).pip_specs
-    from_files = prune.requirement_names(project.root, files)
-    from_lines = prune.names_in_lines(lines, project.root)
-    return None if from_files is None or from_lines is None else from_files | from_lines
-
-
 def _installed_specs(project: Project, decision: Decision, backend: Backend) -> list[str]:
-    roots = _roots(project, decision)
-    if roots is None:
-        raise UsageError("cannot tell which packages were installed by hand: a requirement "
-                         "is a path or URL, whose name only the installer knows",
-                         hint="add them by name: `pyve add NAME...`")
-    env = backend.env_dir(project, decision)
-    return [f"{name}>={version}" if version else name
-            for name, version in prune.hand_installed(env, roots).items()]
+    """What the user installed by hand and asked for (the backend's by_hand, less what those
+    pulled in), as `name>=version`: recorded, not frozen with every dependency."""
+    kept = backend.by_hand(project, decision)
+    return [f"{name}>={kept[name]}" if kept[name] else name
+            for name in backend.by_hand_roots(project, decision, kept)
+            if not name.startswith("conda:")]  # conda packages by hand: not recorded yet
 
 
 def _select(project: Project, target: Target) -> None:

@@ -421,17 +421,3 @@ def _load(record: Path) -> set[str]:
     except (OSError, ValueError, RecursionError):
         return set()
     return {n for n in data if isinstance(n, str)} if isinstance(data, list) else set()
-
-
-def hand_installed(env: Path, roots: set[str]) -> dict[str, str]:
-    """What pip or uv installed in `env` that the sources do not need (outside the dependency
-    closure of `roots`, requirement_names): canonical name -> version. pip's own tools,
-    conda's packages and local projects aside. (`pyve add --installed` records these.)"""
-    from pyve.envstate import distributions
-
-    dists = _distributions(env)
-    needed = _closure(roots, dists)
-    versions = distributions(env)
-    return {name: versions.get(name, "") for name, (installer, _req, local) in sorted(
-        dists.items()) if installer in INSTALLERS and name not in needed and name not in KEEP
-        and not local}

@@ -40,7 +40,7 @@ from pyve.fsutil import atomic_write_text, discard, finish_discards
 from pyve.health import ERROR, OK, WARN, Check
 from pyve.installers import pip, prune
 from pyve.project import Project
-from pyve.redact import without_credentials
+from pyve.redact import for_state, without_credentials
 from pyve.reqfiles import files_of_pip_section, requirement_files
 from pyve.sources import group_requirements, install_args, selection
 
@@ -206,6 +206,8 @@ class CondaBackend:
         prefix = f"{ENVS_DIR}/{key}"
         solution = f"{ENVS_DIR}/{key}.solution.json"
         definition = self.definition(env)
+        # in pyve's records: a channel's credentials digested, never written (redact.py)
+        identity = for_state(definition)
         if decision.frozen:
             self.check_frozen(project, env)  # before anything is created
         stages = [
@@ -236,7 +238,7 @@ class CondaBackend:
                 missing_reason="environment missing",
                 contents=lambda: envstate.without_by_hand(
                     project.root / prefix, envstate.conda_packages(project.root / prefix)),
-                env_identity=definition,  # the prefix is the definition's hash
+                env_identity=identity,  # the prefix is the definition's hash
             ),
         ]
         last = "create-env"
@@ -257,7 +259,7 @@ class CondaBackend:
                 watch=[f"{prefix}/lib/python*/site-packages"],
                 contents=lambda: envstate.without_by_hand(
                     project.root / prefix, envstate.distributions(project.root / prefix)),
-                env_identity=definition,
+                env_identity=identity,
                 checks=[lambda: self.exact_reason(project, decision, pip_only=True)]
                 if _exact(decision) else [],
             ))

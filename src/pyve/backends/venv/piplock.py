@@ -305,8 +305,10 @@ def compile_lock(python: Path, root: Path, sources: list[str], extras: tuple[str
         pylock_text = None
         if pylock:  # the same versions, in the standard format: constrained to the lock
             exact = Path(tmp) / "exact.txt"
+            # a file or URL without a name cannot be a constraint (uv refuses it)
             exact.write_text("".join(_without_extras(r) + "\n" for _n, r, h in entries
-                                     if h and not r.startswith("-")), encoding="utf-8")
+                                     if h and prune.requirement_name(r) is not None),
+                             encoding="utf-8")
             target = Path(tmp) / PYLOCK_FILE
             proc.run([*common, "--format", "pylock.toml", "--constraint", exact, "-o", target],
                      cwd=root, env=env, what=f"uv pip compile ({PYLOCK_FILE})", hint=hint)
