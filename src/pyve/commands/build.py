@@ -30,8 +30,9 @@ def header(decision: Decision, bold: bool = True) -> str:
 
 
 def build(project: Project, decision: Decision, force: bool = False,
-          json_out: bool = False, name_kept: bool = True) -> int:
-    """name_kept=False (`pyve run`'s build): the packages installed by hand are left for
+          json_out: bool = False, name_kept: bool = True, repair: bool = False) -> int:
+    """repair (`--repair`): then reinstall the packages whose files changed in the env.
+    name_kept=False (`pyve run`'s build): the packages installed by hand are left for
     the next `pyve build` to name, and the fast path leaves that build to the full path."""
     backend = load_backend(decision.backend)
     stages = backend.stages(project, decision)
@@ -56,6 +57,12 @@ def build(project: Project, decision: Decision, force: bool = False,
         raise
     for name in state.damaged_files:
         ui.say(f"state file {name} was damaged; rebuilt it (every stage re-checked)")
+    if repair:  # the stages' records name versions, which a reinstall keeps as they are
+        with progress.session():
+            repaired = backend.repair(project, decision)
+        ui.say(f"repaired {', '.join(repaired)}: files changed since installed, installed "
+               "again" if repaired else "nothing to repair: every package's files are as "
+               "installed")
     reminders = backend.reminders(project, decision)
     for line in reminders:
         ui.info(f"note: {line}")
@@ -125,4 +132,5 @@ def run(args: Namespace) -> int:
         load_backend(decision.backend).adopt(project, force=force,
                                              yes=bool(getattr(args, "yes", False)),
                                              interactive=not json_out)
-        return build(project, decision, force=force, json_out=json_out)
+        return build(project, decision, force=force, json_out=json_out,
+                     repair=bool(getattr(args, "repair", False)))

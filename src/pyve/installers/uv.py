@@ -222,6 +222,14 @@ class UvInstaller:
     def reinstall(self, python: Path, requirements: list[str], cwd: Path, what: str) -> None:
         self.install(python, ["--no-deps", "--reinstall", *requirements], cwd, what)
 
+    def repair(self, python: Path, pins: dict[str, str], cwd: Path) -> None:
+        # uv links files from its cache (hard links on Linux): a file edited in place is
+        # edited there too, so the package is fetched again, not relinked
+        named = [flag for name in sorted(pins)
+                 for flag in ("--reinstall-package", name, "--refresh-package", name)]
+        self.install(python, ["--no-deps", *named, *(f"{n}=={v}" for n, v in sorted(pins.items()))],
+                     cwd, f"pip install --reinstall-package {' '.join(sorted(pins))}")
+
     def install_locked(self, python: Path, requirements: Path, cwd: Path, what: str,
                        hashes: dict[str, list[str]]) -> None:
         self.install(python, ["--require-hashes", "--no-deps", "--reinstall", "-r",
