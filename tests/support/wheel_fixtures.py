@@ -34,7 +34,8 @@ def build_wheel(dir: Path, name: str, version: str, requires: Iterable[str] = ()
                 tag: str = "py3-none-any", extras: Iterable[str] = (), code: str = "",
                 requires_python: str | None = None, module: str | None = None) -> Path:
     """Write `<dir>/<name>-<version>-<tag>.whl` (module `<name>`, or `module`, with
-    __version__ and `code`: two distributions may ship one module); `extras` are declared with Provides-Extra (their requirements go in `requires`
+    __version__ and `code`: two distributions may ship one module); `extras` are declared
+    with Provides-Extra (their requirements go in `requires`
     with a marker); `requires_python` is its Requires-Python."""
     dir = Path(dir)
     dir.mkdir(parents=True, exist_ok=True)

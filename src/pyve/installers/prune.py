@@ -302,7 +302,8 @@ def _sharing(env: Path, gone: list[str]) -> dict[str, list[str]]:
     for name, (_version, info) in found.items():
         if name in gone:
             continue
-        hit = {owner for path, _d, _s in distinfo.record_rows(info) for owner in owners.get(path, ())}
+        hit = {owner for path, _digest, _size in distinfo.record_rows(info)
+               for owner in owners.get(path, ())}
         if hit:
             shared[name] = sorted(hit)
     return shared
