@@ -224,10 +224,11 @@ class UvInstaller:
 
     def repair(self, python: Path, pins: dict[str, str], cwd: Path) -> None:
         # uv links files from its cache (hard links on Linux): a file edited in place is
-        # edited there too, so the package is fetched again, not relinked
-        named = [flag for name in sorted(pins)
-                 for flag in ("--reinstall-package", name, "--refresh-package", name)]
-        self.install(python, ["--no-deps", *named, *(f"{n}=={v}" for n, v in sorted(pins.items()))],
+        # edited there too, and a refresh that finds the wheel unchanged relinks the same
+        # unpacked files; without the cache the package is fetched and unpacked afresh
+        named = [flag for name in sorted(pins) for flag in ("--reinstall-package", name)]
+        self.install(python, ["--no-deps", "--no-cache", *named,
+                              *(f"{n}=={v}" for n, v in sorted(pins.items()))],
                      cwd, f"pip install --reinstall-package {' '.join(sorted(pins))}")
 
     def install_locked(self, python: Path, requirements: Path, cwd: Path, what: str,
