@@ -240,3 +240,18 @@ def test_site_packages_files_changed_in_the_venv(project: Path, pyve: PyveRunner
     again = pyve("build", "--repair", check=True)
     assert "nothing to repair: every package's files are as installed" in again.stdout
     assert doctor(pyve, "--deep")[0] == 0
+
+
+def test_build_repair_with_the_pip_installer(venv_project: Path, pyve: PyveRunner) -> None:
+    settings = venv_project / "pyve.toml"
+    settings.write_text(settings.read_text().replace('installer = "uv"', 'installer = "pip"'))
+    assert 'installer = "pip"' in settings.read_text()
+    pyve("build", check=True)
+    target = _site(venv_project) / "alpha" / "__init__.py"
+    original = target.read_bytes()
+    target.write_bytes(original + b"# edited\n")
+    assert doctor(pyve)[0] == 1
+    repair = pyve("build", "--repair", check=True)
+    assert "repaired alpha: files changed since installed, installed again" in repair.stdout
+    assert target.read_bytes() == original
+    assert doctor(pyve, "--deep")[0] == 0
