@@ -200,6 +200,10 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--check", action="store_true",
                       help="exit 0 if every stage is up to date, 1 (listing why) if not; "
                       "change nothing")
+    mode.add_argument("--repair", action="store_true",
+                      help="after the build, reinstall exactly the packages whose files in "
+                      "the environment were deleted or edited (checked as `doctor --deep` "
+                      "checks them)")
     p.add_argument("--frozen", action="store_true",
                    help="install from the existing lock only; fail if it is missing or stale")
     p.add_argument("--exact", action="store_true",

@@ -23,6 +23,7 @@ from typing import Any
 from pyve.errors import PyveError
 
 OK, WARN, ERROR = "ok", "warn", "error"
+REPAIR = "pyve build --repair"  # reinstalls exactly the packages whose files changed
 
 
 @dataclass(frozen=True)
@@ -309,9 +310,31 @@ def conda_files_intact(prefix: Path, deep: bool) -> Check:
         return Check("conda-files", ERROR,
                      f"files changed since their packages were installed ({how}): "
                      + "; ".join(parts[:3]) + more,
-                     "`pyve build --force` links them again from the package cache")
+                     f"`{REPAIR}` links exactly those packages again from the package cache")
     return Check("conda-files", OK, f"every conda package's files are as installed ({how}"
                  + ("" if deep else "; `pyve doctor --deep` compares sha256") + ")")
+
+
+# --- Python distributions' files ------------------------------------------------------------
+
+def distributions_intact(env_dir: Path, deep: bool, skip: Iterable[str] = ()) -> Check:
+    """Each distribution's files in site-packages are still what its RECORD lists (but
+    `skip`'s, which another check answers for): missing or another size (one stat a file);
+    with `deep`, the sha256 as well."""
+    from pyve.installers.distinfo import changed_files
+
+    changed = changed_files(env_dir, deep, skip)
+    how = "size and sha256" if deep else "size"
+    if changed:
+        parts = [f"{name} ({len(files)} file{'s' if len(files) > 1 else ''}, e.g. {files[0]})"
+                 for name, files in sorted(changed.items())]
+        more = f" (+{len(parts) - 3} more packages)" if len(parts) > 3 else ""
+        return Check("package-files", ERROR,
+                     f"files in site-packages changed since their packages were installed "
+                     f"({how}): " + "; ".join(parts[:3]) + more,
+                     f"`{REPAIR}` reinstalls exactly those packages")
+    return Check("package-files", OK, "every installed package's files match its RECORD ("
+                 + how + ("" if deep else "; `pyve doctor --deep` compares sha256") + ")")
 
 
 # --- locks fresh ----------------------------------------------------------------------------

@@ -153,8 +153,8 @@ def test_conda_env_checks(project: Path, pyve: PyveRunner, local_channel: Path) 
 def test_conda_files_changed_in_the_env(project: Path, pyve: PyveRunner,
                                         local_channel: Path) -> None:
     """doctor compares each conda package's files with its conda-meta record: the size by
-    default, the sha256 too with --deep (a same-size edit); `build --force` links them
-    again."""
+    default, the sha256 too with --deep (a same-size edit); `build --repair` links exactly
+    that package again, `build --force` too."""
     write_envfile(project, local_channel, ["bar"], platforms=["linux-64"])
     pyve("init", "--yes", check=True)
     code, checks = doctor(pyve, "--deep")
@@ -179,8 +179,79 @@ def test_conda_files_changed_in_the_env(project: Path, pyve: PyveRunner,
     target.unlink()
     code, checks = doctor(pyve)
     assert code == 1 and "bar (1 file" in checks["conda-files"]["message"]
+    assert "`pyve build --repair`" in checks["conda-files"]["hint"]
+    meta = only_env(project) / "conda-meta"
+    others = {p.name: p.stat().st_mtime_ns for p in meta.glob("*.json")
+              if not p.name.startswith("bar-")}
+    repair = pyve("build", "--repair", check=True)
+    assert "repaired bar: files changed since installed, installed again" in repair.stdout
+    assert target.read_bytes() == original
+    assert {p.name: p.stat().st_mtime_ns for p in meta.glob("*.json")
+            if not p.name.startswith("bar-")} == others  # foo-py, libfoo: left alone
+    assert doctor(pyve, "--deep")[0] == 0
 
+    target.unlink()
     assert pyve("build", "--force").returncode == 0
     assert target.read_bytes() == original
     code, checks = doctor(pyve, "--deep")
     assert code == 0 and checks["conda-files"]["status"] == "ok", checks["conda-files"]
+
+
+def _site(project: Path, env: str = ".venv") -> Path:
+    return next((project / env).glob("lib/python*/site-packages"))
+
+
+def test_site_packages_files_changed_in_the_venv(project: Path, pyve: PyveRunner) -> None:
+    """doctor compares each installed distribution's files with its RECORD: a missing file
+    (one stat) by default, a same-size edit with --deep; `build --repair` reinstalls exactly
+    the damaged package (uv links from its cache: an edit in place is fetched afresh)."""
+    (project / "requirements.txt").write_text("beta\n")  # and alpha, which beta needs
+    pyve("init", "--yes", check=True)
+    code, checks = doctor(pyve, "--deep")
+    assert code == 0 and checks["package-files"]["status"] == "ok", checks["package-files"]
+    site = _site(project)
+    target = site / "alpha" / "__init__.py"
+    original = target.read_bytes()
+
+    target.write_bytes(original.upper())  # in place: the same inode as uv's cache entry
+    code, checks = doctor(pyve)
+    assert code == 0 and checks["package-files"]["status"] == "ok"  # same size: not seen
+    code, checks = doctor(pyve, "--deep")
+    assert code == 1 and checks["package-files"]["status"] == "error", checks
+    assert "alpha (1 file, e.g. alpha/__init__.py)" in checks["package-files"]["message"]
+    assert "`pyve build --repair`" in checks["package-files"]["hint"]
+    beta_info = next(site.glob("beta-*.dist-info")).stat().st_ino
+    alpha_info = next(site.glob("alpha-*.dist-info")).stat().st_ino
+    repair = pyve("build", "--repair", check=True)
+    assert "repaired alpha: files changed since installed, installed again" in repair.stdout
+    assert target.read_bytes() == original
+    assert next(site.glob("beta-*.dist-info")).stat().st_ino == beta_info  # left alone
+    assert next(site.glob("alpha-*.dist-info")).stat().st_ino != alpha_info
+    code, checks = doctor(pyve, "--deep")
+    assert code == 0, checks
+
+    target.unlink()
+    code, checks = doctor(pyve)
+    assert code == 1 and "alpha (1 file" in checks["package-files"]["message"], checks
+    human = pyve("doctor")
+    assert "✗ package-files" in human.stdout and "pyve build --repair" in human.stdout
+    assert "repaired alpha" in pyve("build", "--repair", check=True).stdout
+    assert target.read_bytes() == original
+    again = pyve("build", "--repair", check=True)
+    assert "nothing to repair: every package's files are as installed" in again.stdout
+    assert doctor(pyve, "--deep")[0] == 0
+
+
+def test_build_repair_with_the_pip_installer(venv_project: Path, pyve: PyveRunner) -> None:
+    settings = venv_project / "pyve.toml"
+    settings.write_text(settings.read_text().replace('installer = "uv"', 'installer = "pip"'))
+    assert 'installer = "pip"' in settings.read_text()
+    pyve("build", check=True)
+    target = _site(venv_project) / "alpha" / "__init__.py"
+    original = target.read_bytes()
+    target.write_bytes(original + b"# edited\n")
+    assert doctor(pyve)[0] == 1
+    repair = pyve("build", "--repair", check=True)
+    assert "repaired alpha: files changed since installed, installed again" in repair.stdout
+    assert target.read_bytes() == original
+    assert doctor(pyve, "--deep")[0] == 0

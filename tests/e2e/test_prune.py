@@ -107,3 +107,42 @@ def test_json_output_stays_one_document(project: Path, pyve: PyveRunner) -> None
     doc = json.loads(result.stdout)
     assert [s["name"] for s in doc["stages"] if s["status"] == "ran"] == ["pip-deps", "freeze"]
     assert "removed beta: no longer required" in result.stderr
+
+
+def test_uninstall_puts_back_the_files_a_required_package_shares(
+        project: Path, pyve: PyveRunner, sandbox_env: dict[str, str], tmp_path: Path) -> None:
+    """Two distributions of one module (opencv-python and opencv-python-headless):
+    uninstalling the one no longer required (or installed by hand) deletes the files the
+    required one shares; pyve reinstalls it, and doctor finds its files whole."""
+    from tests.support.wheel_fixtures import build_wheel
+
+    more = tmp_path / "shared-module"
+    build_wheel(more, "vision", "1.0", module="cvmod", code="FLAVOUR = 'full'\n")
+    build_wheel(more, "vision-headless", "1.0", module="cvmod", code="FLAVOUR = 'headless'\n")
+    env = {"PIP_FIND_LINKS": f"{sandbox_env['PIP_FIND_LINKS']} {more}"}
+    (project / "requirements.txt").write_text("vision\nvision-headless\n")
+    pyve("init", "--yes", env=env, check=True)
+    python = project / ".venv" / "bin" / "python"
+
+    def flavour() -> str:
+        done = subprocess.run([python, "-c", "import cvmod; print(cvmod.FLAVOUR)"],
+                              capture_output=True, text=True, env=sandbox_env)
+        return done.stdout.strip() or done.stderr.strip().splitlines()[-1]
+
+    (project / "requirements.txt").write_text("vision-headless\n")
+    build = pyve("build", env=env, check=True)
+    assert "removed vision: no longer required" in build.stdout
+    assert ("reinstalling vision-headless: uninstalling vision deleted files it shares "
+            "with them") in build.stdout
+    assert flavour() == "headless"
+    assert pyve("doctor", "--deep", env=env).returncode == 0
+    assert pyve("build", "--check", env=env).returncode == 0
+
+    # installed by hand over the required one, then taken out by --exact
+    subprocess.run([python, "-m", "pip", "install", "-q", "vision"], check=True,
+                   env={**sandbox_env, **env})
+    assert flavour() == "full"
+    exact = pyve("build", "--exact", env=env, check=True)
+    assert "reinstalling vision-headless" in exact.stdout, exact.output
+    assert flavour() == "headless"
+    assert pyve("doctor", "--deep", env=env).returncode == 0

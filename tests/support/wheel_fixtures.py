@@ -32,14 +32,16 @@ def _record_line(path: str, data: bytes) -> str:
 
 def build_wheel(dir: Path, name: str, version: str, requires: Iterable[str] = (),
                 tag: str = "py3-none-any", extras: Iterable[str] = (), code: str = "",
-                requires_python: str | None = None) -> Path:
-    """Write `<dir>/<name>-<version>-<tag>.whl` (module `<name>` with __version__ and
-    `code`); `extras` are declared with Provides-Extra (their requirements go in `requires`
+                requires_python: str | None = None, module: str | None = None) -> Path:
+    """Write `<dir>/<name>-<version>-<tag>.whl` (module `<name>`, or `module`, with
+    __version__ and `code`: two distributions may ship one module); `extras` are declared
+    with Provides-Extra (their requirements go in `requires`
     with a marker); `requires_python` is its Requires-Python."""
     dir = Path(dir)
     dir.mkdir(parents=True, exist_ok=True)
-    module = canonicalize_name(name).replace("-", "_")
-    dist_info = f"{module}-{version}.dist-info"
+    stem = canonicalize_name(name).replace("-", "_")
+    module = module or stem
+    dist_info = f"{stem}-{version}.dist-info"
     metadata = "".join([
         "Metadata-Version: 2.1\n", f"Name: {name}\n", f"Version: {version}\n",
         *([f"Requires-Python: {requires_python}\n"] if requires_python else []),
@@ -54,7 +56,7 @@ def build_wheel(dir: Path, name: str, version: str, requires: Iterable[str] = ()
     }
     record = [_record_line(p, d) for p, d in files.items()] + [f"{dist_info}/RECORD,,"]
     files[f"{dist_info}/RECORD"] = ("\n".join(record) + "\n").encode()
-    wheel = dir / f"{module}-{version}-{tag}.whl"
+    wheel = dir / f"{stem}-{version}-{tag}.whl"
     with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as zf:
         for path, data in files.items():
             zf.writestr(zipfile.ZipInfo(path, date_time=_DATE), data)

@@ -148,6 +148,12 @@ class Backend(Protocol):
         pyve's place that pyve did not make (asking first, per switching.py's rule)."""
         ...
 
+    def repair(self, project: Project, decision: Decision) -> list[str]:
+        """`build --repair`, after the build: install again exactly the packages whose files
+        in the env differ from what their records say (doctor --deep's checks); returns
+        their names."""
+        ...
+
     def resolve(self, project: Project, decision: Decision) -> dict[str, str]:
         """`pyve add`, before the build: what a build of the project's files would hold,
         nothing installed: canonical name -> version (a conda package as `conda:NAME`).

@@ -30,8 +30,9 @@ def header(decision: Decision, bold: bool = True) -> str:
 
 
 def build(project: Project, decision: Decision, force: bool = False,
-          json_out: bool = False, name_kept: bool = True) -> int:
-    """name_kept=False (`pyve run`'s build): the packages installed by hand are left for
+          json_out: bool = False, name_kept: bool = True, repair: bool = False) -> int:
+    """repair (`--repair`): first reinstall the packages whose files changed in the env.
+    name_kept=False (`pyve run`'s build): the packages installed by hand are left for
     the next `pyve build` to name, and the fast path leaves that build to the full path."""
     backend = load_backend(decision.backend)
     stages = backend.stages(project, decision)
@@ -45,6 +46,13 @@ def build(project: Project, decision: Decision, force: bool = False,
         ui.info(str(gitignore_problem(project.root)))
     before = fastpath.stat_all(project.root, fastpath.user_inputs(stages))
     state.damaged_files.clear()
+    if repair:  # first: a stage that fails (a lock that cannot be solved) leaves it done;
+        # the stages' records name versions, which a reinstall keeps as they are
+        with progress.session():
+            repaired = backend.repair(project, decision)
+        ui.say(f"repaired {', '.join(repaired)}: files changed since installed, installed "
+               "again" if repaired else "nothing to repair: every package's files are as "
+               "installed")
     try:
         with progress.session():  # --json: progress on stderr, no stage lines
             results = run_stages(project, stages, progress.follow if json_out else print_stage,
@@ -125,4 +133,5 @@ def run(args: Namespace) -> int:
         load_backend(decision.backend).adopt(project, force=force,
                                              yes=bool(getattr(args, "yes", False)),
                                              interactive=not json_out)
-        return build(project, decision, force=force, json_out=json_out)
+        return build(project, decision, force=force, json_out=json_out,
+                     repair=bool(getattr(args, "repair", False)))

@@ -45,6 +45,11 @@ class Installer(Protocol):
         version is installed (a local folder whose code changed: uv keeps the old build)."""
         ...
 
+    def repair(self, python: Path, pins: dict[str, str], cwd: Path) -> None:
+        """Reinstall exactly these installed distributions (name -> their version), without
+        dependencies, from files fetched afresh: one whose files were changed in the env."""
+        ...
+
     def install_locked(self, python: Path, requirements: Path, cwd: Path, what: str,
                        hashes: dict[str, list[str]]) -> None:
         """Reinstall a hashed requirements file's entries, hash-checked, without

@@ -90,6 +90,11 @@ class PipInstaller:
     def reinstall(self, python: Path, requirements: list[str], cwd: Path, what: str) -> None:
         install(python, ["--no-deps", "--force-reinstall", *requirements], cwd, what)
 
+    def repair(self, python: Path, pins: dict[str, str], cwd: Path) -> None:
+        install(python, ["--no-deps", "--force-reinstall",
+                         *(f"{n}=={v}" for n, v in sorted(pins.items()))],
+                cwd, f"pip install --force-reinstall {' '.join(sorted(pins))}")
+
     def install_locked(self, python: Path, requirements: Path, cwd: Path, what: str,
                        hashes: dict[str, list[str]]) -> None:
         # pip's install report names the one file installed: that hash is remembered

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from pyve import envstate, ui
 from pyve.fsutil import atomic_write_text
-from pyve.installers import Installer, pip
+from pyve.installers import Installer, distinfo, pip
 from pyve.reqfiles import (
     EDITABLE_OPTIONS,
     INCLUDE_OPTIONS,
@@ -261,8 +261,52 @@ def uninstall(python: Path, root: Path, names: set[str], installer: Installer,
                   if name in dists and dists[name][0] in INSTALLERS and name not in KEEP)
     if not gone:
         return []
+    env = Path(python).parent.parent
+    shared = _sharing(env, gone)
+    # a package that stays and that pyve cannot install again by name (conda's, a local
+    # project's) keeps its files: what would delete them is not uninstalled
+    for name in sorted({g for owners in shared.values() for g in owners}):
+        pinned = [other for other, owners in shared.items() if name in owners
+                  and (other not in dists or dists[other][0] not in INSTALLERS
+                       or dists[other][2])]
+        if pinned:
+            ui.info(f"  kept {name}: uninstalling it would delete files that "
+                    f"{', '.join(pinned)} installed too")
+            gone.remove(name)
+    if not gone:
+        return []
+    versions = {name: version for name, (version, _info) in distinfo.installed(env).items()}
+    broken = {other: versions[other] for other, owners in shared.items()
+              if set(owners) & set(gone) and other in versions}
     installer.uninstall(python, gone, root)
+    if broken:  # the uninstall deleted their files too: put them back as they were
+        ui.info(f"  reinstalling {', '.join(sorted(broken))}: uninstalling "
+                f"{', '.join(gone)} deleted files it shares with them")
+        installer.repair(python, broken, root)
     return gone
+
+
+def _sharing(env: Path, gone: list[str]) -> dict[str, list[str]]:
+    """The packages that stay and list in their RECORD a file that one of `gone` lists
+    too (two distributions of one module: opencv-python and opencv-python-headless):
+    name -> those of `gone`. Uninstalling `gone` deletes those files."""
+    found = distinfo.installed(env)
+    owners: dict[Path, list[str]] = {}
+    for name in gone:
+        if name in found:
+            for path, _digest, _size in distinfo.record_rows(found[name][1]):
+                owners.setdefault(path, []).append(name)
+    shared: dict[str, list[str]] = {}
+    if not owners:
+        return shared
+    for name, (_version, info) in found.items():
+        if name in gone:
+            continue
+        hit = {owner for path, _digest, _size in distinfo.record_rows(info)
+               for owner in owners.get(path, ())}
+        if hit:
+            shared[name] = sorted(hit)
+    return shared
 
 
 def requirement_names(root: Path, sources: list[str],

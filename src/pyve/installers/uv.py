@@ -222,6 +222,15 @@ class UvInstaller:
     def reinstall(self, python: Path, requirements: list[str], cwd: Path, what: str) -> None:
         self.install(python, ["--no-deps", "--reinstall", *requirements], cwd, what)
 
+    def repair(self, python: Path, pins: dict[str, str], cwd: Path) -> None:
+        # uv links files from its cache (hard links on Linux): a file edited in place is
+        # edited there too, and a refresh that finds the wheel unchanged relinks the same
+        # unpacked files; without the cache the package is fetched and unpacked afresh
+        named = [flag for name in sorted(pins) for flag in ("--reinstall-package", name)]
+        self.install(python, ["--no-deps", "--no-cache", *named,
+                              *(f"{n}=={v}" for n, v in sorted(pins.items()))],
+                     cwd, f"pip install --reinstall-package {' '.join(sorted(pins))}")
+
     def install_locked(self, python: Path, requirements: Path, cwd: Path, what: str,
                        hashes: dict[str, list[str]]) -> None:
         self.install(python, ["--require-hashes", "--no-deps", "--reinstall", "-r",

@@ -38,7 +38,7 @@ from pyve.errors import PyveError, UsageError
 from pyve.fingerprint import data_digest
 from pyve.fsutil import atomic_write_text, discard, finish_discards
 from pyve.health import ERROR, OK, WARN, Check
-from pyve.installers import pip, prune
+from pyve.installers import distinfo, pip, prune
 from pyve.project import Project
 from pyve.redact import for_state, without_credentials
 from pyve.reqfiles import files_of_pip_section, requirement_files
@@ -162,6 +162,7 @@ class CondaBackend:
         kept = self.by_hand(project, decision)
         found = [health.interpreter(env_dir, venv=False), health.pip_over_conda(env_dir),
                  health.conda_files_intact(env_dir, deep),
+                 health.distributions_intact(env_dir, deep, skip=_conda_distributions(env_dir)),
                  health.shared_with_cache(env_dir, engine.default_cache_dir()),
                  health.by_hand(kept, _kept_roots(env_dir, kept), _where(decision))]
         lock_path = project.path(LOCK_FILE)
@@ -395,6 +396,29 @@ class CondaBackend:
         marker = {"id": uuid.uuid4().hex, "key": key, "packages": data_digest(_urls(entries)),
                   "prefix": os.path.realpath(prefix)}
         atomic_write_text(prefix / MARKER, json.dumps(marker) + "\n")
+
+    def repair(self, project: Project, decision: Decision) -> list[str]:
+        """`build --repair`: link again from the package cache exactly the conda packages
+        whose files differ from their conda-meta record (sha256), and reinstall the pip
+        packages whose files differ from their RECORD; every other package stays as it is."""
+        prefix = self.env_dir(project, decision)
+        if not (prefix / "conda-meta").is_dir():
+            return []
+        changed = sorted(health.conda_changed_files(prefix, deep=True))
+        if changed:
+            env = self.envfile(project, decision)
+            installed = [k.removeprefix("conda:") for k in envstate.conda_packages(prefix)]
+            get_engine(engine_name(project.config.get("conda_engine"))).install(
+                engine.installed_records(prefix, installed), prefix, env.conda_specs,
+                reinstall=changed, on_progress=progress.update)
+            engine.forget_credentials(prefix)
+        damaged = sorted(distinfo.changed_files(prefix, deep=True,
+                                                skip=_conda_distributions(prefix)))
+        if damaged:
+            versions = distinfo.installed(prefix)
+            pip.PIP.repair(prefix / "bin" / "python",
+                           {name: versions[name][0] for name in damaged}, project.root)
+        return [*changed, *damaged]
 
     # --- what the user installed by hand ----------------------------------------------------
 
@@ -714,6 +738,13 @@ def _solve(env: EnvFile, platform: str) -> list[Any]:
     except PyveError as exc:
         raise PyveError(f"{env.path.name}: {exc.message}", hint=exc.hint,
                         exit_code=exc.exit_code) from exc
+
+
+def _conda_distributions(prefix: Path) -> set[str]:
+    """The Python distributions conda packages installed (their files are conda's to check)."""
+    owned = health.conda_files(prefix)
+    return {name for name, (_version, info) in distinfo.installed(prefix).items()
+            if f"{info.relative_to(prefix).as_posix()}/METADATA" in owned}
 
 
 def _changed_packages(prefix: Path) -> list[str]:

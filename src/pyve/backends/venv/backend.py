@@ -10,7 +10,7 @@ from typing import Any
 
 from pyve import envstate, health, proc, progress, projectlock, pythons, ui
 from pyve.backends.venv import piplock
-from pyve.installers import NAMES, Installer, get_installer, pip, prune
+from pyve.installers import NAMES, Installer, distinfo, get_installer, pip, prune
 from pyve.backends.base import Stage
 from pyve.backends.detect import detect_stage
 from pyve.decision import Decision
@@ -171,6 +171,7 @@ class VenvBackend:
         env = self.env_dir(project, decision)
         kept = self.by_hand(project, decision)
         return [health.interpreter(env, venv=True),
+                health.distributions_intact(env, deep),
                 health.venv_matches_lock(project.root, env, pip.LOCK_FILE, kept),
                 health.venv_lock_fresh(project.root, list(decision.input_sources),
                                        pip.LOCK_FILE),
@@ -315,6 +316,17 @@ class VenvBackend:
         self._settle_by_hand(project, decision, roots, installer, put_back)
         return json.dumps({"id": uuid.uuid4().hex, "inputs": inputs,
                            "compiled": _compiled(project)})
+
+    def repair(self, project: Project, decision: Decision) -> list[str]:
+        """`build --repair`: reinstall exactly the distributions whose files differ from
+        their RECORD (sha256); returns their names."""
+        env = self.env_dir(project, decision)
+        damaged = sorted(distinfo.changed_files(env, deep=True))
+        if damaged:
+            versions = distinfo.installed(env)
+            self.installer(decision).repair(self.python(project), {
+                name: versions[name][0] for name in damaged}, project.root)
+        return damaged
 
     def _rebuild_local_projects(self, project: Project, decision: Decision,
                                 installer: Installer) -> None:
