@@ -116,6 +116,7 @@ def make_decision(project: Project, args: Namespace | Asked,
         python_version=interp.version,
         python_path=os.path.realpath(interp.path) if interp.path else "",  # one spelling each
         python_reason=why,
+        python_source=interp.source,
         python_request=request,
         pip_sources=tuple(install),
         skipped_sources=tuple(declined),

@@ -39,7 +39,8 @@ def run(args: Namespace) -> int:
     ui.info(f"backend: {decision.backend}  ({decision.backend_reason})")
     if decision.python_version:
         ui.info(f"python:  {decision.python_version}  ({decision.python_reason})  "
-                f"{decision.python_path}")
+                f"{decision.python_path}"
+                + (f"  [{decision.python_source}]" if decision.python_source else ""))
     else:
         ui.info(f"python:  {decision.python_reason} (the conda env brings its own)")
     ui.info(f"env:     {env_dir}" + ("" if env_dir.exists() else "  (not created yet)"))
