@@ -124,3 +124,13 @@ def test_bad_python_downloads_setting(project: Path, pyve: PyveRunner) -> None:
     assert result.returncode == 2
     assert 'error: pyve.toml: python_downloads must be "automatic" or "never", not ' \
            "'sometimes'" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["status", "doctor", "purge"])
+def test_commands_that_only_look_never_download(project: Path, pyve: PyveRunner,
+                                                downloads: dict[str, str], command: str) -> None:
+    (project / "pyve.toml").write_text('backend = "venv"\npython = "3.10"\n')
+    result = pyve(command, env=downloads)
+    if command != "purge":  # purge of nothing needs no interpreter
+        assert "Python 3.10 is not installed (found: " in result.output, result.output
+    assert INSTALLED not in result.output and installed(downloads) == []

@@ -23,7 +23,7 @@ SYMBOLS = {OK: ("✓", "green"), WARN: ("⚠", "yellow"), ERROR: ("✗", "red")}
 
 def checks(project: Project, args: Namespace) -> list[Check]:
     try:
-        decision = make_decision(project, args, interactive=False)
+        decision = make_decision(project, args, interactive=False, may_install=False)
         backend = load_backend(decision.backend)
         env_dir = backend.env_dir(project, decision)
     except PyveError as exc:  # e.g. an environment.yml that does not parse

@@ -15,7 +15,7 @@ from pyve.reqfiles import scan
 
 def run(args: Namespace) -> int:
     project = Project.load()
-    decision = make_decision(project, args, interactive=False)
+    decision = make_decision(project, args, interactive=False, may_install=False)
     backend = load_backend(decision.backend)
     stages = backend.stages(project, decision)
     results = plan(project, stages)

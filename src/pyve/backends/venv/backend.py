@@ -123,9 +123,9 @@ class VenvBackend:
     def is_built(self, project: Project, decision: Decision) -> bool:
         return (project.root / MARKER).is_file()
 
-    def choose_python(self, project: Project, asked: str | None
+    def choose_python(self, project: Project, asked: str | None, may_install: bool = True
                       ) -> tuple[pythons.Interpreter, str, str | None]:
-        allowed = pythons.downloads_allowed(project)
+        allowed = may_install and pythons.downloads_allowed(project)
         return pythons.choose(project, asked, install=_install_python if allowed else None)
 
     def leftovers(self, project: Project) -> list[Path]:
