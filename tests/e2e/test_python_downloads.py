@@ -5,6 +5,7 @@ archive of pyenv's 3.10 (hidden from pyve's discovery), named by a downloads JSO
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -71,6 +72,14 @@ def test_missing_python_is_installed_by_uv_and_used(project: Path, pyve: PyveRun
     assert "create-env  up to date" in status.stdout, status.stdout
     doctor = pyve("doctor", env=downloads)
     assert f"python {VERSION} from uv-managed" in doctor.stdout, doctor.output
+
+    # a patch upgrade in uv's folder (`uv python upgrade` adds cpython-3.10.14-...): seen as
+    # any interpreter change (the folder is a copy: status only reads uv's folder names)
+    shutil.copytree(uv_dir / f"cpython-{VERSION}-linux-x86_64-gnu",
+                    uv_dir / "cpython-3.10.14-linux-x86_64-gnu", symlinks=True)
+    status = pyve("status", env=downloads)
+    assert "create-env  stale  (python 3.10.13 -> 3.10.14;" in status.stdout, status.stdout
+    shutil.rmtree(uv_dir / "cpython-3.10.14-linux-x86_64-gnu")
 
     # a second project: the installed one is found; no second download (none is possible:
     # the archive's address now leads nowhere)
