@@ -111,18 +111,26 @@ def test_never_keeps_the_error(project: Path, pyve: PyveRunner, downloads: dict[
     assert installed(env) == [] and sorted(p.name for p in project.iterdir()) == before
 
 
-def test_checksum_mismatch_is_refused(project: Path, pyve: PyveRunner,
-                                      downloads: dict[str, str], archive: Path,
-                                      tmp_path: Path) -> None:
+@pytest.mark.parametrize(("fault", "said"), [
+    ("checksum", "hash mismatch for `cpython-3.10.13-linux-x86_64-gnu`: expected 0000"),
+    ("refused", "failed to install cpython-3.10.13-linux-x86_64-gnu: connection refused")])
+def test_failed_download_is_one_line(project: Path, pyve: PyveRunner,
+                                     downloads: dict[str, str], archive: Path,
+                                     tmp_path: Path, fault: str, said: str) -> None:
     (project / "requirements.txt").write_text("alpha\n")
-    bad = {**downloads, "UV_PYTHON_DOWNLOADS_JSON_URL": str(
-        downloads_json(archive, VERSION, tmp_path, digest="0" * 64))}
+    if fault == "checksum":
+        listing = downloads_json(archive, VERSION, tmp_path, digest="0" * 64)
+    else:  # a mirror refusing: loopback port 9 (discard) refuses at once
+        listing = downloads_json(archive, VERSION, tmp_path)
+        listing.write_text(listing.read_text().replace(archive.as_uri(),
+                                                       "http://127.0.0.1:9/python.tar.gz"))
+    bad = {**downloads, "UV_PYTHON_DOWNLOADS_JSON_URL": str(listing), "UV_HTTP_RETRIES": "0"}
     result = pyve("init", "3.10", "--backend", "venv", env=bad)
     assert result.returncode == 1, result.output
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1, result.output
     assert errors[0].startswith("error: Python 3.10 is not installed (found: ")
-    assert "and uv could not install it: " in errors[0] and "hash" in errors[0].lower()
+    assert "and uv could not install it: " in errors[0] and said in errors[0].lower(), errors
     assert not any(name.startswith("cpython-3.10") for name in installed(bad))
     assert sorted(p.name for p in project.iterdir()) == ["requirements.txt"]
 

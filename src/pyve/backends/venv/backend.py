@@ -92,13 +92,25 @@ def interpreter_stamp(path: str) -> dict[str, object]:
     return {"path": real, "size": stat.st_size, "mtime": stat.st_mtime}
 
 
+def _download_cause(output: str) -> str:
+    """uv's `error: Failed to install cpython-3.13.1-...` and the last of its causes (`dns
+    error`, `Hash mismatch for ...`): the middle ones only repeat the long download URL."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    first = next((ln.removeprefix("error: ") for ln in lines if ln.startswith("error: ")), "")
+    causes = [ln.removeprefix("cause: ").rstrip(":") for ln in lines if ln.startswith("cause: ")]
+    return f"{first}: {causes[-1]}" if first and causes else first
+
+
 def _install_python(request: str, missing: pythons.PythonNotFound) -> pythons.Interpreter:
     """A requested Python no interpreter found satisfies: uv installs a managed CPython
     (python-build-standalone) into its own folder, never the project's."""
     try:
         exe = uv.install_python(request)
     except PyveError as exc:
-        cause = exc.message.split(" failed: ", 1)[-1].removeprefix("error: ")
+        output = getattr(exc, "output", "")
+        # a hash mismatch: proc's own line keeps uv's expected and computed digests
+        cause = (exc.message.split(" failed: ", 1)[-1].removeprefix("error: ")
+                 if "Hash mismatch" in output else _download_cause(output) or exc.message)
         raise PyveError(f"Python {request} is not installed (found: {missing.versions}), and "
                         f"uv could not install it: {cause}",
                         hint="check the network (or UV_PYTHON_INSTALL_MIRROR / "
