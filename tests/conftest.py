@@ -94,6 +94,9 @@ def sandbox_env(tmp_path: Path, wheelhouse: Path) -> dict[str, str]:
         # no pip.conf of the machine's (pip and, through pyve, uv would both read it)
         "PIP_CONFIG_FILE": os.devnull,
         "PYENV_ROOT": REAL_PYENV_ROOT,  # interpreters are the machine's; HOME is not
+        # tests are offline: a missing Python is an error, not a download from GitHub
+        # (test_python_downloads.py turns it on, with a local archive)
+        "PYVE_PYTHON_DOWNLOADS": "never",
         "NO_COLOR": "1",
         "COLUMNS": "200",
     })

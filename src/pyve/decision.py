@@ -113,6 +113,7 @@ class Decision:
     notes: tuple[str, ...] = ()  # project files pyve does not read, in words (sources.notes)
     answered: tuple[str, ...] = ()  # the pyve.toml settings a prompt decided (to record them)
     project_lock: str | None = None  # the project's own lock pyve installs from (projectlock)
+    python_source: str = ""  # pyenv, asdf, uv-managed, PATH, running: where it came from
 
     @property
     def input_sources(self) -> tuple[str, ...]:
@@ -131,6 +132,7 @@ class Decision:
             "python": self.python_version,
             "python_path": self.python_path,
             "python_reason": self.python_reason,
+            "python_source": self.python_source,
             "pip_sources": list(self.pip_sources),
             "extras": list(self.extras),
             "groups": list(self.groups),

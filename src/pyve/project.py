@@ -24,12 +24,14 @@ VENV_DIR = ".venv"
 GITIGNORE_MARK = "# added by pyve (pyve purge removes these lines)"
 GITIGNORE_LINES = (".venv/", ".pyve/")
 CONFIG_KEYS = {"backend", "python", "install_deps", "installer", "conda_engine", "extras",
-               "groups", "project_lock", "lock_environments"}
+               "groups", "project_lock", "lock_environments", "python_downloads"}
 LIST_KEYS = {"extras", "groups"}  # lists of names
 # install_deps: true/false, or the comma-separated files the user agreed to install from
 CONFIG_TYPES: dict[str, tuple[type, ...]] = {
     "backend": (str,), "python": (str,), "install_deps": (bool, str), "installer": (str,),
-    "conda_engine": (str,), "project_lock": (bool,)}
+    "conda_engine": (str,), "project_lock": (bool,), "python_downloads": (str,)}
+# python_downloads: may uv install a requested Python no interpreter found satisfies
+PYTHON_DOWNLOADS = ("automatic", "never")
 
 FILE_KINDS = {
     "environment.yml": "conda/micromamba",
@@ -142,6 +144,10 @@ def read_config(path: Path) -> dict[str, Any]:
             raise UsageError(f"{path.name}: {key} must be {what}, not "
                              f"{excerpt(repr(section[key]))}",
                              hint=f'quote it: {key} = "..."' if what == "a string" else None)
+    downloads = section.get("python_downloads", "automatic")
+    if downloads not in PYTHON_DOWNLOADS:
+        raise UsageError(f"{path.name}: python_downloads must be \"automatic\" or \"never\", "
+                         f"not {excerpt(repr(downloads))}", hint='e.g. python_downloads = "never"')
     return {k: v for k, v in section.items() if k in CONFIG_KEYS}
 
 

@@ -1,4 +1,5 @@
-"""Find Python interpreters (pyenv, asdf, pythonX.Y on PATH, the running one) and pick one."""
+"""Find Python interpreters (pyenv, asdf, uv's managed Pythons, pythonX.Y on PATH, the running
+one) and pick one; a backend may install the one that is missing (`install`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,7 +33,7 @@ _REQUEST = re.compile(r"^(?:python|cpython)?-?(\d+)(?:\.(\d+))?(?:\.(\d+))?$")
 class Interpreter:
     version: str  # X.Y.Z
     path: str  # the executable
-    source: str  # pyenv, asdf, PATH, running
+    source: str  # pyenv, asdf, uv-managed, PATH, running
 
     @property
     def minor(self) -> str:
@@ -48,7 +50,53 @@ def _version_dirs(root: Path, source: str) -> list[Interpreter]:
     return found
 
 
-def _probe(exe: str) -> str | None:
+def uv_python_dir() -> Path:
+    """Where uv keeps its managed Pythons (`uv python dir`), read without running uv."""
+    if os.environ.get("UV_PYTHON_INSTALL_DIR"):
+        return Path(os.environ["UV_PYTHON_INSTALL_DIR"])
+    data = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data) / "uv" / "python"
+
+
+_UV_MANAGED = re.compile(r"^cpython-(\d+)\.(\d+)\.(\d+)-[^+]*$")  # no +freethreaded, no 3.13
+
+
+def _uv_managed() -> list[Interpreter]:
+    found = []
+    root = uv_python_dir()
+    if root.is_dir():
+        for child in root.iterdir():
+            match = _UV_MANAGED.match(child.name)
+            exe = child / "bin" / f"python{match.group(1)}.{match.group(2)}" if match else None
+            if match and exe is not None and exe.exists() and not child.is_symlink():
+                found.append(Interpreter(".".join(match.groups()), str(exe), "uv-managed"))
+    return found
+
+
+class PythonNotFound(PyveError):
+    """No interpreter found satisfies the request: the message lists the versions found."""
+
+    def __init__(self, request: str, versions: str) -> None:
+        super().__init__(
+            f"Python {request} is not installed (found: {versions})",
+            hint=f"install it, e.g. `pyenv install {request}`, or choose one of the versions "
+                 "found",
+        )
+        self.request = request
+        self.versions = versions
+
+
+def downloads_allowed(project: Project) -> bool:
+    """May a missing Python be downloaded? pyve.toml's python_downloads, PYVE_PYTHON_DOWNLOADS,
+    and uv's own UV_PYTHON_DOWNLOADS (its `manual` means no download on demand either)."""
+    for value in (os.environ.get("PYVE_PYTHON_DOWNLOADS"),
+                  project.config.get("python_downloads"), os.environ.get("UV_PYTHON_DOWNLOADS")):
+        if value and str(value).strip().lower() in ("never", "manual", "0", "false"):
+            return False
+    return True
+
+
+def probe(exe: str) -> str | None:
     try:
         result = subprocess.run(
             [exe, "-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])"],
@@ -73,7 +121,7 @@ def _on_path() -> list[Interpreter]:
     for minor in range(8, 15):
         exe = shutil.which(f"python3.{minor}", path=os.pathsep.join(dirs))
         if exe:
-            version = _probe(exe)
+            version = probe(exe)
             if version:
                 found.append(Interpreter(version, exe, "PATH"))
     return found
@@ -96,6 +144,7 @@ def discover() -> list[Interpreter]:
     candidates = [
         *_version_dirs(pyenv, "pyenv"),
         *_version_dirs(asdf, "asdf"),
+        *_uv_managed(),
         *_on_path(),
         running(),
     ]
@@ -134,7 +183,12 @@ def parse_request(text: str) -> SpecifierSet:
         ) from None
 
 
-def select(request: str, interpreters: list[Interpreter] | None = None) -> Interpreter:
+Install = Callable[[str, PythonNotFound], Interpreter]
+
+
+def select(request: str, interpreters: list[Interpreter] | None = None,
+           install: Install | None = None) -> Interpreter:
+    """install: what to do when none satisfies the request (else the error names those found)."""
     from packaging.version import InvalidVersion, Version
 
     spec = parse_request(request)
@@ -146,23 +200,24 @@ def select(request: str, interpreters: list[Interpreter] | None = None) -> Inter
         except InvalidVersion:
             continue
     versions = ", ".join(sorted({i.version for i in interpreters}, key=Version)) or "none"
-    raise PyveError(
-        f"Python {request} is not installed (found: {versions})",
-        hint=f"install it, e.g. `pyenv install {request}`, or choose one of the versions found",
-    )
+    missing = PythonNotFound(request, versions)
+    if install is None:
+        raise missing
+    return install(request, missing)
 
 
-def choose(project: Project, asked: str | None) -> tuple[Interpreter, str, str | None]:
+def choose(project: Project, asked: str | None, install: Install | None = None
+           ) -> tuple[Interpreter, str, str | None]:
     """(interpreter, why, request to record in pyve.toml): asked > pyve.toml > a pin file
     (.python-version, ...) > the Python running pyve."""
     if asked:
-        return select(asked), f"asked for {asked}", asked
+        return select(asked, install=install), f"asked for {asked}", asked
     recorded = project.config.get("python")
     if recorded:
-        return select(str(recorded)), f"pyve.toml says {recorded}", None
+        return select(str(recorded), install=install), f"pyve.toml says {recorded}", None
     pin = read_python_pin(project.root)
     if pin:
         spec, where = pin
-        return select(spec), f"{where} says {spec}", None
+        return select(spec, install=install), f"{where} says {spec}", None
     current = running()
     return current, "the Python running pyve (no pin found)", current.minor

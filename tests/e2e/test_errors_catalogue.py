@@ -100,6 +100,12 @@ ROWS = [
         args=("build", "--python", "3.x.y"), breaks_input=False),
     Row("python-missing", "Python 3.99 is not installed", 1, A_PROJECT,
         args=("build", "--python", "3.99"), breaks_input=False),
+    Row("python-download-failed", "and uv could not install it: failed to open file", 1,
+        A_PROJECT, args=("build", "--python", "3.99"), breaks_input=False,
+        env={"PYVE_PYTHON_DOWNLOADS": "automatic",  # the sandbox's never, turned off
+             "UV_PYTHON_DOWNLOADS_JSON_URL": "/nonexistent-pyve-downloads.json"}),
+    Row("pyve-toml-python-downloads", 'pyve.toml: python_downloads must be "automatic" or', 2,
+        {"pyve.toml": VENV_TOML + 'python_downloads = "sometimes"\n'}),
     Row("python-pin-malformed", "invalid Python version 'banana'", 2,
         {".python-version": "banana\n", **A_PROJECT}),
     Row("conda-unsatisfiable", "cannot solve the conda environment for linux-64", 1,

@@ -10,6 +10,7 @@ import pytest
 
 from pyve import pythons
 from pyve.errors import PyveError, UsageError
+from pyve.project import Project
 from pyve.pythons import Interpreter
 
 FOUND = [Interpreter(v, f"/x/{v}/bin/python", "pyenv")
@@ -33,6 +34,30 @@ def test_select_missing_lists_found_and_how_to_install() -> None:
     assert "pyenv install 3.9" in (info.value.hint or "")
 
 
+def test_select_missing_can_install() -> None:
+    def install(request: str, missing: pythons.PythonNotFound) -> Interpreter:
+        assert request == "3.9" and "3.10.13" in missing.versions
+        return Interpreter("3.9.20", "/uv/cpython-3.9.20/bin/python3.9", "uv-managed")
+
+    assert pythons.select("3.9", FOUND, install=install).source == "uv-managed"
+    assert pythons.select("3.11", FOUND, install=install).version == "3.11.9"  # found: kept
+
+
+@pytest.mark.parametrize(("env", "config", "allowed"), [
+    ({}, {}, True), ({"PYVE_PYTHON_DOWNLOADS": "never"}, {}, False),
+    ({"UV_PYTHON_DOWNLOADS": "never"}, {}, False), ({"UV_PYTHON_DOWNLOADS": "manual"}, {}, False),
+    ({}, {"python_downloads": "never"}, False), ({}, {"python_downloads": "automatic"}, True),
+    ({"UV_PYTHON_DOWNLOADS": "automatic"}, {"python_downloads": "never"}, False),
+])
+def test_downloads_allowed(env: dict[str, str], config: dict[str, str], allowed: bool,
+                           monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in ("PYVE_PYTHON_DOWNLOADS", "UV_PYTHON_DOWNLOADS"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert pythons.downloads_allowed(Project(tmp_path, config)) is allowed
+
+
 def test_invalid_request() -> None:
     with pytest.raises(UsageError):
         pythons.parse_request("three")
@@ -54,6 +79,12 @@ def test_discover_pyenv_asdf_path_and_skip_shims(tmp_path: Path,
     _fake_python(tmp_path / "bin" / "python3.9", "3.9.1")  # ... must not hide this one
     _fake_python(tmp_path / "venv" / "bin" / "python3.9", "3.9.1")  # an activated venv
     (tmp_path / "venv" / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    uv = tmp_path / "uv"  # uv's managed Pythons: X.Y.Z folders, not its minor links
+    _fake_python(uv / "cpython-3.13.1-linux-x86_64-gnu" / "bin" / "python3.13", "3.13.1")
+    (uv / "cpython-3.13-linux-x86_64-gnu").symlink_to(uv / "cpython-3.13.1-linux-x86_64-gnu")
+    _fake_python(uv / "cpython-3.13.1+freethreaded-linux-x86_64-gnu" / "bin" / "python3.13",
+                 "3.13.1")  # free-threaded builds are not what `3.13` asks for
+    monkeypatch.setenv("UV_PYTHON_INSTALL_DIR", str(uv))
     monkeypatch.setenv("PYENV_ROOT", str(tmp_path / "pyenv"))
     monkeypatch.setenv("ASDF_DATA_DIR", str(tmp_path / "asdf"))
     monkeypatch.setenv("PATH", os.pathsep.join([str(tmp_path / d) for d in ("venv/bin", "shims",
@@ -64,7 +95,7 @@ def test_discover_pyenv_asdf_path_and_skip_shims(tmp_path: Path,
     found = {(i.version, i.source) for i in pythons.discover()}
     running = "{}.{}.{}".format(*sys.version_info[:3])
     assert found == {("3.12.4", "pyenv"), ("3.10.2", "asdf"), ("3.9.1", "PATH"),
-                     (running, "running")}
+                     ("3.13.1", "uv-managed"), (running, "running")}
     versions = [i.version for i in pythons.discover()]
     assert versions == sorted(versions, key=lambda v: tuple(map(int, v.split("."))),
                               reverse=True)

@@ -60,9 +60,10 @@ class Backend(Protocol):
     # installs the versions of the project's own lock (uv.lock, pdm.lock, ...: projectlock.py)
     reads_project_lock: bool
 
-    def choose_python(self, project: Project, asked: str | None
+    def choose_python(self, project: Project, asked: str | None, may_install: bool = True
                       ) -> tuple[pythons.Interpreter, str, str | None]:
-        """(interpreter, why, request to record in pyve.toml) for the decision."""
+        """(interpreter, why, request to record in pyve.toml) for the decision. may_install:
+        a command that builds may install a missing interpreter (one that only looks: not)."""
         ...
 
     # the installers its pip packages can go through, its default first (installers/)

@@ -92,15 +92,17 @@ def _names(value: object) -> list[str]:
 
 
 def make_decision(project: Project, args: Namespace | Asked,
-                  interactive: bool = True) -> Decision:
-    """interactive=False: never prompt; take the defaults a prompt would offer."""
+                  interactive: bool = True, may_install: bool = True) -> Decision:
+    """interactive=False: never prompt; take the defaults a prompt would offer.
+    may_install=False: a command that only looks (status, doctor, purge) never has uv
+    download a missing Python."""
     asked = args if isinstance(args, Asked) else asked_of(args)
     prompts = ui.asked
     choice = backend_choice(project, asked, interactive)
     answered: tuple[str, ...] = ("backend",) if ui.asked > prompts else ()
     assert choice.backend is not None
     backend = load_backend(choice.backend)
-    interp, why, request = backend.choose_python(project, asked.python)
+    interp, why, request = backend.choose_python(project, asked.python, may_install)
     found = sources.candidate_sources(project.root, backend.installs_env_file_pip)
     prompts = ui.asked
     install, declined = pip_choice(project, asked, found, interactive)
@@ -116,6 +118,7 @@ def make_decision(project: Project, args: Namespace | Asked,
         python_version=interp.version,
         python_path=os.path.realpath(interp.path) if interp.path else "",  # one spelling each
         python_reason=why,
+        python_source=interp.source,
         python_request=request,
         pip_sources=tuple(install),
         skipped_sources=tuple(declined),

@@ -23,12 +23,15 @@ SYMBOLS = {OK: ("✓", "green"), WARN: ("⚠", "yellow"), ERROR: ("✗", "red")}
 
 def checks(project: Project, args: Namespace) -> list[Check]:
     try:
-        decision = make_decision(project, args, interactive=False)
+        decision = make_decision(project, args, interactive=False, may_install=False)
         backend = load_backend(decision.backend)
         env_dir = backend.env_dir(project, decision)
     except PyveError as exc:  # e.g. an environment.yml that does not parse
         return [Check("project", ERROR, exc.message, exc.hint)]
     found: list[Check] = [Check("inputs", WARN, note) for note in decision.notes]
+    if decision.python_version:  # where it came from: pyenv, asdf, uv-managed, PATH, running
+        found.append(Check("python", OK, f"python {decision.python_version} from "
+                           f"{decision.python_source or 'unknown'}: {decision.python_path}"))
     exists = _env_exists(project, backend, decision, env_dir)
     found.append(exists)
     if exists.status == OK:

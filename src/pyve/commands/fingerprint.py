@@ -19,7 +19,7 @@ from pyve.project import Project
 
 def run(args: Namespace) -> int:
     project = Project.load()
-    decision = make_decision(project, args, interactive=False)
+    decision = make_decision(project, args, interactive=False, may_install=False)
     backend = load_backend(decision.backend)
     stages = backend.stages(project, decision)
     prints = fingerprints(project, stages)

@@ -61,7 +61,7 @@ def unused_envs(project: Project, args: Namespace) -> list[Path]:
         return []
     from pyve.commands.common import load_backend, make_decision
 
-    decision = make_decision(project, args, interactive=False)
+    decision = make_decision(project, args, interactive=False, may_install=False)
     keep = load_backend(decision.backend).env_dir(project, decision).name  # .venv: none here
     # `<hash>.pyve-old-<id>`: what a killed removal left; never the env in use
     return sorted(p for p in envs.iterdir()

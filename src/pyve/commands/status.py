@@ -15,7 +15,7 @@ from pyve.reqfiles import scan
 
 def run(args: Namespace) -> int:
     project = Project.load()
-    decision = make_decision(project, args, interactive=False)
+    decision = make_decision(project, args, interactive=False, may_install=False)
     backend = load_backend(decision.backend)
     stages = backend.stages(project, decision)
     results = plan(project, stages)
@@ -39,7 +39,8 @@ def run(args: Namespace) -> int:
     ui.info(f"backend: {decision.backend}  ({decision.backend_reason})")
     if decision.python_version:
         ui.info(f"python:  {decision.python_version}  ({decision.python_reason})  "
-                f"{decision.python_path}")
+                f"{decision.python_path}"
+                + (f"  [{decision.python_source}]" if decision.python_source else ""))
     else:
         ui.info(f"python:  {decision.python_reason} (the conda env brings its own)")
     ui.info(f"env:     {env_dir}" + ("" if env_dir.exists() else "  (not created yet)"))

@@ -180,7 +180,14 @@ class UvInstaller:
         return uv_env(python)
 
     def make_venv(self, python_path: str, version: str, env: Path, cwd: Path) -> None:
-        proc.run([uv_bin(), "venv", "--quiet", "--python", python_path, env],
+        # a uv-managed Python given by path, uv links the venv to its minor-version folder
+        # (cpython-3.13-...), which a `uv python upgrade` moves under the env unseen; asked by
+        # its exact version, the venv is bound to that patch release, as pyve recorded it
+        managed = Path(os.path.realpath(python_path)).parent.parent.name \
+            .startswith(f"cpython-{version}-")
+        python = ["--managed-python", "--python", version] if managed \
+            else ["--python", python_path]
+        proc.run([uv_bin(), "venv", "--quiet", *python, env],
                  cwd=cwd, env=uv_env(), what="uv venv")
         # pip inside, as `python -m venv` gives: `pip install x` in the activated env (the
         # Backends Guide's habit) installs there, not into another Python. The interpreter's
@@ -274,3 +281,18 @@ def fresh_flags(local: Iterable[str | None], verb: str) -> list[str]:
     if any(name is None for name in names):
         return ["--refresh"]
     return [flag for name in dict.fromkeys(names) for flag in (f"{verb}-package", str(name))]
+
+
+def install_python(request: str) -> str:
+    """Install a managed CPython satisfying `request` into uv's own Python folder (`uv python
+    dir`), and return its executable. Everything else uv calls never downloads a Python
+    (uv_env); here the download is the point. UV_PYTHON_INSTALL_MIRROR and
+    UV_PYTHON_DOWNLOADS_JSON_URL reach uv as the user set them. --no-bin: nothing is put on
+    the user's PATH (~/.local/bin), as uv's own on-demand download does not either. uv unpacks
+    into a temporary folder and renames it in place: a failed download leaves nothing."""
+    env = {k: v for k, v in os.environ.items() if k != "UV_PYTHON_DOWNLOADS"}
+    proc.run([uv_bin(), "python", "install", "--no-bin", "--no-progress", request],
+             env=env, what=f"uv python install {request}")
+    found = proc.run([uv_bin(), "python", "find", "--managed-python", "--no-python-downloads",
+                      request], env=env, what=f"uv python find {request}")
+    return found.strip().splitlines()[-1].strip()

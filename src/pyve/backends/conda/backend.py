@@ -108,7 +108,7 @@ class CondaBackend:
     installs_env_file_pip = False  # the env file's pip: section is installed with the env
     reads_project_lock = False  # its pip: section and the project go through conda's pip
 
-    def choose_python(self, project: Project, asked: str | None
+    def choose_python(self, project: Project, asked: str | None, may_install: bool = True
                       ) -> tuple[pythons.Interpreter, str, str | None]:
         # conda brings its own Python: the request becomes a conda spec, no host interpreter
         asked = asked or project.config.get("python")

@@ -10,7 +10,7 @@ from typing import Any
 
 from pyve import envstate, health, proc, progress, projectlock, pythons, ui
 from pyve.backends.venv import piplock
-from pyve.installers import NAMES, Installer, distinfo, get_installer, pip, prune
+from pyve.installers import NAMES, Installer, distinfo, get_installer, pip, prune, uv
 from pyve.backends.base import Stage
 from pyve.backends.detect import detect_stage
 from pyve.decision import Decision
@@ -92,6 +92,38 @@ def interpreter_stamp(path: str) -> dict[str, object]:
     return {"path": real, "size": stat.st_size, "mtime": stat.st_mtime}
 
 
+def _download_cause(output: str) -> str:
+    """uv's `error: Failed to install cpython-3.13.1-...` and the last of its causes (`dns
+    error`, `Hash mismatch for ...`): the middle ones only repeat the long download URL."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    first = next((ln.removeprefix("error: ") for ln in lines if ln.startswith("error: ")), "")
+    causes = [ln.removeprefix("cause: ").rstrip(":") for ln in lines if ln.startswith("cause: ")]
+    return f"{first}: {causes[-1]}" if first and causes else first
+
+
+def _install_python(request: str, missing: pythons.PythonNotFound) -> pythons.Interpreter:
+    """A requested Python no interpreter found satisfies: uv installs a managed CPython
+    (python-build-standalone) into its own folder, never the project's."""
+    try:
+        exe = uv.install_python(request)
+    except PyveError as exc:
+        output = getattr(exc, "output", "")
+        # a hash mismatch: proc's own line keeps uv's expected and computed digests
+        cause = (exc.message.split(" failed: ", 1)[-1].removeprefix("error: ")
+                 if "Hash mismatch" in output else _download_cause(output) or exc.message)
+        raise PyveError(f"Python {request} is not installed (found: {missing.versions}), and "
+                        f"uv could not install it: {cause}",
+                        hint="check the network (or UV_PYTHON_INSTALL_MIRROR / "
+                             "UV_PYTHON_DOWNLOADS_JSON_URL), or install it yourself, e.g. "
+                             f"`pyenv install {request}`") from None
+    version = pythons.probe(exe)
+    if version is None:
+        raise PyveError(f"Python {request}: uv installed {exe}, but it does not run",
+                        hint=f"remove it (`uv python uninstall {request}`) and try again")
+    ui.info(f"python {version} (installed by uv: not found on this machine)")
+    return pythons.Interpreter(version, exe, "uv-managed")
+
+
 class VenvBackend:
     name = "venv"
     lock_file = pip.LOCK_FILE
@@ -103,9 +135,10 @@ class VenvBackend:
     def is_built(self, project: Project, decision: Decision) -> bool:
         return (project.root / MARKER).is_file()
 
-    def choose_python(self, project: Project, asked: str | None
+    def choose_python(self, project: Project, asked: str | None, may_install: bool = True
                       ) -> tuple[pythons.Interpreter, str, str | None]:
-        return pythons.choose(project, asked)
+        allowed = may_install and pythons.downloads_allowed(project)
+        return pythons.choose(project, asked, install=_install_python if allowed else None)
 
     def leftovers(self, project: Project) -> list[Path]:
         # pyve's marker: a .venv made by another tool is not ours to delete
