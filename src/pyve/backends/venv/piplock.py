@@ -190,7 +190,7 @@ def write_lock(python: Path, root: Path, sources: list[str], *, inputs: str,
 
 
 CHANGED_OUTSIDE = "changed outside pyve"
-UNSEALED = f"{LOCK_FILE} has no content digest (an older pyve wrote it)"
+UNSEALED = f"{LOCK_FILE} has no content digest (an older pyve's lock, or an edit)"
 
 
 def changed_outside(root: Path, *, unsealed: bool = True) -> str | None:
