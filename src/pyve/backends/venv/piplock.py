@@ -261,9 +261,7 @@ def lock_problems(root: Path, sources: list[str], *, missing_pylock: bool = True
     lock = root / LOCK_FILE
     if not lock.is_file():
         return [f"{LOCK_FILE} is missing"]
-    edited = changed_outside(root) if content else None
-    if edited and edited != UNSEALED:
-        return [edited]
+    edited = changed_outside(root) if content else None  # said last: the others are exacter
     recorded = pip.lock_inputs(lock)
     if recorded is None:
         return [f"{LOCK_FILE} does not say what it was locked from"]
