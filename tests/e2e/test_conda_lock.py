@@ -323,3 +323,42 @@ def test_pip_entries_name_a_url_a_teammate_can_fetch(
     assert set(pips) == {"alpha", "beta"}
     assert all(url.startswith(served.as_uri() + "/") for url in pips.values()), pips
     assert_valid_lock(project / "conda-lock.yml")
+
+
+def test_a_lock_edited_outside_pyve_is_stale_named_and_rewritten(
+        project: Path, pyve: PyveRunner, local_channel: Path) -> None:
+    """conda-lock.yml carries its own digest (custom_metadata): a valid entry appended is
+    never installed nor "up to date" (the fast path included), `--frozen` refuses it in one
+    line, and `build` solves again and writes pyve's lock."""
+    import yaml
+
+    write_envfile(project, local_channel, ["bar=0.3"], platforms=["linux-64"])
+    pyve("init", check=True)
+    assert "Nothing to do" in pyve("build", check=True).stdout  # the fast path's snapshot
+    lock = project / "conda-lock.yml"
+    text = lock.read_text()
+    assert "pyve_content: sha256=" in text
+    assert_valid_lock(lock)  # conda-lock's parser takes the digest in custom_metadata
+    repodata = json.loads((local_channel / "noarch" / "repodata.json").read_text())
+    file_name, record = next((f, r) for f, r in repodata["packages"].items()
+                             if r["name"] == "needs-missing")
+    entry = {"name": "needs-missing", "version": "1.0", "manager": "conda",
+             "platform": "linux-64", "dependencies": {},
+             "url": f"{local_channel.as_uri()}/noarch/{file_name}",
+             "hash": {"md5": record["md5"], "sha256": record["sha256"]},
+             "category": "main", "optional": False}
+    appended = text + yaml.safe_dump([entry], sort_keys=False)
+    lock.write_text(appended)
+    assert yaml.safe_load(appended)["package"][-1]["name"] == "needs-missing"
+    check = pyve("build", "--check")
+    assert check.returncode != 0 and "conda-lock.yml changed outside pyve" in check.output, \
+        check.output
+    assert "conda-lock.yml changed outside pyve" in pyve("status").output
+    assert "conda-lock.yml changed outside pyve" in pyve("lock", "--check").output
+    assert_one_error(pyve("build", "--frozen"), "--frozen: conda-lock.yml changed outside pyve")
+    assert lock.read_text() == appended
+    build = pyve("build", check=True)
+    assert "Nothing to do" not in build.stdout, build.output
+    assert not any("needs-missing" in url for url in installed_urls(only_env(project)))
+    assert lock.read_text() == text
+    assert "Nothing to do" in pyve("build", check=True).stdout

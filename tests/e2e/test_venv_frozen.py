@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PyveRunner
-from tests.support.helpers import py, stage_line, status_json
+from tests.support.helpers import py, resealed, stage_line, status_json
 
 LOCK = "requirements.lock.txt"
 
@@ -68,7 +68,8 @@ def test_frozen_checks_the_hash_of_an_installed_package(installer: str, project:
     text = (project / LOCK).read_text()
     beta = re.search(r"beta==1\.0 \\\n    --hash=sha256:([0-9a-f]{64})", text)
     assert beta
-    (project / LOCK).write_text(text.replace(beta.group(1), "0" * 64))
+    # the digest made right: this aims at the install's hash check, not the lock's own
+    (project / LOCK).write_text(resealed(text.replace(beta.group(1), "0" * 64)))
     result = pyve("build", "--frozen")
     assert result.returncode == 1, result.output
     # pip remembered beta's file, whose hash the lock no longer lists; uv never saw it checked
@@ -155,3 +156,83 @@ def test_frozen_with_a_range_constraint_in_pip_config(installer: str, project: P
     assert errors == [f"error: alpha==2.0 in requirements.lock.txt is outside the constraint "
                       f"`alpha<2 ; python_version >= '3'` ({constraints}, set by {conf})"], \
         broken.stderr
+
+
+def test_a_lock_edited_outside_pyve_is_stale_named_and_rewritten(project: Path,
+                                                                 pyve: PyveRunner) -> None:
+    """The lock is the lock stage's output: garbage in it, or a valid hashed entry appended,
+    is never "up to date" (the fast path included), `--frozen` refuses it in one line before
+    installing anything, and `build` writes pyve's lock again."""
+    (project / "requirements.txt").write_text("beta\n")
+    pyve("init", "--auto-install-deps", check=True)
+    assert "Nothing to do" in pyve("build", check=True).stdout  # the fast path's snapshot
+    lock, pylock = project / LOCK, project / "pylock.toml"
+    text, pylock_text = lock.read_text(), pylock.read_text()
+    header = "".join(text.splitlines(keepends=True)[:5])  # pyve's lines, its digest's too
+    assert "# pyve-content: sha256=" in header
+    appended = text + "gamma==0.1 \\\n    --hash=sha256:" + "ab" * 32 + "\n"
+    for edited in (appended, header + "\x7fgarbage ~~ !!\n"):
+        lock.write_text(edited)
+        check = pyve("build", "--check")
+        assert check.returncode != 0 and f"{LOCK} changed outside pyve" in check.output, \
+            check.output
+        status = pyve("status")
+        assert f"{LOCK} changed outside pyve" in status.output, status.output
+        frozen = pyve("build", "--frozen")
+        errors = [ln for ln in frozen.stderr.splitlines() if ln.startswith("error:")]
+        assert frozen.returncode == 1 and len(errors) == 1, frozen.output
+        assert "requirements.lock.txt" in errors[0]
+        assert lock.read_text() == edited  # --frozen never rewrites it
+        assert py(project, "import gamma").returncode != 0
+        build = pyve("build", check=True)
+        assert "Nothing to do" not in build.stdout and lock.read_text() == text, build.output
+        assert "Nothing to do" in pyve("build", check=True).stdout
+    frozen_error = "--frozen: requirements.lock.txt changed outside pyve"
+    lock.write_text(appended)
+    assert frozen_error in pyve("build", "--frozen").stderr
+    pyve("build", check=True)
+    # pylock.toml, written beside it: its digest is in requirements.lock.txt
+    pylock.write_text(pylock_text.replace('lock-version = "1.0"', 'lock-version = "1.0"\n'
+                                          '# edited'))
+    check = pyve("build", "--check")
+    assert check.returncode != 0 and "pylock.toml changed outside pyve" in check.output
+    assert "--frozen: pylock.toml changed outside pyve" in pyve("build", "--frozen").stderr
+    pyve("build", check=True)
+    assert pylock.read_text() == pylock_text and lock.read_text() == text
+
+
+def test_a_lock_without_its_digest_is_installed_then_rewritten(project: Path,
+                                                               pyve: PyveRunner) -> None:
+    """A lock written by an older pyve has no content digest: --frozen installs it as it is
+    (a teammate's real lock), doctor names it, and the next `build` rewrites it once."""
+    (project / "requirements.txt").write_text("beta\n")
+    pyve("init", "--auto-install-deps", check=True)
+    lock = project / LOCK
+    text = lock.read_text()
+    old = "".join(ln for ln in text.splitlines(keepends=True)
+                  if not ln.startswith(("# pyve-content: ", "# pyve-pylock: ")))
+    lock.write_text(old)
+    pyve("build", "--frozen", check=True)
+    assert lock.read_text() == old
+    doctor = pyve("doctor")
+    assert "has no content digest" in doctor.stdout, doctor.stdout
+    check = pyve("build", "--check")
+    assert check.returncode != 0 and "has no content digest" in check.output
+    pyve("build", check=True)
+    assert lock.read_text() == text
+    assert "Nothing to do" in pyve("build", check=True).stdout
+
+
+def test_a_lock_replaced_by_another_file_is_named_and_kept(project: Path,
+                                                            pyve: PyveRunner) -> None:
+    """Without pyve's header the file is not pyve's: stale and named, and `build` refuses to
+    overwrite it in one line (never undo a user's work)."""
+    (project / "requirements.txt").write_text("beta\n")
+    pyve("init", "--auto-install-deps", check=True)
+    (project / LOCK).write_bytes(b"\x00\x01 garbage\n")
+    check = pyve("build", "--check")
+    assert check.returncode != 0 and f"{LOCK} changed outside pyve" in check.output
+    build = pyve("build")
+    errors = [ln for ln in build.stderr.splitlines() if ln.startswith("error:")]
+    assert build.returncode == 1 and len(errors) == 1 and "not written by pyve" in errors[0]
+    assert (project / LOCK).read_bytes() == b"\x00\x01 garbage\n"

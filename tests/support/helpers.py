@@ -73,3 +73,14 @@ def pyenv_python(version: str) -> Path | None:
 
     exe = Path(REAL_PYENV_ROOT) / "versions" / version / "bin" / "python"
     return exe if exe.exists() else None
+
+
+def resealed(text: str, prefix: str = "# pyve-content: ") -> str:
+    """A lock edited by hand on purpose, with its content digest made right again: for a
+    test that aims at a check made after the digest's (lockseal.py)."""
+    import re
+
+    from pyve import lockseal
+
+    return lockseal.seal(re.sub(re.escape(prefix) + r"sha256=[0-9a-f]{64}",
+                                prefix + lockseal.PLACEHOLDER, text, count=1), prefix)

@@ -235,6 +235,7 @@ def _split_hash(text: str) -> str | None:
 # --- the lock's inputs, --frozen, hashes without a second resolve, uv --------------------
 
 INPUTS_PREFIX = "# pyve-inputs: "  # the sources' digests when the env was installed
+CONTENT_PREFIX = "# pyve-content: "  # the lock's own digest (lockseal.py)
 HASHES_FILE = ".pyve-hashes.json"  # in the env: dies with it, so never outlives what it hashed
 _DEV_PACKAGES = {"pip"}  # what `pip freeze` leaves out (plus build tools before Python 3.12)
 _OLD_DEV_PACKAGES = {"pip", "setuptools", "distribute", "wheel"}

@@ -281,6 +281,10 @@ class CondaBackend:
                 file_dep=[ENV_FILE, *section_files],
                 targets=[LOCK_FILE],
                 config={"platforms": self.lock_platforms(project, env, None)},
+                # an edit of the lock makes it stale (--frozen checked it before the build)
+                checks=[] if decision.frozen else [
+                    lambda: lockfile.changed_outside(project.path(LOCK_FILE))],
+                watch=[LOCK_FILE],
                 after=[last],
                 missing_reason=f"{LOCK_FILE} missing",
             ))
@@ -297,7 +301,8 @@ class CondaBackend:
             raise PyveError(f"--frozen: {LOCK_FILE} is missing", hint=hint)
         host = engine.host_platform()
         if project.has(ENV_FILE):
-            why = lockfile.check_fresh(project.path(LOCK_FILE), env, [host]).get(host)
+            why = lockfile.check_fresh(project.path(LOCK_FILE), env, [host],
+                                       content=False).get(host)
             if why:
                 raise PyveError(f"--frozen: {LOCK_FILE} is stale for {host}: {why}", hint=hint)
         # every package installed from the lock is checked against its sha256: an entry
@@ -309,6 +314,12 @@ class CondaBackend:
                 raise PyveError(f"--frozen: {LOCK_FILE}: {entry.get('name')} "
                                 f"{entry.get('version')} ({host}) has no valid sha256",
                                 hint=f"run `pyve lock` to re-lock, then commit {LOCK_FILE}")
+        # then the lock as a whole: an entry appended or edited is not what pyve wrote (the
+        # lock of a lock-only project is the user's definition: edits are theirs)
+        edited = lockfile.changed_outside(project.path(LOCK_FILE)) \
+            if project.has(ENV_FILE) else None
+        if edited:
+            raise PyveError(f"--frozen: {edited}", hint=hint)
 
     # --- conda-solve ----------------------------------------------------------------------
 
@@ -324,6 +335,9 @@ class CondaBackend:
             return [], f"{LOCK_FILE} has no packages for {host}"
         if not project.has(ENV_FILE):
             return entries, None
+        edited = lockfile.changed_outside(path)
+        if edited:  # never installed: solved again from environment.yml, then re-locked
+            return [], edited
         fresh = lockfile.check_fresh(path, env, [host]).get(host) is None
         custom = (lock.get("metadata") or {}).get("custom_metadata") or {}
         if fresh or custom.get(DEFINITION_KEY) == data_digest(self.definition(env)):
@@ -801,8 +815,8 @@ def _previous_conda_entries(project: Project, definition: str) -> dict[str, list
     except PyveError:
         return {}
     custom = (lock.get("metadata") or {}).get("custom_metadata") or {}
-    if custom.get(DEFINITION_KEY) != definition:
-        return {}
+    if custom.get(DEFINITION_KEY) != definition or lockfile.changed_outside(path):
+        return {}  # (an entry added by hand is never carried into the new lock)
     result: dict[str, list[dict]] = {}
     for entry in lock.get("package") or []:
         if entry.get("manager") == "conda":

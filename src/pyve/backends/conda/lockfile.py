@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from pyve import lockseal
 from pyve.backends.conda import safeyaml
 from pyve.backends.conda.envfile import EnvFile, check_platforms
 from pyve.backends.conda.lockspec import content_hash
@@ -127,10 +128,32 @@ def write_document(path: Path, document: Mapping[str, Any]) -> Path:
     # same dumper in C (libyaml, in PyYAML's wheels) writes the same text ~5x faster: 0.15 s
     # of every conda build that writes a 150-package lock.
     dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-    text = header + yaml.dump(dict(document), Dumper=dumper, sort_keys=False,
-                              default_flow_style=False)
-    atomic_write_text(path, text, mode=0o644)
+    # the lock's own digest, in custom_metadata (conda-lock and micromamba read it as a
+    # string they keep): an edit made outside pyve is seen where the lock is read
+    metadata = dict(document.get("metadata") or {})
+    metadata["custom_metadata"] = {**(metadata.get("custom_metadata") or {}),
+                                   CONTENT_KEY: lockseal.PLACEHOLDER}
+    text = header + yaml.dump({**document, "metadata": metadata}, Dumper=dumper,
+                              sort_keys=False, default_flow_style=False)
+    atomic_write_text(path, lockseal.seal(text, CONTENT_PREFIX), mode=0o644)
     return path
+
+
+CONTENT_KEY = "pyve_content"  # custom_metadata: the lock's digest (lockseal.py)
+CONTENT_PREFIX = f"{CONTENT_KEY}: "
+
+
+def changed_outside(path: Path) -> str | None:
+    """`conda-lock.yml changed outside pyve` when its text is not what pyve wrote, else None
+    (also for a lock without pyve's digest: conda-lock's, or an older pyve's, read as it is;
+    a lock that cannot be read says so where it is read)."""
+    try:
+        text = Path(path).read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    if lockseal.state(text, CONTENT_PREFIX) == lockseal.CHANGED:
+        return f"{Path(path).name} changed outside pyve"
+    return None
 
 
 @functools.lru_cache(maxsize=4)
@@ -229,13 +252,17 @@ def lock_packages(lock: Mapping[str, Any], platform: str, manager: str | None = 
             if p.get("platform") == platform and (manager is None or p.get("manager") == manager)]
 
 
-def check_fresh(lock_path: Path, envfile: EnvFile, platforms: Sequence[str] | None = None
-                ) -> dict[str, str | None]:
-    """platform -> why the lock is stale for it, or None when it is up to date."""
+def check_fresh(lock_path: Path, envfile: EnvFile, platforms: Sequence[str] | None = None,
+                content: bool = True) -> dict[str, str | None]:
+    """platform -> why the lock is stale for it, or None when it is up to date. content: an
+    edit made outside pyve counts (--frozen checks it after the entries)."""
     platforms = lock_platforms(envfile, platforms)
     if not Path(lock_path).exists():
         return {p: f"{Path(lock_path).name} does not exist" for p in platforms}
     lock = read_lock(Path(lock_path))
+    edited = changed_outside(Path(lock_path)) if content else None
+    if edited:
+        return dict.fromkeys(platforms, edited)
     hashes = (lock.get("metadata") or {}).get("content_hash") or {}
     result: dict[str, str | None] = {}
     for platform in platforms:

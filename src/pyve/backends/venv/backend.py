@@ -275,12 +275,17 @@ class VenvBackend:
             # only their actions differ, so the next command finds everything up to date.
             pip.check_frozen_lock(project.root, list(decision.input_sources))
             problems = piplock.lock_problems(project.root, list(decision.input_sources),
-                                           missing_pylock=False)
+                                           missing_pylock=False, content=False)
+            hint = ("run `pyve build` (or `pyve lock`) without --frozen, "
+                    f"then commit {pip.LOCK_FILE} and {piplock.PYLOCK_FILE}")
             if problems:
-                raise PyveError(f"--frozen: {problems[0]}",
-                                hint="run `pyve build` (or `pyve lock`) without --frozen, "
-                                     f"then commit {pip.LOCK_FILE} and {piplock.PYLOCK_FILE}")
+                raise PyveError(f"--frozen: {problems[0]}", hint=hint)
             piplock.read_lock(project.root / pip.LOCK_FILE)  # every entry pinned and hashed
+            # then the lock as a whole: an entry appended or edited is not what pyve wrote
+            # (one by an older pyve, without a digest, is installed as it is: doctor says so)
+            edited = piplock.changed_outside(project.root, unsealed=False)
+            if edited:
+                raise PyveError(f"--frozen: {edited}", hint=hint)
         last = "create-env"
         if sources:
             stages.append(Stage(
@@ -316,6 +321,9 @@ class VenvBackend:
             action=lambda: self.freeze(project, decision),
             targets=[pip.LOCK_FILE, *([] if no_pylock else [piplock.PYLOCK_FILE])],
             config=self._lock_config(project, decision),
+            # an edit of the lock makes it stale (--frozen checked it before the build)
+            checks=[] if decision.frozen else [lambda: piplock.changed_outside(project.root)],
+            watch=[pip.LOCK_FILE, piplock.PYLOCK_FILE],
             after=[last],
             missing_reason=f"{pip.LOCK_FILE} missing",
         ))

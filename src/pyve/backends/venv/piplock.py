@@ -22,7 +22,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from pyve import proc
+from pyve import lockseal, proc
 from pyve.installers import Installer, pip, prune, uv
 from pyve.errors import PyveError
 from pyve.fsutil import atomic_write_text
@@ -51,6 +51,7 @@ class LockEntry:
 
 PYLOCK_FILE = "pylock.toml"  # PEP 751, written beside requirements.lock.txt
 COVERS_PREFIX = "# Covers: "
+PYLOCK_PREFIX = "# pyve-pylock: "  # the digest of the pylock.toml written with the lock
 PYLOCK_NOTE = f"# Also written as {PYLOCK_FILE} (PEP 751), from the same resolution."
 
 
@@ -171,18 +172,57 @@ def write_lock(python: Path, root: Path, sources: list[str], *, inputs: str,
     name = project_name(root)
     left_out = [f"# Not in the lock: {name} itself (the code under test); install it from "
                 "its source (pip install --no-deps -e .)"] if name and sources else []
+    pylock_text = None if own_pylock else with_pyve_table(pylock or "", inputs, covers)
     lines = [pip.LOCK_HEADER, f"# Install with: pip install --require-hashes -r {LOCK_FILE}",
              pip.INPUTS_PREFIX + inputs, COVERS_PREFIX + covers.text(),
-             *([] if own_pylock else [PYLOCK_NOTE]), *left_out, *body]
+             pip.CONTENT_PREFIX + lockseal.PLACEHOLDER,
+             *([] if pylock_text is None else [PYLOCK_NOTE,
+                                               PYLOCK_PREFIX + lockseal.digest(pylock_text)]),
+             *left_out, *body]
     notes = []
-    if own_pylock:
+    if pylock_text is None:
         notes.append(f"{PYLOCK_FILE} is the project's own (not written by pyve): left as it "
                      f"is; pyve's lock is {LOCK_FILE} only")
     else:
-        assert pylock is not None
-        atomic_write_text(root / PYLOCK_FILE, with_pyve_table(pylock, inputs, covers))
-    atomic_write_text(lock, "\n".join(lines) + "\n")
+        atomic_write_text(root / PYLOCK_FILE, pylock_text)
+    atomic_write_text(lock, lockseal.seal("\n".join(lines) + "\n", pip.CONTENT_PREFIX))
     return notes
+
+
+CHANGED_OUTSIDE = "changed outside pyve"
+UNSEALED = f"{LOCK_FILE} has no content digest (an older pyve's lock, or an edit)"
+
+
+def changed_outside(root: Path, *, unsealed: bool = True) -> str | None:
+    """Why requirements.lock.txt, or the pylock.toml pyve wrote beside it, is not what pyve
+    wrote (an edit, an appended entry, other bytes), or None. A lock without pyve's header is
+    not pyve's (write_lock refuses to replace it); one without a content digest was written
+    by an older pyve: named when `unsealed` (`build` rewrites it once), else accepted."""
+    lock = root / LOCK_FILE
+    try:
+        text = lock.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        return None  # the missing file says so
+    except (OSError, UnicodeDecodeError):
+        return f"{LOCK_FILE} {CHANGED_OUTSIDE}"
+    if not text.startswith(pip.LOCK_HEADER):
+        return f"{LOCK_FILE} {CHANGED_OUTSIDE}"
+    found = lockseal.state(text, pip.CONTENT_PREFIX)
+    if found == lockseal.CHANGED:
+        return f"{LOCK_FILE} {CHANGED_OUTSIDE}"
+    if found == lockseal.UNSEALED:
+        return UNSEALED if unsealed else None
+    recorded = next((line[len(PYLOCK_PREFIX):].strip() for line in text.splitlines()
+                     if line.startswith(PYLOCK_PREFIX)), None)
+    pylock = root / PYLOCK_FILE
+    if recorded and pylock.is_file() and pylock_is_pyves(pylock):
+        try:
+            now = lockseal.digest(pylock.read_bytes().decode("utf-8"))
+        except (OSError, UnicodeDecodeError):
+            now = None
+        if now != recorded:
+            return f"{PYLOCK_FILE} {CHANGED_OUTSIDE}"
+    return None
 
 
 def with_pyve_table(text: str, inputs: str, covers: Coverage) -> str:
@@ -211,14 +251,17 @@ def pylock_inputs(path: Path) -> str | None:
     return inputs if isinstance(inputs, str) else None
 
 
-def lock_problems(root: Path, sources: list[str], *, missing_pylock: bool = True) -> list[str]:
+def lock_problems(root: Path, sources: list[str], *, missing_pylock: bool = True,
+                  content: bool = True) -> list[str]:
     """Why requirements.lock.txt or pyve's pylock.toml does not hold for the sources as they
     are (empty: both are fresh). For --frozen, doctor and `lock --check`. missing_pylock:
     a pylock.toml not there counts (--frozen installs requirements.lock.txt: a clone that
-    did not commit pylock.toml still installs; one that disagrees with it does not)."""
+    did not commit pylock.toml still installs; one that disagrees with it does not).
+    content: an edit made outside pyve counts (--frozen checks it after the entries)."""
     lock = root / LOCK_FILE
     if not lock.is_file():
         return [f"{LOCK_FILE} is missing"]
+    edited = changed_outside(root) if content else None  # said last: the others are exacter
     recorded = pip.lock_inputs(lock)
     if recorded is None:
         return [f"{LOCK_FILE} does not say what it was locked from"]
@@ -238,7 +281,7 @@ def lock_problems(root: Path, sources: list[str], *, missing_pylock: bool = True
         elif pylock_inputs(pylock) != recorded:
             problems.append(f"{PYLOCK_FILE} does not match {LOCK_FILE}: they were written "
                             "from different inputs")
-    return problems
+    return [*problems, *([edited] if edited else [])]
 
 
 _UNSOLVABLE = ("no solution found", "unsatisfiable")
