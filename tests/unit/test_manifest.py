@@ -94,3 +94,13 @@ def test_envyml_without_dependencies_and_inline_lists() -> None:
     assert envyml.add("name: x\n", "bar", pip=False) == "name: x\ndependencies:\n  - bar\n"
     with pytest.raises(UsageError, match="inline"):
         envyml.add("dependencies: [python, pip]\n", "bar", pip=False)
+
+
+def test_a_spec_with_a_line_break_is_refused() -> None:
+    """`pyve add $'idna\\nsix'` wrote two lines (an injected requirement): one spec is one
+    line."""
+    from pyve.manifest import Target, name_of
+
+    with pytest.raises(UsageError) as info:
+        name_of(Target("requirements.txt"), "idna\nsix")
+    assert "is not one requirement" in info.value.message

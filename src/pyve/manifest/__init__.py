@@ -91,6 +91,10 @@ def names(root: Path, target: Target) -> dict[str, str]:
 
 def name_of(target: Target, spec: str) -> str:
     """The spec's name as the target file compares names (a conda name, or PEP 503)."""
+    if any(ord(c) < 32 or ord(c) == 127 for c in spec):  # `idna\nsix` would be two lines
+        raise UsageError(f"{spec[:40]!r} is not one requirement: it has a line break or "
+                         "a control character", hint="give each requirement as its own "
+                         "argument: `pyve add idna six`")
     if target.file == ENV_FILE and not target.pip:
         from pyve.backends.conda.envfile import conda_spec_name, matchspec_problem
 
