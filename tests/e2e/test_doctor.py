@@ -220,13 +220,14 @@ def test_site_packages_files_changed_in_the_venv(project: Path, pyve: PyveRunner
     assert code == 1 and checks["package-files"]["status"] == "error", checks
     assert "alpha (1 file, e.g. alpha/__init__.py)" in checks["package-files"]["message"]
     assert "`pyve build --repair`" in checks["package-files"]["hint"]
-    beta_info = next(site.glob("beta-*.dist-info")).stat().st_ino
-    alpha_info = next(site.glob("alpha-*.dist-info")).stat().st_ino
+    # a reinstall writes the dist-info anew (its inode number may be reused: not a sign)
+    beta_info = (next(site.glob("beta-*.dist-info")) / "RECORD").stat().st_mtime_ns
+    alpha_info = (next(site.glob("alpha-*.dist-info")) / "RECORD").stat().st_mtime_ns
     repair = pyve("build", "--repair", check=True)
     assert "repaired alpha: files changed since installed, installed again" in repair.stdout
     assert target.read_bytes() == original
-    assert next(site.glob("beta-*.dist-info")).stat().st_ino == beta_info  # left alone
-    assert next(site.glob("alpha-*.dist-info")).stat().st_ino != alpha_info
+    assert (next(site.glob("beta-*.dist-info")) / "RECORD").stat().st_mtime_ns == beta_info
+    assert (next(site.glob("alpha-*.dist-info")) / "RECORD").stat().st_mtime_ns != alpha_info
     code, checks = doctor(pyve, "--deep")
     assert code == 0, checks
 
