@@ -53,12 +53,22 @@ def choose(root: Path, sources: list[str] | tuple[str, ...], config: dict[str, A
     return None
 
 
-def is_pyves(path: Path) -> bool:
+def pyve_table(path: Path) -> dict[str, Any] | None:
+    """The [tool.pyve] table of a pylock.toml pyve wrote beside requirements.lock.txt (None:
+    no such file, not readable TOML, or the project's own lock, which pyve never
+    overwrites)."""
+    if not path.is_file():
+        return None
     try:
         tool = _toml(path).get("tool")
-    except PyveError:
-        return False
-    return isinstance(tool, dict) and "pyve" in tool
+    except (PyveError, OSError):
+        return None
+    table = tool.get("pyve") if isinstance(tool, dict) else None
+    return table if isinstance(table, dict) else None
+
+
+def is_pyves(path: Path) -> bool:
+    return pyve_table(path) is not None
 
 
 def describe(name: str) -> str:

@@ -98,19 +98,6 @@ def _conda_packages(root: Path, shown: int = 5) -> str:
     return ", ".join(names[:shown]) + more
 
 
-PYLOCK = "pylock.toml"
-
-
-def pyve_table(path: Path) -> dict[str, Any] | None:
-    """The [tool.pyve] table of a pylock.toml pyve wrote beside requirements.lock.txt (None:
-    no such file, or the project's own lock, which pyve never overwrites)."""
-    if not path.is_file():
-        return None
-    tool = _pyproject(path).get("tool")
-    table = tool.get("pyve") if isinstance(tool, dict) else None
-    return table if isinstance(table, dict) else None
-
-
 def _env_pip_lines(root: Path) -> list[str]:
     from pyve.backends.conda.envfile import load_envfile
 

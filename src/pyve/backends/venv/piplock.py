@@ -23,11 +23,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pyve import lockseal, proc
+from pyve.projectlock import is_pyves, pyve_table
 from pyve.installers import Installer, pip, prune, uv
 from pyve.errors import PyveError
 from pyve.fsutil import atomic_write_text
 from pyve.reqfiles import scan
-from pyve.sources import ENV_FILE, env_section_file, pyve_table
+from pyve.sources import ENV_FILE, env_section_file
 
 LOCK_FILE = pip.LOCK_FILE
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -164,7 +165,7 @@ def write_lock(python: Path, root: Path, sources: list[str], *, inputs: str,
             hint=f"rename or delete {LOCK_FILE} if pyve may own it",
         )
     covers = covers or coverage(root, _env_version(python))
-    own_pylock = (root / PYLOCK_FILE).exists() and not pylock_is_pyves(root / PYLOCK_FILE)
+    own_pylock = (root / PYLOCK_FILE).exists() and not is_pyves(root / PYLOCK_FILE)
     body, pylock = compile_lock(python, root, sources, extras, groups, covers,
                                 pylock=not own_pylock) if sources else ([], None)
     if pylock is None and not own_pylock:
@@ -215,7 +216,7 @@ def changed_outside(root: Path, *, unsealed: bool = True) -> str | None:
     recorded = next((line[len(PYLOCK_PREFIX):].strip() for line in text.splitlines()
                      if line.startswith(PYLOCK_PREFIX)), None)
     pylock = root / PYLOCK_FILE
-    if recorded and pylock.is_file() and pylock_is_pyves(pylock):
+    if recorded and pylock.is_file() and is_pyves(pylock):
         try:
             now = lockseal.digest(pylock.read_bytes().decode("utf-8"))
         except (OSError, UnicodeDecodeError):
@@ -238,12 +239,6 @@ def with_pyve_table(text: str, inputs: str, covers: Coverage) -> str:
         raise PyveError(f"could not add pyve's inputs to {PYLOCK_FILE}",
                         hint="report this: uv's pylock.toml has a [tool.pyve] table already")
     return result
-
-
-def pylock_is_pyves(path: Path) -> bool:
-    """pylock.toml was written by pyve (it has [tool.pyve]): pyve may rewrite it, and it is
-    not the project's own lock."""
-    return pyve_table(path) is not None
 
 
 def pylock_inputs(path: Path) -> str | None:
@@ -276,7 +271,7 @@ def lock_problems(root: Path, sources: list[str], *, missing_pylock: bool = True
         if not pylock.is_file():
             if missing_pylock:
                 problems.append(f"{PYLOCK_FILE} is missing (written with {LOCK_FILE})")
-        elif not pylock_is_pyves(pylock):
+        elif not is_pyves(pylock):
             problems.append(f"{PYLOCK_FILE} was not written by pyve: it has no [tool.pyve]")
         elif pylock_inputs(pylock) != recorded:
             problems.append(f"{PYLOCK_FILE} does not match {LOCK_FILE}: they were written "
