@@ -304,15 +304,20 @@ def conda_files_intact(prefix: Path, deep: bool) -> Check:
     changed = conda_changed_files(prefix, deep)
     how = "size and sha256" if deep else "size"
     if changed:
-        parts = [f"{pkg} ({len(files)} file{'s' if len(files) > 1 else ''}, e.g. {files[0]})"
-                 for pkg, files in sorted(changed.items())]
-        more = f" (+{len(parts) - 3} more packages)" if len(parts) > 3 else ""
         return Check("conda-files", ERROR,
                      f"files changed since their packages were installed ({how}): "
-                     + "; ".join(parts[:3]) + more,
+                     + _changed_packages(changed),
                      f"`{REPAIR}` links exactly those packages again from the package cache")
     return Check("conda-files", OK, f"every conda package's files are as installed ({how}"
                  + ("" if deep else "; `pyve doctor --deep` compares sha256") + ")")
+
+
+def _changed_packages(changed: dict[str, list[str]], shown: int = 3) -> str:
+    """`bar (2 files, e.g. lib/x.py); ... (+N more packages)`, for conda's and pip's checks."""
+    parts = [f"{name} ({len(files)} file{'s' if len(files) > 1 else ''}, e.g. {files[0]})"
+             for name, files in sorted(changed.items())]
+    more = f" (+{len(parts) - shown} more packages)" if len(parts) > shown else ""
+    return "; ".join(parts[:shown]) + more
 
 
 # --- Python distributions' files ------------------------------------------------------------
@@ -326,12 +331,9 @@ def distributions_intact(env_dir: Path, deep: bool, skip: Iterable[str] = ()) ->
     changed = changed_files(env_dir, deep, skip)
     how = "size and sha256" if deep else "size"
     if changed:
-        parts = [f"{name} ({len(files)} file{'s' if len(files) > 1 else ''}, e.g. {files[0]})"
-                 for name, files in sorted(changed.items())]
-        more = f" (+{len(parts) - 3} more packages)" if len(parts) > 3 else ""
         return Check("package-files", ERROR,
                      f"files in site-packages changed since their packages were installed "
-                     f"({how}): " + "; ".join(parts[:3]) + more,
+                     f"({how}): " + _changed_packages(changed),
                      f"`{REPAIR}` reinstalls exactly those packages")
     return Check("package-files", OK, "every installed package's files match its RECORD ("
                  + how + ("" if deep else "; `pyve doctor --deep` compares sha256") + ")")
