@@ -247,15 +247,11 @@ def requirement_files(root: Path, sources: Iterable[str]) -> list[str]:
     return scan(root, sources).files
 
 
-def include_variables(root: Path, sources: Iterable[str]) -> dict[str, str | None]:
-    """The environment variables (${NAME}) include paths of `sources` name, with their values:
-    another value can mean another file, so they are part of the stage's config."""
-    return scan(root, sources).variables
-
-
 def scan(root: Path, sources: Iterable[str]) -> Inputs:
-    """Every file a pip install of `sources` reads (`files`, as requirement_files), and the
-    local projects it builds (`trees`, `markers`) or installs (`projects`)."""
+    """Every file a pip install of `sources` reads (`files`, as requirement_files), the
+    local projects it builds (`trees`, `markers`) or installs (`projects`), and the
+    environment variables (${NAME}) its include paths name, with their values (`variables`:
+    another value can mean another file, so they are part of the stage's config)."""
     root = root.absolute()
     inputs = Inputs(root, [], [])
     for source in sources:

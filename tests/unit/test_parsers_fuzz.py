@@ -344,7 +344,7 @@ def test_requirement_files_with_includes(tmp_path_factory: pytest.TempPathFactor
     another exception, never a hang (a fifo or a device is never opened)."""
     import os
 
-    from pyve.reqfiles import include_variables, requirement_files
+    from pyve.reqfiles import requirement_files, scan
 
     root = tmp_path_factory.mktemp("inc")
     (root / "sub").mkdir()
@@ -358,7 +358,7 @@ def test_requirement_files_with_includes(tmp_path_factory: pytest.TempPathFactor
         (root / f"deep{i}.txt").write_text(f"-r deep{i + 1}.txt\n")
     (root / f"deep{depth}.txt").write_text("alpha\n")
     monkeypatch.setenv("FUZZ_DIR", ".")
-    for read in (requirement_files, include_variables):
+    for read in (requirement_files, scan):
         try:
             read(root, ["requirements.txt"])
         except PyveError as exc:

@@ -138,15 +138,13 @@ def test_a_variable_in_an_include_path_is_read_as_pip_reads_it(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """pip (and uv) expand ${NAME} from the environment; an unset one stays as written. The
     names and values are part of the stage's config, so another value re-runs it."""
-    from pyve.reqfiles import include_variables
-
     write(tmp_path / "requirements.txt", "-r ${REQ_DIR}/x.txt\n")
     write(tmp_path / "one/x.txt", "alpha\n")
     write(tmp_path / "two/x.txt", "beta\n")
     monkeypatch.setenv("REQ_DIR", "one")
     assert requirement_files(tmp_path, ["requirements.txt"]) == ["requirements.txt",
                                                                  "one/x.txt"]
-    assert include_variables(tmp_path, ["requirements.txt"]) == {"REQ_DIR": "one"}
+    assert scan(tmp_path, ["requirements.txt"]).variables == {"REQ_DIR": "one"}
     monkeypatch.setenv("REQ_DIR", "two")
     assert requirement_files(tmp_path, ["requirements.txt"])[-1] == "two/x.txt"
     monkeypatch.delenv("REQ_DIR")

@@ -18,7 +18,7 @@ from pyve.errors import PyveError, UsageError
 from pyve.fsutil import atomic_write_text, discard, finish_discards
 from pyve.health import Check
 from pyve.project import VENV_DIR, Project
-from pyve.reqfiles import include_variables, requirement_files, scan
+from pyve.reqfiles import scan
 from pyve.sources import (ENV_FILE, PIP_TOOLS_SOURCE, REQUIREMENTS, group_requirements,
                           install_args, selection)
 
@@ -266,7 +266,8 @@ class VenvBackend:
         ]
         sources = list(decision.pip_sources)
         # with their -r/-c includes, and the project's own lock
-        inputs = requirement_files(project.root, decision.input_sources)
+        scanned = scan(project.root, decision.input_sources)
+        inputs = scanned.files
         if decision.project_lock:
             projectlock.check(project.root, decision.project_lock)
         if decision.frozen:
@@ -294,7 +295,7 @@ class VenvBackend:
                     project, decision),
                 file_dep=inputs,
                 config={"sources": sources, "installer": decision.installer,
-                        **selection(decision), **_variables(project, sources),
+                        **selection(decision), **_variables(scanned.variables),
                         **_project_lock_config(decision)},
                 # --frozen: the env must be exactly the lock, whatever the stamps say
                 checks=[lambda: installed_inputs_damaged(project),
@@ -314,7 +315,7 @@ class VenvBackend:
             stages[-1].checks = [*stages[-1].checks, *exact]
         pylock = project.root / piplock.PYLOCK_FILE
         # --frozen never writes it: a clone that did not commit pylock.toml still installs
-        no_pylock = (pylock.exists() and not piplock.pylock_is_pyves(pylock)) or (
+        no_pylock = (pylock.exists() and not projectlock.is_pyves(pylock)) or (
             decision.frozen and not pylock.exists())
         stages.append(Stage(
             name="freeze",
@@ -338,11 +339,12 @@ class VenvBackend:
         put_back = self._restore(project, decision)
         installer = self.installer(decision)
         pinned = self._install_project_lock(project, decision, installer)
+        scanned = scan(project.root, list(decision.pip_sources))
         try:
             installer.install(self.python(project), [*install_args(
                 project.root, decision.pip_sources, decision.extras, decision.groups), *pinned],
                 project.root, "pip install", record_hashes=True,
-                local=scan(project.root, list(decision.pip_sources)).projects.values())
+                local=scanned.projects.values())
         except PyveError as exc:
             hashed = _hashed_files(project, list(decision.pip_sources))
             if pip.is_hash_mismatch(exc.message) and hashed:  # the project's, not pyve's lock
@@ -350,7 +352,7 @@ class VenvBackend:
                             "if you trust the new file, update that hash (`pip-compile "
                             "--generate-hashes` writes them); " + pip.VERBOSE)
             raise
-        self._rebuild_local_projects(project, decision, installer)
+        self._rebuild_local_projects(project, installer, scanned.markers)
         # pip only adds: take out what a removed requirement left behind
         roots = self._roots(project, decision)
         prune.sync(self.python(project), project.root, roots, installer)
@@ -369,12 +371,12 @@ class VenvBackend:
                 name: versions[name][0] for name in damaged}, project.root)
         return damaged
 
-    def _rebuild_local_projects(self, project: Project, decision: Decision,
-                                installer: Installer) -> None:
+    def _rebuild_local_projects(self, project: Project, installer: Installer,
+                                markers: dict[str, str]) -> None:
         """A local project installed without -e (`./lib`) is built again from its sources:
         uv keeps the old build of a folder whose version did not change, so an edit of its
         code would never reach the env. (This stage runs only when an input changed.)"""
-        for folder, marker in scan(project.root, list(decision.pip_sources)).markers.items():
+        for folder, marker in markers.items():
             path = str((project.root / folder).resolve())
             installer.reinstall(self.python(project), [f"{path} ; {marker}" if marker else path],
                                 project.root, f"pip install --force-reinstall {folder}")
@@ -663,10 +665,9 @@ class VenvBackend:
                                                          project.root)}
 
 
-def _variables(project: Project, sources: list[str]) -> dict[str, Any]:
+def _variables(named: dict[str, str | None]) -> dict[str, Any]:
     """${NAME}s in include paths: another value can mean another file (none: no key, so an
     env built before this reading stays up to date)."""
-    named = include_variables(project.root, sources)
     return {"variables": named} if named else {}
 
 
