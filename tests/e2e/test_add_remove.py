@@ -12,18 +12,8 @@ import pytest
 
 from tests.conftest import PyveRunner, write_tiny_project
 from tests.support.conda_helpers import env_dirs, python_env
-from tests.support.helpers import stage_line
+from tests.support.helpers import installed, locked, stage_line
 from tests.support.wheel_fixtures import build_wheel
-
-
-def installed(env: Path) -> set[str]:
-    site = next(env.glob("lib/python3*/site-packages"))
-    return {p.name.split("-")[0].lower() for p in site.glob("*.dist-info")}
-
-
-def locked(project: Path) -> set[str]:
-    lock = (project / "requirements.lock.txt").read_text()
-    return {line.split("==")[0] for line in lock.splitlines() if "==" in line}
 
 
 def reading_project(root: Path, requires: tuple[str, ...]) -> None:

@@ -11,17 +11,7 @@ import pytest
 
 from tests.conftest import PyveRunner, linux_only
 from tests.support.conda_helpers import only_env, python_env
-from tests.support.helpers import stage_line
-
-
-def installed(env: Path) -> set[str]:
-    site = next(env.glob("lib/python3*/site-packages"))
-    return {p.name.split("-")[0].lower() for p in site.glob("*.dist-info")}
-
-
-def locked(project: Path) -> set[str]:
-    lock = (project / "requirements.lock.txt").read_text()
-    return {line.split("==")[0] for line in lock.splitlines() if "==" in line}
+from tests.support.helpers import installed, locked, stage_line
 
 
 def test_removed_requirement_leaves_env_and_lock(project: Path, pyve: PyveRunner,

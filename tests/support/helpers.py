@@ -84,3 +84,15 @@ def resealed(text: str, prefix: str = "# pyve-content: ") -> str:
 
     return lockseal.seal(re.sub(re.escape(prefix) + r"sha256=[0-9a-f]{64}",
                                 prefix + lockseal.PLACEHOLDER, text, count=1), prefix)
+
+
+def installed(env: Path) -> set[str]:
+    """The distributions in an env's site-packages, by their dist-info's name (lower case)."""
+    site = next(env.glob("lib/python3*/site-packages"))
+    return {p.name.split("-")[0].lower() for p in site.glob("*.dist-info")}
+
+
+def locked(project: Path) -> set[str]:
+    """The names requirements.lock.txt pins."""
+    lock = (project / "requirements.lock.txt").read_text()
+    return {line.split("==")[0] for line in lock.splitlines() if "==" in line}
