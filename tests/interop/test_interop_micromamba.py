@@ -3,6 +3,7 @@ exactly, and its export of the env makes the same env again through pyve."""
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from pathlib import Path
@@ -123,6 +124,55 @@ def test_micromamba_install_the_solution_cannot_keep_is_named(
     assert ("removed bar 0.4-0: installed by hand; it needs libfoo >=2, and the environment "
             "has libfoo 1.0") in result.stdout
     assert {r["url"] for r in helpers.installed(prefix).values()} == locked
+
+
+def test_micromamba_install_by_hand_is_carried_into_the_new_env_of_new_specs(
+        project: Path, pyve: PyveRunner, local_channel: Path,
+        mamba_env: dict[str, str]) -> None:
+    """environment.yml's conda specs change: the new env (another .pyve/envs/<hash>/) gets
+    what `micromamba install` put in the old one where its solve allows, names what it must
+    drop and why; `build --exact` makes it without them."""
+    def env_in_use() -> Path:
+        status = pyve("status", "--json", env=mamba_env)
+        return Path(json.loads(status.stdout)["env"])
+
+    write_envfile(project, local_channel, ["foo-py"], platforms=["linux-64"])
+    pyve("init", "--yes", check=True)
+    old_prefix = env_in_use()
+    helpers.micromamba("install", "--yes", "-p", old_prefix, "--override-channels",
+                       "-c", local_channel.as_uri(), "bar", env=mamba_env)
+    assert pyve("build", env=mamba_env).returncode == 0  # named (and kept) once
+    write_envfile(project, local_channel, ["foo-py", "libfoo >=2"], platforms=["linux-64"])
+    result = pyve("build", env=mamba_env)
+    assert result.returncode == 0, result.output
+    prefix = env_in_use()
+    assert prefix != old_prefix
+    assert "bar" in helpers.installed(prefix), result.output
+    assert "kept bar 0.4-0: installed by hand, not in environment.yml" in result.stdout
+    assert "bar" not in yaml.safe_load((project / "conda-lock.yml").read_text())["package"]
+    assert pyve("build", "--check", env=mamba_env).returncode == 0
+    status = json.loads(pyve("status", "--json", env=mamba_env).stdout)
+    assert [p["name"] for p in status["by_hand"]] == ["bar"]
+    # the next solve cannot keep bar 0.4 (it needs libfoo >=2): said, with the reason
+    write_envfile(project, local_channel, ["foo-py", "libfoo 1.*"], platforms=["linux-64"])
+    dropped = pyve("build", env=mamba_env)
+    assert dropped.returncode == 0, dropped.output
+    assert ("removed bar 0.4-0: installed by hand; it needs libfoo >=2, and the environment "
+            "has libfoo 1.0 (add it to environment.yml to have it solved with the rest)"
+            ) in dropped.stdout
+    assert "bar" not in helpers.installed(env_in_use())
+    # back to the env that has bar, then --exact: a new env made from the specs alone
+    write_envfile(project, local_channel, ["foo-py", "libfoo >=2"], platforms=["linux-64"])
+    back = pyve("build", env=mamba_env)
+    assert back.returncode == 0, back.output
+    assert env_in_use() == prefix and "bar" in helpers.installed(prefix)
+    write_envfile(project, local_channel, ["foo-py", "libfoo 2.*"], platforms=["linux-64"])
+    exact = pyve("build", "--exact", env=mamba_env)
+    assert exact.returncode == 0, exact.output
+    assert "removed bar 0.4-0: installed by hand, not in environment.yml (--exact)" \
+        in exact.stdout
+    assert "bar" not in helpers.installed(env_in_use()), exact.output
+    assert "bar" in helpers.installed(prefix)  # the old env is as the user left it
 
 
 def test_engine_variable_is_a_mode_of_one_build(project: Path, pyve: PyveRunner,

@@ -400,7 +400,8 @@ class CondaBackend:
                 envstate.load(project.root, "create-env"), envstate.distributions(prefix)))
         # the engine makes the prefix hold exactly its records: add those installed by hand
         # that can stay beside the solution
-        records = [*records, *self._keep_conda_by_hand(prefix, entries, records, decision)]
+        records = [*records, *self._keep_conda_by_hand(project, prefix, entries, records,
+                                                       decision)]
         get_engine(engine_name(project.config.get("conda_engine"))).install(
             records, prefix, env.conda_specs, reinstall=_changed_packages(prefix),
             on_progress=progress.update)
@@ -442,17 +443,48 @@ class CondaBackend:
         return {key: version for key, version in sorted(envstate.conda_packages(prefix).items())
                 if key.removeprefix("conda:") not in solved}
 
+    @staticmethod
+    def _replaced_env(project: Project, prefix: Path) -> Path | None:
+        """The env the project used before this new one: the one create-env last recorded
+        (None if that is this one, or it is gone)."""
+        identity = envstate.load_identity(project.root, "create-env") or {}
+        try:
+            key = env_hash(list(identity["channels"]), list(identity["specs"]),
+                           str(identity["platform"]))
+        except (KeyError, TypeError):
+            return None
+        replaced = project.root / ENVS_DIR / key
+        return replaced if replaced != prefix and (replaced / MARKER).is_file() else None
+
+    @staticmethod
+    def _env_entries(prefix: Path) -> list[dict[str, Any]] | None:
+        """The solution an env was made from (beside it, as <hash>.solution.json)."""
+        path = prefix.with_name(f"{prefix.name}.solution.json")
+        if _damaged_solution(path) or not path.is_file():
+            return None
+        return list(json.loads(path.read_text(encoding="utf-8")))
+
     def _solution_entries(self, project: Project, decision: Decision) -> list[dict[str, Any]]:
         env = self.envfile(project, decision)
         return self._host_solution(project, env)
 
-    def _keep_conda_by_hand(self, prefix: Path, entries: list[dict[str, Any]],
-                            records: list[Any], decision: Decision) -> list[Any]:
+    def _keep_conda_by_hand(self, project: Project, prefix: Path,
+                            entries: list[dict[str, Any]], records: list[Any],
+                            decision: Decision) -> list[Any]:
         """The records of the conda packages installed by hand that stay; says which go and
-        why (--exact: all of them)."""
-        if not (prefix / "conda-meta").is_dir():
-            return []
-        kept = self._conda_by_hand(prefix, entries)
+        why (--exact: all of them). A new env (its specs changed) gets those of the env it
+        replaces, as a rebuild of the same env keeps its own."""
+        if (prefix / "conda-meta").is_dir():
+            kept = self._conda_by_hand(prefix, entries)
+        else:
+            replaced = self._replaced_env(project, prefix)
+            made_from = self._env_entries(replaced) if replaced is not None else None
+            if replaced is None or made_from is None:
+                return []  # (without its solution, what was by hand there is unknown)
+            prefix = replaced
+            solved = {r.name.normalized for r in records}  # the new solve's versions win
+            kept = {k: v for k, v in self._conda_by_hand(prefix, made_from).items()
+                    if k.removeprefix("conda:") not in solved}
         if not kept:
             return []
         shown = {k.removeprefix("conda:"): f"{k.removeprefix('conda:')} {v}"
