@@ -102,6 +102,24 @@ def test_version_changed_and_package_removed_are_put_back(
     assert _version(venv_project, "alpha") == "2.0"
 
 
+def test_a_version_changed_by_hand_within_the_range_is_put_back_to_the_lock(
+        venv_project: Path, pyve: PyveRunner, sandbox_env: dict[str, str]) -> None:
+    """`alpha>=1` allows 1.0, but the lock pins 2.0 and the lock is in force: a change is
+    against that pin and put back, as `uv run` puts uv.lock's version back (`uv pip install
+    -r`, which has no lock, would keep 1.0). The lock is not rewritten to 1.0."""
+    (venv_project / "requirements.txt").write_text("alpha>=1\n")
+    pyve("build", check=True)
+    lock = (venv_project / "requirements.lock.txt").read_text()
+    assert "alpha==2.0" in lock
+    _pip(venv_project / ".venv/bin/python", sandbox_env, "install", "alpha==1.0")
+    check = pyve("build", "--check")
+    assert check.returncode == 1 and "env changed outside pyve: alpha 2.0 -> 1.0" in check.stdout
+    assert "kept" not in pyve("build", check=True).output  # not taken as installed by hand
+    assert _version(venv_project, "alpha") == "2.0"
+    assert (venv_project / "requirements.lock.txt").read_text() == lock
+    assert "by hand" not in pyve("status").stdout
+
+
 def test_pyve_run_never_removes_what_was_installed_by_hand(
         venv_project: Path, pyve: PyveRunner) -> None:
     """`pyve run pip install ipdb`, then `pyve run pytest --pdb`: the Guide's loop."""
