@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import subprocess
 from pathlib import Path
 
 import yaml
@@ -173,6 +174,39 @@ def test_micromamba_install_by_hand_is_carried_into_the_new_env_of_new_specs(
         in exact.stdout
     assert "bar" not in helpers.installed(env_in_use()), exact.output
     assert "bar" in helpers.installed(prefix)  # the old env is as the user left it
+
+
+def test_add_installed_records_micromamba_and_pip_installs_by_hand(
+        project: Path, pyve: PyveRunner, local_channel: Path,
+        mamba_env: dict[str, str]) -> None:
+    """`micromamba install bar` (which pulls in foo-py and libfoo) and `pip install gamma`:
+    `pyve add --installed` writes `bar>=0.4` into environment.yml's dependencies (not what
+    bar pulled in) and `gamma>=0.1` into its pip: section; nothing is by hand after it."""
+    write_envfile(project, local_channel, ["python", "pip"], pip=["beta"],
+                  platforms=["linux-64"])
+    original = (project / "environment.yml").read_text()
+    pyve("init", "--yes", check=True)
+    prefix = helpers.env_prefix(project)
+    helpers.micromamba("install", "--yes", "-p", prefix, "--override-channels",
+                       "-c", local_channel.as_uri(), "bar", env=mamba_env)
+    assert {"bar", "foo-py", "libfoo"} <= set(helpers.installed(prefix))
+    subprocess.run([prefix / "bin" / "python", "-m", "pip", "install", "-q", "gamma"],
+                   check=True, env=mamba_env)
+    result = pyve("add", "--installed", env=mamba_env)
+    assert result.returncode == 0, result.output
+    assert (project / "environment.yml").read_text() == original.replace(
+        "  - pip\n", "  - pip\n  - bar>=0.4\n").replace("    - beta\n",
+                                                        "    - beta\n    - gamma>=0.1\n")
+    assert "added bar>=0.4 to the dependencies of environment.yml" in result.stdout
+    assert "added gamma>=0.1 to the pip: section of environment.yml" in result.stdout
+    now = json.loads(pyve("status", "--json", env=mamba_env).stdout)
+    assert now["by_hand"] == []
+    env = Path(now["env"])
+    assert {"bar", "foo-py", "libfoo"} <= set(helpers.installed(env))
+    assert ("gamma", "0.1") in helpers.dists(env)
+    lock = yaml.safe_load((project / "conda-lock.yml").read_text())
+    assert {"bar", "gamma"} <= {p["name"] for p in lock["package"]}
+    assert pyve("build", "--check", env=mamba_env).returncode == 0
 
 
 def test_engine_variable_is_a_mode_of_one_build(project: Path, pyve: PyveRunner,

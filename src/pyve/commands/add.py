@@ -91,13 +91,21 @@ def _choose(project: Project, decision: Decision, backend: Backend,
     return target
 
 
-def _installed_specs(project: Project, decision: Decision, backend: Backend) -> list[str]:
+def _installed_specs(project: Project, decision: Decision, backend: Backend
+                     ) -> tuple[list[str], list[str]]:
     """What the user installed by hand and asked for (the backend's by_hand, less what those
-    pulled in), as `name>=version`: recorded, not frozen with every dependency."""
+    pulled in), as `name>=version`: recorded, not frozen with every dependency. Returns
+    (pip specs, conda specs); a conda package's version-build is recorded as its version."""
     kept = backend.by_hand(project, decision)
-    return [f"{name}>={kept[name]}" if kept[name] else name
-            for name in backend.by_hand_roots(project, decision, kept)
-            if not name.startswith("conda:")]  # conda packages by hand: not recorded yet
+    pip_specs, conda_specs = [], []
+    for name in backend.by_hand_roots(project, decision, kept):
+        version = kept[name]
+        if name.startswith("conda:"):
+            bare, version = name.removeprefix("conda:"), version.rpartition("-")[0] or version
+            conda_specs.append(f"{bare}>={version}" if version else bare)
+        else:
+            pip_specs.append(f"{name}>={version}" if version else name)
+    return pip_specs, conda_specs
 
 
 def _select(project: Project, target: Target) -> None:
@@ -139,52 +147,67 @@ def run(args: Namespace) -> int:
     with project_lock(project.state_dir):
         if not backend.is_built(project, decision):  # the env the spec is resolved in
             build(project, decision)
+        edits = [(target, specs)]
         if args.installed:
-            specs = _installed_specs(project, decision, backend)
-            if not specs:
+            pip_specs, conda_specs = _installed_specs(project, decision, backend)
+            edits = [(target, pip_specs)]
+            if conda_specs and target.file == ENV_FILE:  # `micromamba install`: conda specs
+                edits.append((replace(target, pip=False), conda_specs))
+            elif conda_specs:
+                ui.info(f"not recorded: {', '.join(conda_specs)} (conda packages installed "
+                        f"by hand; this project has no {ENV_FILE} to record them in)")
+            edits = [(t, s) for t, s in edits if s]
+            if not edits:
                 ui.say("nothing was installed by hand: the env holds what the sources need")
                 return 0
-        wanted = {manifest.name_of(target, s): s for s in specs}
-        present = manifest.names(project.root, target)
-        saved = Saved.of(project.root, [*target.files(), CONFIG_FILE, backend.lock_file])
+        wanted = [(t, {manifest.name_of(t, s): s for s in specs}) for t, specs in edits]
+        files = [f for t, _specs in edits for f in t.files()]
+        saved = Saved.of(project.root, [*files, CONFIG_FILE, backend.lock_file])
         state = Saved.of(project.state_dir, _state_files(project))
         before = _contents(backend, project, decision)
         try:
-            return _add(project, args, decision, backend, target, wanted, present)
+            return _add(project, args, decision, wanted)
         except PyveError as exc:
             _undo(project, args, saved, state, decision, backend, before)
-            raise PyveError(f"cannot add {', '.join(specs)}: {exc.message} "
-                            f"({', '.join(target.files())} left as it was)", hint=exc.hint,
-                            exit_code=exc.exit_code) from None
+            every = [s for _t, specs in edits for s in specs]
+            raise PyveError(f"cannot add {', '.join(every)}: {exc.message} "
+                            f"({', '.join(dict.fromkeys(files))} left as it was)",
+                            hint=exc.hint, exit_code=exc.exit_code) from None
 
 
-def _add(project: Project, args: Namespace, first: Decision, backend: Backend, target: Target,
-         wanted: dict[str, str], present: dict[str, str]) -> int:
-    bare = []
-    for name, spec in wanted.items():
-        if _is_bare(target, spec):
-            if name in present:
-                ui.say(f"{present[name]} is already in {target.describe()}")
-                continue
-            bare.append(name)
-        manifest.add(project.root, target, spec)
-    _select(project, target)
-    decision = _rebuild_decision(project, args, first, target)
+def _add(project: Project, args: Namespace, first: Decision,
+         edits: list[tuple[Target, dict[str, str]]]) -> int:
+    """Each target's specs written (a bare name's bound once it is resolved), then one
+    build."""
+    bare: list[tuple[Target, str, str]] = []
+    for target, wanted in edits:
+        present = manifest.names(project.root, target)
+        for name, spec in wanted.items():
+            if _is_bare(target, spec):
+                if name in present:
+                    ui.say(f"{present[name]} is already in {target.describe()}")
+                    continue
+                bare.append((target, name, spec))
+            manifest.add(project.root, target, spec)
+        _select(project, target)
+    decision = _rebuild_decision(project, args, first, edits[0][0])
     backend = load_backend(decision.backend)
     versions = backend.resolve(project, decision)  # a spec that cannot be resolved: here
-    later = [n for n in bare if _key(target, n) not in versions]
-    for name in bare:
-        if name not in later:
-            manifest.add(project.root, target, f"{wanted[name]}>={versions[_key(target, name)]}")
-    _say_added(project, target, wanted, [n for n in wanted if n not in later])
+    later = [(t, n, s) for t, n, s in bare if _key(t, n) not in versions]
+    for target, name, spec in bare:
+        if (target, name, spec) not in later:
+            manifest.add(project.root, target, f"{spec}>={versions[_key(target, name)]}")
+    for target, wanted in edits:
+        _say_added(project, target, wanted,
+                   [n for n in wanted if (target, n, wanted[n]) not in later])
     result = build(project, decision)
     if later:  # the env did not exist to resolve in: the bound comes from what was installed
         versions = _contents(backend, project, decision)
-        for name in later:
+        for target, name, spec in later:
             version = versions.get(_key(target, name))
             if version:
-                manifest.add(project.root, target, f"{wanted[name]}>={version.split('-')[0]}")
-        _say_added(project, target, wanted, later)
+                manifest.add(project.root, target, f"{spec}>={version.split('-')[0]}")
+            _say_added(project, target, {name: spec}, [name])
         result = build(project, decision)
     return result
 

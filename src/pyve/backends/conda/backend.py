@@ -722,10 +722,27 @@ class CondaBackend:
 
 
 def _kept_roots(env_dir: Path, kept: dict[str, str]) -> list[str]:
-    """The conda packages installed by hand, and the pip ones no other of them needs."""
+    """The packages installed by hand that no other of them needs (conda's by their
+    conda-meta `depends`, pip's by their metadata): what the user asked for."""
     pip_kept = {n: v for n, v in kept.items() if not n.startswith("conda:")}
-    return [n for n in kept if n.startswith("conda:")] + (
+    return _conda_roots(env_dir, [n for n in kept if n.startswith("conda:")]) + (
         prune.kept_roots(env_dir / "bin" / "python", pip_kept) if pip_kept else [])
+
+
+def _conda_roots(env_dir: Path, keys: list[str]) -> list[str]:
+    """Those of `keys` (conda:name) that no other of them depends on."""
+    names = {key.removeprefix("conda:") for key in keys}
+    needed: set[str] = set()
+    for path in (env_dir / "conda-meta").glob("*.json") if names else ():
+        own = path.name[: -len(".json")].rsplit("-", 2)[0]
+        if own not in names:
+            continue
+        try:
+            depends = json.loads(path.read_text(encoding="utf-8")).get("depends") or []
+        except (OSError, ValueError, AttributeError, RecursionError):
+            continue  # a damaged record: it needs nothing we can tell
+        needed.update({conda_spec_name(d) for d in depends if isinstance(d, str)} - {own})
+    return [k for k in keys if k.removeprefix("conda:") not in needed] or list(keys)
 
 
 def _exact(decision: Decision) -> str:
