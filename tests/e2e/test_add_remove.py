@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import PyveRunner, write_tiny_project
 from tests.support.conda_helpers import env_dirs, python_env
-from tests.support.helpers import installed, locked, stage_line
+from tests.support.helpers import installed, locked, py, stage_line
 from tests.support.wheel_fixtures import build_wheel
 
 
@@ -193,6 +193,66 @@ def test_add_installed_records_hand_installed_packages(project: Path, pyve: Pyve
     assert "gamma" in installed(project / ".venv") and "gamma" in locked(project)
     assert "removed" not in result.stdout
     assert "nothing was installed by hand" in pyve("add", "--installed", check=True).stdout
+
+
+DYNAMIC_TABLES = {
+    "setuptools": '[tool.setuptools.dynamic]\ndependencies = {file = ["requirements/base.txt"]}\n'
+                  'optional-dependencies.dev = {file = ["requirements/dev.txt"]}\n',
+    "hatch": '[tool.hatch.metadata.hooks.requirements_txt]\nfiles = ["requirements/base.txt"]\n'
+             '\n[tool.hatch.metadata.hooks.requirements_txt.optional-dependencies]\n'
+             'dev = ["requirements/dev.txt"]\n',
+}
+
+
+@pytest.mark.parametrize("tool", sorted(DYNAMIC_TABLES))
+def test_dynamic_dependencies_are_edited_in_the_file_the_build_backend_reads(
+        project: Path, pyve: PyveRunner, tool: str) -> None:
+    """[project] dependencies are dynamic, read from requirements/base.txt (and the dev
+    extra from requirements/dev.txt): `pyve add` and `pyve remove` edit those files,
+    pyproject.toml stays as it was."""
+    write_tiny_project(project, requires=(), tool=DYNAMIC_TABLES[tool],
+                       dynamic=(["requirements/base.txt"], {"dev": ["requirements/dev.txt"]}))
+    (project / "requirements").mkdir()
+    (project / "requirements" / "base.txt").write_text("# runtime\ngamma\n")
+    (project / "requirements" / "dev.txt").write_text("alpha==1.0\n")
+    pyproject = (project / "pyproject.toml").read_bytes()
+    pyve("init", "--yes", check=True)
+    result = pyve("add", "beta", check=True)
+    assert "added beta>=1.0 to requirements/base.txt" in result.stdout
+    assert (project / "requirements" / "base.txt").read_text() == "# runtime\ngamma\nbeta>=1.0\n"
+    assert "beta" in installed(project / ".venv") and "beta" in locked(project)
+    assert pyve("build", "--check").returncode == 0
+    pyve("add", "--extra", "dev", "alpha==2.0", check=True)  # selects the extra, too
+    assert (project / "requirements" / "dev.txt").read_text() == "alpha==2.0\n"
+    assert py(project, "import alpha; print(alpha.__version__)").stdout.strip() == "2.0"
+    pyve("remove", "gamma", check=True)
+    assert (project / "requirements" / "base.txt").read_text() == "# runtime\nbeta>=1.0\n"
+    assert "gamma" not in installed(project / ".venv") and "gamma" not in locked(project)
+    assert (project / "pyproject.toml").read_bytes() == pyproject
+
+
+def test_dynamic_dependencies_without_a_file_are_refused(project: Path, pyve: PyveRunner
+                                                         ) -> None:
+    """Dynamic dependencies that no requirements file pyve can edit fills (another build
+    backend's plugin): one line, nothing changed."""
+    write_tiny_project(project, requires=(), dynamic=([], {}))
+    pyve("init", "--yes", check=True)
+    pyproject = (project / "pyproject.toml").read_bytes()
+    result = pyve("add", "beta")
+    assert result.returncode == 2 and errors(result.stderr) == [
+        "error: pyproject.toml: [project] dependencies are dynamic (the build backend makes "
+        "them) and no requirements file is named for them ([tool.setuptools.dynamic] or "
+        "hatch-requirements-txt): pyve cannot edit them"], result.output
+    assert (project / "pyproject.toml").read_bytes() == pyproject
+    assert not (project / "requirements.txt").exists()
+    # a file the table names that is not there: said, and not made
+    (project / "pyproject.toml").write_text(pyproject.decode() + DYNAMIC_TABLES["setuptools"])
+    missing = pyve("add", "beta")
+    assert missing.returncode == 2 and errors(missing.stderr) == [
+        "error: pyproject.toml: [project] dependencies are dynamic, read from "
+        "requirements/base.txt (pyproject.toml [tool.setuptools.dynamic] dependencies), "
+        "which is not a file in the project: pyve cannot edit them"], missing.output
+    assert not (project / "requirements").exists()
 
 
 @pytest.mark.parametrize("deps", [("bar",)])

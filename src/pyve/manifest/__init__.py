@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from pyve import buildmeta
 from pyve.decision import Decision
 from pyve.errors import UsageError
 from pyve.fsutil import atomic_write_bytes
@@ -50,14 +51,14 @@ def choose(root: Path, decision: Decision, conda_env_file: bool, extra: str | No
         if not (root / PYPROJECT).is_file():
             raise UsageError(f"--{'extra' if extra else 'group'} needs a {PYPROJECT}",
                              hint="make one, or add the requirement without it")
-        return Target(PYPROJECT, pyproject.Place(extra=extra, group=group))
+        return _pyproject_target(root, pyproject.Place(extra=extra, group=group))
     if pip or (conda_env_file and (root / ENV_FILE).is_file()):
         if not (root / ENV_FILE).is_file():
             raise UsageError(f"--pip edits the pip: section of {ENV_FILE}, which this "
                              "project does not have", hint="add without --pip")
         return Target(ENV_FILE, pip=pip)
     if PYPROJECT in found and project_table(root / PYPROJECT) is not None:
-        return Target(PYPROJECT)
+        return _pyproject_target(root, pyproject.Place())
     if REQUIREMENTS in found:
         has_source = (root / PIP_TOOLS_SOURCE).is_file()
         return Target(PIP_TOOLS_SOURCE, compiled=REQUIREMENTS) if has_source \
@@ -67,6 +68,48 @@ def choose(root: Path, decision: Decision, conda_env_file: bool, extra: str | No
     if ENV_FILE in found:
         return Target(ENV_FILE)
     return Target(REQUIREMENTS)
+
+
+def _pyproject_target(root: Path, place: pyproject.Place) -> Target:
+    """pyproject.toml's place, or, when the build backend fills it from a requirements file
+    ([tool.setuptools.dynamic], hatch-requirements-txt), that file: where the build reads it.
+    A dynamic field with no such file in the project is refused: pyve cannot edit it."""
+    data = buildmeta.load(root / PYPROJECT) or {}
+    project = data.get("project")
+    dynamic = project.get("dynamic") if isinstance(project, dict) else None
+    field = "optional-dependencies" if place.extra else "dependencies"
+    if place.group or not isinstance(dynamic, list) or field not in dynamic:
+        return Target(PYPROJECT, place)
+    what = f"optional-dependencies.{place.extra}" if place.extra else "dependencies"
+    named = [(file, where) for file, where in buildmeta.dynamic_files(data)
+             if _fills(where, place.extra)]
+    if not named:
+        raise UsageError(f"{PYPROJECT}: [project] {what} are dynamic (the build backend "
+                         "makes them) and no requirements file is named for them "
+                         "([tool.setuptools.dynamic] or hatch-requirements-txt): pyve "
+                         "cannot edit them",
+                         hint="add the requirement where the build backend reads it")
+    file, where = named[0]
+    path = root / file
+    inside = path.resolve().is_relative_to(root.resolve())
+    if not inside or not path.is_file():
+        said = "the default of hatch-requirements-txt" if where == buildmeta.DEFAULT_FILE \
+            else where
+        raise UsageError(f"{PYPROJECT}: [project] {what} are dynamic, read from {file} "
+                         f"({said}), which is {'not a file in' if inside else 'outside'} "
+                         "the project: pyve cannot edit them",
+                         hint=f"make {file} in the project, or add the requirement where "
+                              "the build backend reads it")
+    return Target(Path(file).as_posix(), place)
+
+
+def _fills(where: str, extra: str | None) -> bool:
+    """Is `where` (buildmeta.dynamic_files' words) the table of `dependencies`, or of
+    this extra?"""
+    if extra is None:
+        return where == buildmeta.DEFAULT_FILE or where.endswith((" dependencies", " files"))
+    _, dot, name = where.rpartition("optional-dependencies.")
+    return bool(dot) and buildmeta.normal(name) == buildmeta.normal(extra)
 
 
 def _read(path: Path) -> str:
