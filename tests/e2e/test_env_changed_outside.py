@@ -137,6 +137,19 @@ def test_pyve_run_never_removes_what_was_installed_by_hand(
     assert py(venv_project, "import gamma").returncode == 0
 
 
+def test_shell_hook_and_envrc_never_install_or_remove(
+        venv_project: Path, pyve: PyveRunner, sandbox_env: dict[str, str]) -> None:
+    """`pyve shell-hook` (what .envrc evals) only activates: with a package installed by
+    hand and a requirement taken out (a build would remove alpha), both stay."""
+    _pip(venv_project / ".venv/bin/python", sandbox_env, "install", "gamma")
+    (venv_project / "requirements.txt").write_text("")
+    hook = pyve("shell-hook", "--shell", "bash")
+    assert hook.returncode == 0, hook.output
+    assert "removed" not in hook.stderr and "kept" not in hook.stderr
+    assert py(venv_project, "import alpha, gamma").returncode == 0
+    assert "shell-hook" in (venv_project / ".envrc").read_text()  # .envrc is this hook
+
+
 def test_a_version_changed_by_hand_is_put_back_before_run(
         venv_project: Path, pyve: PyveRunner) -> None:
     (venv_project / "requirements.txt").write_text("alpha==2.0\n")

@@ -103,6 +103,14 @@ def test_micromamba_install_by_hand_is_kept_until_build_exact(
         in exact.stdout
     assert {r["url"] for r in helpers.installed(prefix).values()} == locked
     assert pyve("build", "--check", env=mamba_env).returncode == 0
+    # --frozen is exact too: CI gets the lock, nothing else
+    helpers.micromamba("install", "--yes", "-p", prefix, "--override-channels",
+                       "-c", local_channel.as_uri(), "bar", env=mamba_env)
+    frozen = pyve("build", "--frozen", env=mamba_env)
+    assert frozen.returncode == 0, frozen.output
+    assert "removed bar 0.4-0: installed by hand, not in environment.yml (--frozen)" \
+        in frozen.stdout
+    assert {r["url"] for r in helpers.installed(prefix).values()} == locked
 
 
 def test_micromamba_install_the_solution_cannot_keep_is_named(
