@@ -139,8 +139,9 @@ def test_micromamba_install_by_hand_is_carried_into_the_new_env_of_new_specs(
         project: Path, pyve: PyveRunner, local_channel: Path,
         mamba_env: dict[str, str]) -> None:
     """environment.yml's conda specs change: the new env (another .pyve/envs/<hash>/) gets
-    what `micromamba install` put in the old one where its solve allows, names what it must
-    drop and why; `build --exact` makes it without them."""
+    what `micromamba install` put in the old one: as it was where its dependencies are met,
+    else solved again beside the new solution (another version of it); what no solve fits
+    is named, with the reason. `build --exact` makes it without them."""
     def env_in_use() -> Path:
         status = pyve("status", "--json", env=mamba_env)
         return Path(json.loads(status.stdout)["env"])
@@ -158,24 +159,36 @@ def test_micromamba_install_by_hand_is_carried_into_the_new_env_of_new_specs(
     assert prefix != old_prefix
     assert "bar" in helpers.installed(prefix), result.output
     assert "kept bar 0.4-0: installed by hand, not in environment.yml" in result.stdout
-    assert "bar" not in yaml.safe_load((project / "conda-lock.yml").read_text())["package"]
+    assert "bar" not in {p["name"] for p in
+                         yaml.safe_load((project / "conda-lock.yml").read_text())["package"]}
     assert pyve("build", "--check", env=mamba_env).returncode == 0
     status = json.loads(pyve("status", "--json", env=mamba_env).stdout)
     assert [p["name"] for p in status["by_hand"]] == ["bar"]
-    # the next solve cannot keep bar 0.4 (it needs libfoo >=2): said, with the reason
+    # bar 0.4 cannot stay beside libfoo 1 (it needs libfoo >=2): solved again, bar 0.3 fits
     write_envfile(project, local_channel, ["foo-py", "libfoo 1.*"], platforms=["linux-64"])
+    again = pyve("build", env=mamba_env)
+    assert again.returncode == 0, again.output
+    assert ("bar 0.4-0 (installed by hand) is bar 0.3-0 in the new environment: solved again "
+            "beside its specs") in again.stdout
+    assert helpers.installed(env_in_use())["bar"]["version"] == "0.3"
+    helpers.micromamba("install", "--yes", "-p", env_in_use(), "--override-channels",
+                       "-c", local_channel.as_uri(), "baz", env=mamba_env)  # needs libfoo 1.*
+    # no baz fits beside libfoo 2: it goes, said with the reason; bar 0.3 stays as it is
+    write_envfile(project, local_channel, ["foo-py", "libfoo 2.*"], platforms=["linux-64"])
     dropped = pyve("build", env=mamba_env)
     assert dropped.returncode == 0, dropped.output
-    assert ("removed bar 0.4-0: installed by hand; it needs libfoo >=2, and the environment "
-            "has libfoo 1.0 (add it to environment.yml to have it solved with the rest)"
+    assert ("removed baz 1.10-0: installed by hand; it needs libfoo 1.*, and the environment "
+            "has libfoo 2.0 (add it to environment.yml to have it solved with the rest)"
             ) in dropped.stdout
-    assert "bar" not in helpers.installed(env_in_use())
+    assert "baz" not in helpers.installed(env_in_use())
+    assert helpers.installed(env_in_use())["bar"]["version"] == "0.3"
+    assert "solved again" not in dropped.stdout, dropped.output
     # back to the env that has bar, then --exact: a new env made from the specs alone
     write_envfile(project, local_channel, ["foo-py", "libfoo >=2"], platforms=["linux-64"])
     back = pyve("build", env=mamba_env)
     assert back.returncode == 0, back.output
     assert env_in_use() == prefix and "bar" in helpers.installed(prefix)
-    write_envfile(project, local_channel, ["foo-py", "libfoo 2.*"], platforms=["linux-64"])
+    write_envfile(project, local_channel, ["foo-py", "libfoo >=2.0"], platforms=["linux-64"])
     exact = pyve("build", "--exact", env=mamba_env)
     assert exact.returncode == 0, exact.output
     assert "removed bar 0.4-0: installed by hand, not in environment.yml (--exact)" \

@@ -76,8 +76,10 @@ def _raise_interrupt(signum: int, frame: Any) -> None:
 
 
 def solve(channels: Sequence[str], specs: Sequence[str], platform: str,
-          virtual_packages: Sequence[Any] | None = None) -> list[RepoDataRecord]:
-    """Solve `specs` from `channels` for `platform` (+ noarch); records sorted by name."""
+          virtual_packages: Sequence[Any] | None = None,
+          pinned: Sequence[RepoDataRecord] = ()) -> list[RepoDataRecord]:
+    """Solve `specs` from `channels` for `platform` (+ noarch); records sorted by name.
+    `pinned`: records the solve must not change (a solution others are added beside)."""
     if not channels:
         raise PyveError("no conda channels to solve from",
                         hint="add 'channels: [conda-forge]' to environment.yml")
@@ -89,6 +91,7 @@ def solve(channels: Sequence[str], specs: Sequence[str], platform: str,
         parsed = [MatchSpec(s) for s in specs]
         records = _run(rattler.solve(sources=list(channels), specs=parsed, gateway=_gateway(),
                                      platforms=[platform, "noarch"],  # type: ignore[list-item]
+                                     pinned_packages=list(pinned) or None,
                                      virtual_packages=vps))
     except SolverError as exc:
         raise PyveError(f"cannot solve the conda environment for {platform}: "

@@ -400,7 +400,7 @@ class CondaBackend:
                 envstate.load(project.root, "create-env"), envstate.distributions(prefix)))
         # the engine makes the prefix hold exactly its records: add those installed by hand
         # that can stay beside the solution
-        records = [*records, *self._keep_conda_by_hand(project, prefix, entries, records,
+        records = [*records, *self._keep_conda_by_hand(project, env, prefix, entries, records,
                                                        decision)]
         get_engine(engine_name(project.config.get("conda_engine"))).install(
             records, prefix, env.conda_specs, reinstall=_changed_packages(prefix),
@@ -468,12 +468,14 @@ class CondaBackend:
         env = self.envfile(project, decision)
         return self._host_solution(project, env)
 
-    def _keep_conda_by_hand(self, project: Project, prefix: Path,
+    def _keep_conda_by_hand(self, project: Project, env: EnvFile, prefix: Path,
                             entries: list[dict[str, Any]], records: list[Any],
                             decision: Decision) -> list[Any]:
         """The records of the conda packages installed by hand that stay; says which go and
         why (--exact: all of them). A new env (its specs changed) gets those of the env it
-        replaces, as a rebuild of the same env keeps its own."""
+        replaces, as a rebuild of the same env keeps its own; one that cannot stay as it
+        was is solved again beside the new solution."""
+        replaced = None
         if (prefix / "conda-meta").is_dir():
             kept = self._conda_by_hand(prefix, entries)
         else:
@@ -494,6 +496,17 @@ class CondaBackend:
                     f"{_where(decision)} ({_exact(decision)})")
             return []
         stay, dropped = engine.keepable(records, engine.installed_records(prefix, shown))
+        if replaced is not None and dropped:
+            roots = [k.removeprefix("conda:") for k in _conda_roots(prefix, list(kept))]
+            again = _solve_again(env, [*records, *stay], [n for n in roots if n in dropped])
+            for record in again:
+                name = record.name.normalized
+                if name in dropped:
+                    del dropped[name]
+                    ui.info(f"  {shown[name]} (installed by hand) is {name} "
+                            f"{record.version}-{record.build} in the new environment: "
+                            "solved again beside its specs")
+            stay = [*stay, *again]
         for name, why in sorted(dropped.items()):
             ui.info(f"  removed {shown.get(name, name)}: installed by hand; {why} "
                     f"(add it to {ENV_FILE} to have it solved with the rest)")
@@ -743,6 +756,35 @@ def _conda_roots(env_dir: Path, keys: list[str]) -> list[str]:
             continue  # a damaged record: it needs nothing we can tell
         needed.update({conda_spec_name(d) for d in depends if isinstance(d, str)} - {own})
     return [k for k in keys if k.removeprefix("conda:") not in needed] or list(keys)
+
+
+def _solve_again(env: EnvFile, pinned: list[Any], names: list[str]) -> list[Any]:
+    """The records that `names` (packages installed by hand, by name only) add to `pinned`
+    (the new solution and what stays beside it, which the solve must not change): all of
+    them in one solve, else each that fits on its own. [] when none fits."""
+    host = engine.host_platform()
+    have = {r.name.normalized for r in pinned}
+
+    def added(wanted: list[str]) -> list[Any] | None:
+        try:
+            found = engine.solve(env.channels, [*env.conda_specs, *wanted], host,
+                                 pinned=pinned)
+        except PyveError:
+            return None
+        return [r for r in found if r.name.normalized not in have]
+
+    progress.update(f"solving {len(names)} packages installed by hand again")
+    together = added(names) if names else []
+    if together is not None:
+        return together
+    fitted: list[str] = []
+    result: list[Any] = []
+    for name in names:
+        more = added([*fitted, name])
+        if more is not None:
+            fitted.append(name)
+            result = more
+    return result
 
 
 def _exact(decision: Decision) -> str:
