@@ -249,6 +249,69 @@ def test_conda_env_changed_outside(project: Path, pyve: PyveRunner, local_channe
 
 
 @linux_only
+@linux_only
+def test_pip_installs_by_hand_are_carried_into_the_new_env_of_new_conda_specs(
+        project: Path, pyve: PyveRunner, local_channel: Path,
+        sandbox_env: dict[str, str]) -> None:
+    """environment.yml's conda specs change: the new env gets what `pip install` put in the
+    old one (at its version, nothing pyve installed changed by it), but not a pip: line
+    the user took out in the same edit."""
+    def imports(env: Path, name: str) -> bool:
+        return subprocess.run([env / "bin" / "python", "-c", f"import {name}"],
+                              capture_output=True).returncode == 0
+
+    python_env(project, local_channel, pip=["beta"])  # python, bar, pip + pip: beta
+    pyve("init", "--yes", check=True)
+    old = only_env(project)
+    _pip(old / "bin" / "python", sandbox_env, "install", "gamma")
+    assert pyve("build", check=True).returncode == 0  # named once
+    python_env(project, local_channel, pip=["alpha"], deps=("bar", "libfoo"))  # beta goes
+    build = pyve("build", check=True)
+    assert "kept gamma 0.1: installed by hand, not in environment.yml" in build.stdout
+    new = Path(json.loads(pyve("status", "--json", check=True).stdout)["env"])
+    assert new != old
+    assert imports(new, "gamma") and imports(new, "alpha")
+    assert not imports(new, "beta")  # taken out of pip:, not installed by hand
+    doc = json.loads(pyve("status", "--json", check=True).stdout)
+    assert [p["name"] for p in doc["by_hand"]] == ["gamma"]
+    assert pyve("build", "--check").returncode == 0
+    assert "gamma" in {d.name.split("-")[0] for d in
+                       next(old.glob("lib/python*/site-packages")).glob("*.dist-info")}
+    # --exact: the next new env is made without it
+    python_env(project, local_channel, pip=["alpha"], deps=("bar", "libfoo 2.*"))
+    exact = pyve("build", "--exact", check=True)
+    assert "kept" not in exact.output
+    newest = Path(json.loads(pyve("status", "--json", check=True).stdout)["env"])
+    assert newest not in (old, new) and not imports(newest, "gamma")
+
+
+@linux_only
+def test_a_pip_install_by_hand_the_new_env_cannot_take_is_named(
+        project: Path, pyve: PyveRunner, local_channel: Path, sandbox_env: dict[str, str],
+        tmp_path: Path) -> None:
+    """delta (needs alpha<2), installed by hand in the old env, cannot go beside the new
+    env's alpha 2.0: it is not installed (nothing pyve installed changes), and said why."""
+    from tests.support.wheel_fixtures import build_wheel
+
+    more = tmp_path / "more"
+    more.mkdir()
+    build_wheel(more, "delta", "0.1", ["alpha<2"])
+    env = {**sandbox_env, "PIP_FIND_LINKS": f"{sandbox_env['PIP_FIND_LINKS']} {more}"}
+    python_env(project, local_channel, pip=["beta"])
+    pyve("init", "--yes", check=True, env=env)
+    _pip(only_env(project) / "bin" / "python", env, "install", "delta")  # alpha 1.0 too
+    python_env(project, local_channel, pip=["beta", "alpha==2.0"], deps=("bar", "libfoo"))
+    build = pyve("build", env=env)
+    assert build.returncode == 0, build.output
+    assert "removed delta 0.1: installed by hand; it cannot be installed in the new " \
+        "environment: " in build.stdout, build.output
+    new = Path(json.loads(pyve("status", "--json", check=True, env=env).stdout)["env"])
+    site = next(new.glob("lib/python*/site-packages"))
+    assert {d.name.split("-")[0] for d in site.glob("*.dist-info")} >= {"alpha", "beta"}
+    assert not list(site.glob("delta-*")) and list(site.glob("alpha-2.0.dist-info"))
+    assert pyve("build", "--check", env=env).returncode == 0
+
+
 def test_conda_reasons_say_what_pyve_changed(project: Path, pyve: PyveRunner,
                                              local_channel: Path) -> None:
     """"env changed outside pyve" only for a change made outside pyve: new specs make a new

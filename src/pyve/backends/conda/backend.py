@@ -70,6 +70,8 @@ class CondaBackend:
 
     def __init__(self) -> None:
         self._records: dict[str, list[Any]] = {}  # solved in this process: no re-query
+        # a new env's prefix -> the pip packages installed by hand in the env it replaces
+        self._pip_carried: dict[Path, dict[str, str]] = {}
 
     # --- what defines the environment -------------------------------------------------
 
@@ -393,6 +395,10 @@ class CondaBackend:
         (prefix / MARKER).unlink(missing_ok=True)  # from here on the env is unfinished
         python = prefix / "bin" / "python"
         pip_stage = self.has_pip_stage(env, decision)
+        replaced = None if (prefix / "conda-meta").is_dir() else \
+            self._replaced_env(project, prefix)
+        if replaced is not None and not _exact(decision):  # read before pip-deps records anew
+            self._pip_carried[prefix] = _pip_by_hand_in(project, replaced)
         put_back: set[str] = set()
         if not pip_stage and python.exists():
             # no pip stage owns the pip packages: rattler syncs conda's, and these go here
@@ -582,6 +588,9 @@ class CondaBackend:
         """After the install: --exact removes the pip packages installed by hand; then
         every package kept by hand is named once."""
         prefix = python.parent.parent
+        carried = self._pip_carried.pop(prefix, {})
+        if carried and not _exact(decision):
+            _carry_pip(project, python, carried, _where(decision))
         kept = self._pip_by_hand(project, decision, python) if roots is not None else {}
         if _exact(decision) and kept:
             gone = prune.uninstall(python, project.root, set(kept), pip.PIP)
@@ -756,6 +765,56 @@ def _conda_roots(env_dir: Path, keys: list[str]) -> list[str]:
             continue  # a damaged record: it needs nothing we can tell
         needed.update({conda_spec_name(d) for d in depends if isinstance(d, str)} - {own})
     return [k for k in keys if k.removeprefix("conda:") not in needed] or list(keys)
+
+
+def _pip_by_hand_in(project: Project, replaced: Path) -> dict[str, str]:
+    """The pip packages installed by hand in the env a new one replaces (those the user
+    asked for, not what they pulled in): what is there that pyve's last record of that env
+    (pip-deps', else create-env's) does not list, nor needs."""
+    stage = "pip-deps" if envstate.load_identity(project.root, "pip-deps") == \
+        envstate.load_identity(project.root, "create-env") else "create-env"
+    record = envstate.load(project.root, stage)
+    python = replaced / "bin" / "python"
+    if record is None or not python.exists():
+        return {}
+    kept = prune.by_hand(python, {n for n in record if not n.startswith("conda:")})
+    return {name: kept[name] for name in prune.kept_roots(python, kept)} if kept else {}
+
+
+def _carry_pip(project: Project, python: Path, carried: dict[str, str], where: str) -> None:
+    """The pip packages installed by hand in the env this new one replaces, installed at
+    their versions with everything already here pinned (they never change what the build
+    installed); one that cannot be is named with pip's reason."""
+    prefix = python.parent.parent
+    now = envstate.distributions(prefix)
+    wanted = {n: v for n, v in carried.items() if n not in now}
+    if not wanted:
+        return
+    if not pip.has_pip(prefix):
+        ui.info(f"  not carried over {', '.join(f'{n} {v}' for n, v in wanted.items())}: "
+                "installed by hand in the old environment; the new one has no pip")
+        return
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="pyve-carry-") as tmp:
+        pins = Path(tmp) / "constraints.txt"
+        pins.write_text("".join(f"{n}=={v}\n" for n, v in sorted(now.items())),
+                        encoding="utf-8")
+
+        def install(names: list[str]) -> None:
+            pip.install(python, ["-c", str(pins), *(f"{n}=={wanted[n]}" for n in names)],
+                        project.root, "pip install (installed by hand in the old environment)")
+
+        try:
+            install(sorted(wanted))
+        except PyveError:
+            for name in sorted(wanted):
+                try:
+                    install([name])
+                except PyveError as exc:
+                    ui.info(f"  removed {name} {wanted[name]}: installed by hand; it cannot be "
+                            f"installed in the new environment: {exc.message} (add it to "
+                            f"{where} to have it resolved with the rest)")
 
 
 def _solve_again(env: EnvFile, pinned: list[Any], names: list[str]) -> list[Any]:
