@@ -1,8 +1,8 @@
 """doit's task engine (dependency, control, runner, task), imported without doit's command line.
 
 `import doit.dependency` first runs doit/__init__.py, which imports doit's command line, its
-plugin loader (importlib.metadata, email) and its Python API: about two thirds of what the
-import costs (docs/performance.md has the figures). pyve drives the engine itself (Dependency,
+plugin loader (importlib.metadata, email) and its Python API: about 40 % of what the import
+costs (docs/performance.md has the figures). pyve drives the engine itself (Dependency,
 TaskControl, Runner: doit's own `run` command does the same), so it registers doit's package
 unexecuted and runs that __init__ only when something asks for a name the engine modules do
 not define (`doit.run`, `doit.__version__`): the modules and their behaviour are doit's own.
