@@ -9,10 +9,12 @@ then times pairs of commands, interleaved, and prints medians and ratios:
   cold venv build (installer = uv)   vs `uv venv` + `uv pip install -r`     (target <= 1.5x)
   one-line requirements change       vs cold build
   no-op and one-change rebuild with 10 / 100 / 1000 requirement lines (and as large a lock)
+  a build that runs one small stage  vs `python -c 'import doit.dependency'` (target <= 2x)
   activation, venv and micromamba: `eval "$(pyve shell-hook)"` and the direnv .envrc, in bash
                                      (target < 50 ms, absolute)
 
-`--quick` uses fewer repetitions; `--only activation` runs the activation rows alone.
+`--quick` uses fewer repetitions; `--only activation` runs the activation rows alone;
+`--only startup` the rows of pyve's fixed cost (no-op, one small stage, venv activation).
 """
 
 from __future__ import annotations
@@ -199,7 +201,8 @@ def activation_rows(label: str, root: Path, baseline: tuple[list[str], str],
     row(f"{label}: shell-hook without the fast path", a, b, "(for reference)")
 
 
-def activation(work: Path, env: dict[str, str], pyve: list[str], reps: int) -> None:
+def activation(work: Path, env: dict[str, str], pyve: list[str], reps: int,
+               conda: bool = True) -> None:
     """Wall time of activating in a fresh bash: the shell-hook eval and the direnv .envrc
     (target < 50 ms absolute, as the Backends Guide quotes ~50 ms for venv's activate)."""
     bindir = work / "bin"  # `pyve` alone on PATH (no python next to it for discovery)
@@ -222,6 +225,8 @@ def activation(work: Path, env: dict[str, str], pyve: list[str], reps: int) -> N
     for code in (HOOK, DIRENV_STUBS + "source ./.envrc"):
         assert active_python(code, venv, env) == f"{venv}/.venv/bin/python", code
     activation_rows("venv", venv, (activate, "source .venv/bin/activate"), env, slow_env, reps)
+    if not conda:
+        return
     proj = conda_project(work)
     if proj is None:
         print("  (micromamba activation skipped: needs linux and py-rattler)")
@@ -231,6 +236,36 @@ def activation(work: Path, env: dict[str, str], pyve: list[str], reps: int) -> N
     for code in (HOOK, DIRENV_STUBS + "source ./.envrc"):
         assert active_python(code, proj, env).startswith(f"{proj}/.pyve/envs/"), code
     activation_rows("micromamba", proj, (bash(":"), "bash -c :"), env, slow_env, reps)
+
+
+ONE_STAGE = "detect"  # re-runs alone (its output is the same), in ~1 ms: the rest is fixed cost
+
+
+def one_stage(proj: Path) -> None:
+    """Make the next build run detect and nothing else: its stamp goes (never completed),
+    it writes the same stamp again, so nothing after it is stale."""
+    (proj / ".pyve" / "stamps" / ONE_STAGE).unlink(missing_ok=True)
+
+
+def startup(work: Path, env: dict[str, str], pyve: list[str], fast_reps: int) -> None:
+    """pyve's fixed cost: the no-op build (fast path, then doit), a full build that runs one
+    small stage against importing doit's engine, and the venv activation rows."""
+    proj = project(work / "p10", 10, "uv" if uv_cmd() else "pip")
+    sh([*pyve, "build"], proj, env)
+    sh([*pyve, "build"], proj, env)  # the snapshot exists now
+    a, b = pair(lambda: sh([*pyve, "build"], proj, env),
+                lambda: sh([PYTHON, "-c", "pass"], proj, env), fast_reps)
+    row("no-op `pyve build` vs `python -c pass`", a, b, "<= 2.5x")
+    slow_env = {**env, "PYVE_NO_FAST": "1"}
+    a, b = pair(lambda: sh([*pyve, "build"], proj, slow_env),
+                lambda: sh([PYTHON, "-c", "pass"], proj, env), fast_reps)
+    row("no-op `pyve build` without the fast path (doit)", a, b, "(for reference)")
+    a, b = pair(lambda: sh([*pyve, "build"], proj, env),
+                lambda: sh([PYTHON, "-c", "import doit.dependency"], proj, env), fast_reps,
+                lambda: one_stage(proj))
+    row(f"build running one stage ({ONE_STAGE}) vs `python -c 'import doit.dependency'`",
+        a, b, "<= 2x")
+    activation(work, env, pyve, fast_reps, conda=False)
 
 
 def core(work: Path, env: dict[str, str], pyve: list[str], skip_1000: bool,
@@ -251,6 +286,11 @@ def core(work: Path, env: dict[str, str], pyve: list[str], skip_1000: bool,
     a, b = pair(lambda: sh([*pyve, "build"], proj, slow_env),
                 lambda: sh([PYTHON, "-c", "pass"], proj, env), max(3, fast_reps // 3))
     row("no-op `pyve build` without the fast path (doit)", a, b, "(for reference)")
+    a, b = pair(lambda: sh([*pyve, "build"], proj, env),
+                lambda: sh([PYTHON, "-c", "import doit.dependency"], proj, env), fast_reps,
+                lambda: one_stage(proj))
+    row(f"build running one stage ({ONE_STAGE}) vs `python -c 'import doit.dependency'`",
+        a, b, "<= 2x")
 
     # -- cold builds ---------------------------------------------------------------
     cold_pyve = work / "cold-pyve"
@@ -314,7 +354,8 @@ def main() -> int:
     parser.add_argument("modes", nargs="*", metavar="MODE", help="core, real or conda")
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
     parser.add_argument("--skip-1000", action="store_true", help="leave out the 1000 case")
-    parser.add_argument("--only", choices=["activation"], help="run only these rows")
+    parser.add_argument("--only", choices=["activation", "startup"],
+                        help="run only these rows")
     parser.add_argument("--sets", default="small,medium,large",
                         help="real mode: the sets to time (default: %(default)s)")
     parser.add_argument("--pip-sets", default="small,medium",
@@ -336,6 +377,9 @@ def main() -> int:
     try:
         if args.only == "activation":
             activation(work, env, pyve, fast_reps)
+            return 0
+        if args.only == "startup":
+            startup(work, env, pyve, fast_reps)
             return 0
         if "core" in modes:
             core(work, env, pyve, args.skip_1000, fast_reps, cold_reps)

@@ -37,6 +37,20 @@ NEEDS_PROJECT = ("build", "run", "shell-hook", "lock", "fingerprint")
 
 
 _parser_class: type[argparse.ArgumentParser] | None = None
+_lean_parse = False  # parsing with the one command's parser (parse): never print, never exit
+
+
+class _Reparse(Exception):
+    """The one-command parser met something only the full parser answers (see parse)."""
+
+
+class _Unused:
+    """The parser of a command that is not being run: its arguments are not defined."""
+
+    def add_argument(self, *args: object, **kwargs: object) -> None: ...
+
+    def add_mutually_exclusive_group(self, *args: object, **kwargs: object) -> _Unused:
+        return self
 
 
 def __getattr__(name: str) -> object:
@@ -68,6 +82,8 @@ def _define_parser() -> type[argparse.ArgumentParser]:
             super().__init__(*args, **kwargs)
 
         def error(self, message: str) -> NoReturn:
+            if _lean_parse:
+                raise _Reparse
             argv = getattr(self, "_argv", [])
             command = next((a for a in argv if a in COMMANDS), None)
             choice = re.search(r"argument (\S+): invalid choice: '([^']*)' \(choose from (.*)\)",
@@ -117,6 +133,16 @@ def _define_parser() -> type[argparse.ArgumentParser]:
                                 f"put it after one, e.g. `{self.prog} {example} {option} ...`")
             return None
 
+        def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+            if _lean_parse:
+                raise _Reparse
+            super().exit(status, message)
+
+        def _print_message(self, message: str, file: Any = None) -> None:
+            if _lean_parse:  # help, usage, --version: the full parser's to print
+                raise _Reparse
+            super()._print_message(message, file)
+
         def parse_args(self, args: Any = None, namespace: Any = None) -> Any:
             self._argv = list(sys.argv[1:] if args is None else args)
             return super().parse_args(args, namespace)
@@ -165,8 +191,30 @@ def _add_place_options(p: argparse.ArgumentParser) -> None:
                        help="the pip: section of environment.yml (created if absent)")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def parse(argv: list[str]) -> tuple[argparse.ArgumentParser, argparse.Namespace]:
+    """The parsed command line. argparse spends ~10 ms defining all thirteen commands, most
+    of the parse: the command named is parsed by a parser that defines it alone, and
+    anything that parser would print or reject (help, a typo, an option of another command)
+    is parsed again by the full one, so messages and help are the same as ever."""
+    global _lean_parse
+    command = next((a for a in argv if a in COMMANDS), None)
+    if command is not None:
+        _lean_parse = True
+        try:
+            lean = build_parser(only=command)
+            return lean, lean.parse_args(argv)
+        except _Reparse:
+            pass
+        finally:
+            _lean_parse = False
+    parser = build_parser()
+    return parser, parser.parse_args(argv)
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; `only`: just that command's arguments (see parse)."""
     import argparse
+    from typing import cast
 
     Parser = _make_parser_class()  # noqa: N806 - the class, defined on first use
     parser = Parser(
@@ -181,7 +229,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help=words.DIRECTORY_HELP)
     sub = parser.add_subparsers(dest="command_name", metavar="COMMAND", parser_class=Parser)
 
-    p = sub.add_parser("init", help="decide the backend and Python, record them, build the env")
+    def command(name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        if only not in (None, name):
+            return cast(argparse.ArgumentParser, _Unused())
+        return sub.add_parser(name, **kwargs)
+
+    p = command("init", help="decide the backend and Python, record them, build the env")
     p.add_argument("version", nargs="?", help="Python version (same as --python)")
     _add_decision_options(p)
     p.add_argument("--force", action="store_true",
@@ -190,7 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-direnv", action="store_true",
                    help="do not write a direnv .envrc (written only when none exists)")
 
-    p = sub.add_parser("build", help="bring the environment up to date (only stale stages run)")
+    p = command("build", help="bring the environment up to date (only stale stages run)")
     _add_decision_options(p)
     p.add_argument("--force", action="store_true",
                    help="rebuild every stage; replace a .venv pyve did not make (asks first)")
@@ -210,7 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also remove the packages installed by hand (a plain build keeps them)")
     p.add_argument("--json", action="store_true", help="machine-readable output (docs/json.md)")
 
-    p = sub.add_parser("add", help="record requirements in the project's file, then build")
+    p = command("add", help="record requirements in the project's file, then build")
     p.add_argument("specs", nargs="*", metavar="SPEC",
                    help="a requirement (`httpx`, `httpx>=0.27`; a conda spec with the "
                         "micromamba backend); a bare name gets `>=` the version it resolves to")
@@ -220,12 +273,12 @@ def build_parser() -> argparse.ArgumentParser:
                         "not their dependencies")
     p.add_argument("--backend", metavar="venv|micromamba|auto", help="override the backend")
 
-    p = sub.add_parser("remove", help="take requirements out of the project's file, then build")
+    p = command("remove", help="take requirements out of the project's file, then build")
     p.add_argument("names", nargs="+", metavar="NAME", help="the name as listed in the file")
     _add_place_options(p)
     p.add_argument("--backend", metavar="venv|micromamba|auto", help="override the backend")
 
-    p = sub.add_parser("lock", help="write the lock file (requirements.lock.txt / conda-lock.yml)")
+    p = command("lock", help="write the lock file (requirements.lock.txt / conda-lock.yml)")
     p.add_argument("--backend", metavar="venv|micromamba|auto", help="override the backend")
     p.add_argument("--platform", action="append", metavar="PLATFORM",
                    help="conda platform to lock (repeatable), e.g. linux-64, osx-arm64, win-64")
@@ -233,19 +286,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help="exit 0 if the lock is fresh for every platform, 1 if not; change nothing")
     p.add_argument("--json", action="store_true", help="with --check: machine-readable output")
 
-    p = sub.add_parser("cache", help="the shared conda package cache")
+    p = command("cache", help="the shared conda package cache")
     p.add_argument("action", choices=["clean", "info"], help="clean: empty it; info: its size")
 
-    p = sub.add_parser("purge", help="remove what pyve made (env, .pyve/, .gitignore lines)")
+    p = command("purge", help="remove what pyve made (env, .pyve/, .gitignore lines)")
     p.add_argument("--dry-run", action="store_true", help="list what would be removed")
     p.add_argument("--unused", action="store_true",
                    help="remove only conda envs under .pyve/envs/ that nothing points at")
 
-    p = sub.add_parser("status", help="backend, python, env and each stage: fresh or stale, why")
+    p = command("status", help="backend, python, env and each stage: fresh or stale, why")
     p.add_argument("--backend", metavar="venv|micromamba|auto", help="override the backend")
     p.add_argument("--json", action="store_true", help="machine-readable output")
 
-    p = sub.add_parser("fingerprint",
+    p = command("fingerprint",
                        help="print a CI cache key for the environment (content, platform, Python)")
     p.add_argument("--backend", metavar="venv|micromamba|auto", help="override the backend")
     which = p.add_mutually_exclusive_group()
@@ -254,28 +307,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--frozen", action="store_true", help="the keys of a --frozen build")
     p.add_argument("--json", action="store_true", help="machine-readable output")
 
-    p = sub.add_parser("run", help="run a command inside the environment")
+    p = command("run", help="run a command inside the environment")
     p.add_argument("--frozen", action="store_true",
                    help="run as the environment is: no up-to-date check, no build")
     p.add_argument("command", nargs=argparse.REMAINDER, help="the command and its arguments")
 
-    p = sub.add_parser("shell-hook", help="print shell code that activates the environment")
+    p = command("shell-hook", help="print shell code that activates the environment")
     p.add_argument("--shell", choices=["bash", "zsh", "fish"],
                    help="shell syntax (default: from $SHELL, else bash)")
     p.add_argument("--backend", metavar="venv|micromamba|auto", help="override the backend")
 
-    p = sub.add_parser("doctor", help="check the environment, locks, disk use and .env")
+    p = command("doctor", help="check the environment, locks, disk use and .env")
     p.add_argument("--backend", metavar="venv|micromamba|auto", help="override the backend")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--deep", action="store_true",
                    help="also compare every conda package file's sha256 with its record "
                         "(slower; the default compares sizes)")
 
-    p = sub.add_parser("completion", help="print a shell completion script")
+    p = command("completion", help="print a shell completion script")
     p.add_argument("shell", choices=["bash", "zsh"], help="the shell to complete for")
-    for command in sub.choices.values():  # `pyve build -q` works as well as `pyve -q build`
+    for defined in sub.choices.values():  # `pyve build -q` works as well as `pyve -q build`
         for dest, spellings, help_text in words.SWITCHES:
-            command.add_argument(*spellings, dest=dest, action="store_true",
+            defined.add_argument(*spellings, dest=dest, action="store_true",
                                  default=argparse.SUPPRESS,
                                  # shown where it answers something: init's and build's
                                  help=help_text if spellings == words.YES else argparse.SUPPRESS)
@@ -318,9 +371,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from pyve import ui
 
-    argv = normalize_argv(argv)
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    parser, args = parse(normalize_argv(argv))
     ui.quiet, ui.verbose = args.quiet, args.verbose
     ui.json_output = bool(getattr(args, "json", False))
     if not args.command_name:

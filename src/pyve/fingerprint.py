@@ -1,4 +1,5 @@
-"""Content fingerprints (xxhash): doit's file checker, and digests of files and settings.
+"""Content fingerprints (xxhash): digests of files and settings (doit's file checker,
+state.XxhashChecker, compares them).
 
 Every digest of a stage's input goes through `input_digest`: doit's state, the fingerprints
 and the venv lock's inputs line agree on what counts as a change."""
@@ -11,7 +12,6 @@ import stat
 from typing import Any
 
 import xxhash
-from doit.dependency import FileChangedChecker
 
 _CHUNK = 1 << 20
 PYPROJECT = "pyproject.toml"  # digested by what an install reads of it (input_digest)
@@ -55,31 +55,6 @@ def platform_tag() -> str:
     import sys
 
     return f"{sys.platform}-{platform.machine().lower()}"
-
-
-class XxhashChecker(FileChangedChecker):
-    """doit's file checker with xxh3_128, trusting content only: a file whose size is the
-    same is read and its digest compared, whatever its mtime says (an edit followed by
-    `touch -r old` keeps the mtime; a `git checkout` changes it and keeps the bytes).
-    Input files are small: hashing them costs microseconds.
-
-    `before_run`: the states of a stage's inputs taken just before its action ran. doit saves
-    the state after the action; an input edited while the stage ran must be saved as it was
-    when the stage read it, so the next build sees the edit and runs the stage again."""
-
-    def __init__(self) -> None:
-        self.before_run: dict[str, tuple[float, int, str]] = {}
-
-    def check_modified(self, file_path: str, file_stat: os.stat_result, state: Any) -> bool:
-        _mtime, size, digest = state
-        if file_stat.st_size != size and os.path.basename(file_path) != PYPROJECT:
-            return True  # (pyproject.toml: a new [tool.ruff] line changes its size only)
-        return bool(digest != input_digest(file_path))
-
-    def get_state(self, dep: str, current_state: Any) -> Any:
-        if dep in self.before_run:
-            return self.before_run[dep]
-        return file_state(dep)
 
 
 def file_state(path: str) -> tuple[float, int, str]:

@@ -17,19 +17,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from doit.control import TaskControl
-from doit.dependency import Dependency, DependencyStatus, JSONCodec
-from doit.exceptions import TaskFailed
-from doit.runner import Runner
-from doit.task import Stream, dict_to_task
-
 from pyve import envstate, redact
 from pyve.backends.base import Stage
 from pyve.errors import PyveError, is_users, os_error
-from pyve.fingerprint import XxhashChecker, data_digest, file_state
+from pyve.fingerprint import data_digest, file_state
 from pyve.fsutil import atomic_write_text
 from pyve.project import Project
-from pyve.state import AtomicJsonDB, repair_state_dir
+from pyve.state import AtomicJsonDB, XxhashChecker, repair_state_dir
+from pyve.taskengine import (
+    Dependency,
+    DependencyStatus,
+    JSONCodec,
+    Runner,
+    Stream,
+    TaskControl,
+    TaskFailed,
+    dict_to_task,
+)
 
 STAMP_DIR = ".pyve/stamps"
 STATE_FILE = ".pyve/state.json"

@@ -103,3 +103,43 @@ def test_an_error_line_is_at_most_400_characters_prefix_included(
     lines = capsys.readouterr().err.splitlines()
     assert lines[0].startswith("error: -C ./././") and lines[1].startswith("  hint: ")
     assert all(len(line) <= MAX_LINE for line in lines), [len(line) for line in lines]
+
+
+@pytest.mark.parametrize("argv", [
+    ["build"], ["-q", "build", "-v", "--force"], ["build", "--dry-run", "--python", "3.12"],
+    ["init", "3.11", "--backend", "venv", "-y"], ["run", "python", "-h"],
+    ["shell-hook", "--shell", "bash"], ["status", "--json"], ["lock", "--check"],
+    ["add", "idna", "--extra", "dev"], ["doctor"], ["completion", "bash"],
+])
+def test_one_command_parser_reads_what_the_full_one_reads(argv: list[str]) -> None:
+    """cli.parse defines only the command named (argparse's definitions of all thirteen are
+    most of a parse); what it reads is what the whole parser reads."""
+    full = cli.build_parser().parse_args(argv)
+    parser, args = cli.parse(argv)
+    assert vars(args) == vars(full)
+    subparsers = [a for a in parser._actions if a.dest == "command_name"]
+    assert list(subparsers[0].choices) == [args.command_name]  # the lean parse answered
+
+
+@pytest.mark.parametrize("argv", [
+    ["build", "--bogus"], ["purge", "--force"], ["-h", "build"], ["build", "--help"],
+    ["--version", "build"], ["init", "build"], ["run"],
+    ["-C", "init", "build"],  # a directory named like another command: read by the full one
+])
+def test_what_the_one_command_parser_cannot_answer_goes_to_the_full_one(
+        argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """Help, usage errors and hints come from the full parser, printed once."""
+    ui.reset()  # ui binds the stream it first writes to: capsys's of this test
+    try:
+        full_out: object = vars(cli.build_parser().parse_args(argv))
+    except SystemExit as exc:
+        full_out = exc.code
+    full_printed = capsys.readouterr()
+    ui.reset()
+    try:
+        lean_out: object = vars(cli.parse(argv)[1])
+    except SystemExit as exc:
+        lean_out = exc.code
+    ui.reset()
+    assert lean_out == full_out
+    assert capsys.readouterr() == full_printed

@@ -304,3 +304,34 @@ def test_global_flags_are_declared_once_for_argparse_and_the_fast_path() -> None
     for spelling in words.GLOBAL_SWITCHES:  # and each one is also taken after the command
         assert parser.parse_args(["build", spelling]) is not None
     assert {*fastpath._QUIET, *fastpath._HARMLESS} == set(words.GLOBAL_SWITCHES)
+
+
+def _imported(code: str, heavy: list[str], cwd: Path, env: dict[str, str]) -> list[str]:
+    """The output of `code` in a fresh interpreter, then which of `heavy` it imported."""
+    probe = (f"import sys\nfrom pyve import cli\ntry:\n    {code}\nexcept SystemExit:\n    pass\n"
+             f"print(sorted(set({heavy!r}) & set(sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", probe], cwd=cwd, env=env,
+                         capture_output=True, text=True, check=True).stdout
+    return out.splitlines()
+
+
+def test_help_imports_neither_doit_nor_rich(tmp_path: Path,
+                                            sandbox_env: dict[str, str]) -> None:
+    heavy = ["doit", "rich", "packaging", "pyve.graph", "pyve.taskengine", "rattler"]
+    for argv in (["--help"], ["build", "--help"], ["--version"]):
+        out = _imported(f"cli.main({argv!r})", heavy, tmp_path, sandbox_env)
+        assert out[-1] == "[]", argv
+
+
+def test_full_build_imports_only_the_engine(project: Path, pyve: PyveRunner,
+                                            sandbox_env: dict[str, str]) -> None:
+    """A build through doit (no fast answer) off a terminal imports doit's engine, not
+    doit's command line and plugin loader, nor rich, nor the conda engine."""
+    (project / "requirements.txt").write_text("gamma\n")
+    pyve("init", "--auto-install-deps", check=True)
+    heavy = ["doit.dependency", "doit.doit_cmd", "doit.plugin", "doit.cmd_base",
+             "importlib.metadata", "rich", "rattler", "pyve.engines.rattler"]
+    out = _imported("status = cli.main(['build'])", heavy, project,
+                    {**sandbox_env, "PYVE_NO_FAST": "1"})
+    assert any("up to date" in line for line in out)
+    assert out[-1] == str(["doit.dependency"])

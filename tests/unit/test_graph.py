@@ -3,7 +3,11 @@ a stage run alone leaves the graph fresh, and `plan` (status) writes nothing."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 from pyve.backends.base import Stage
 from pyve.graph import ConfigCheck, StageResult, plan, run_stages
@@ -98,3 +102,40 @@ def test_config_check_says_what_changed() -> None:
     assert check(T(), {ConfigCheck.KEY: {"python": "3.12.1", "python_path": "/b"}}) is True
     assert check(T(), {ConfigCheck.KEY: {"python": "3.11.7", "python_path": "/b"}}) is False
     assert check.reason == "python 3.11.7 -> 3.12.1"
+
+
+def test_state_file_is_written_once_per_build(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three stages run, .pyve/state.json is written once (when the run ends); each stage's
+    completion is its stamp, written as it finishes (what a killed build leaves true)."""
+    from pyve.state import AtomicJsonDB
+
+    dumps: list[str] = []
+    real_dump = AtomicJsonDB.dump
+
+    def counting_dump(self: AtomicJsonDB) -> None:
+        dumps.append(self.name)
+        real_dump(self)
+
+    monkeypatch.setattr(AtomicJsonDB, "dump", counting_dump)
+    project = Project.load(tmp_path)
+    (tmp_path / "requirements.txt").write_text("a\n")
+    log: list[str] = []
+    _run(project, _stages(tmp_path, log))
+    assert log == ["create-env", "pip-deps", "freeze"]
+    assert len(dumps) == 1
+    assert sorted(p.name for p in (tmp_path / ".pyve" / "stamps").iterdir()) == \
+        ["create-env", "freeze", "pip-deps"]
+
+
+def test_doit_package_init_runs_only_when_asked() -> None:
+    """pyve.taskengine imports doit's engine without doit/__init__ (its command line and
+    plugin loader); a name only that __init__ defines still works, from doit's own code."""
+    code = ("import sys\nimport pyve.graph\n"
+            "before = sorted({'doit.doit_cmd', 'doit.plugin', 'importlib.metadata'}"
+            " & set(sys.modules))\n"
+            "import doit\nprint(before, doit.__version__ == doit.version.VERSION,"
+            " callable(doit.run), 'doit.doit_cmd' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.split() == ["[]", "True", "True", "True"]

@@ -16,15 +16,18 @@ import hashlib
 import os
 import re
 from collections.abc import Iterable
-from email.message import Message
-from email.parser import HeaderParser
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from email.message import Message
 
 
 def headers(dist: Any) -> Message:
     """The metadata headers of `dist` (an importlib.metadata Distribution): `Name`,
     `Version`, `Requires-Dist` (get_all), ... as `dist.metadata` gives them."""
+    from email.parser import HeaderParser  # ~10 ms of imports: only where metadata is read
+
     text = dist.read_text("METADATA") or dist.read_text("PKG-INFO") or dist.read_text("") or ""
     head = text.replace("\r\n", "\n").split("\n\n", 1)[0]
     return HeaderParser().parsestr(head)
