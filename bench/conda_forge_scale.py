@@ -3,7 +3,7 @@ installed) padded with generated metadata-only records to >= 200,000 (no archive
 them: neither tool downloads what it does not pick), so that a solve reads a repodata.json of
 conda-forge's size. pyve against the real micromamba on the same file:// channel.
 
-Rows, each with the peak RSS of both (os.wait4's rusage of that one child):
+Rows, each with the peak RSS of both (GNU time's, for that one command):
 - solve only, repodata cache cold and warm: pyve's engine `solve()` vs `micromamba create
   --dry-run`;
 - a full `pyve build` (package cache full, new env) vs `micromamba create`, and a one-spec
@@ -18,6 +18,7 @@ import random
 import shutil
 import statistics
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -111,21 +112,22 @@ def records_in(chan: Path) -> tuple[int, int]:
     return count, size
 
 
+TIME = Path("/usr/bin/time")
+
+
 def measured(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, int]:
-    """Wall seconds and peak RSS (bytes) of this one command (its own rusage via wait4, not
-    the maximum over every child the bench ever ran)."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
-    _pid, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-    if proc.stderr:
-        proc.stderr.close()
-    if proc.returncode:
-        raise SystemExit(f"failed ({proc.returncode}): {' '.join(cmd)}\n{err[-3000:]}")
-    return elapsed, usage.ru_maxrss * 1024  # ru_maxrss is KiB on Linux
+    """Wall seconds and peak RSS (bytes) of this one command. GNU time reads it: a child's
+    own rusage (wait4) starts from the RSS of the bench process it was forked from (~0.5 GB
+    once the channel is read), so every row would show the bench's size, not the tool's."""
+    with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
+        start = time.perf_counter()
+        done = subprocess.run([str(TIME), "-f", "%M", "-o", rss.name, *cmd], cwd=cwd, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
+        elapsed = time.perf_counter() - start
+        if done.returncode:
+            raise SystemExit(f"failed ({done.returncode}): {' '.join(cmd)}\n"
+                             + done.stderr.decode(errors="replace")[-3000:])
+        return elapsed, int(rss.read().split()[-1]) * 1024  # %M is KiB
 
 
 def solve_cmd(python: str, chan: Path, specs: list[str]) -> list[str]:

@@ -68,14 +68,18 @@ def test_forge_channel_holds_the_records_it_says(tmp_path: Path) -> None:
 
 
 def test_forge_measures_the_peak_memory_of_that_one_command(tmp_path: Path) -> None:
-    """wait4's rusage is the command's own: a child that holds ~200 MB reads >= 200 MB, and
-    one run after it that holds nothing reads far less (not the bench's maximum so far)."""
+    """The reading is the command's own: a child that holds ~200 MB reads >= 200 MB, and one
+    that holds nothing reads far less, also while the bench itself holds ~300 MB (a forked
+    child's own rusage would start from that)."""
     forge = _forge_scale()
+    held = bytearray(300 * 2**20)
+    held[::4096] = b"x" * len(held[::4096])
     big = [sys.executable, "-c", "b = bytearray(200 * 2**20); b[::4096] = b'x' * len(b[::4096])"]
     _seconds, peak = forge.measured(big, tmp_path, dict(os.environ))
     assert peak >= 200 * 2**20
     _seconds, small = forge.measured([sys.executable, "-c", "pass"], tmp_path, dict(os.environ))
     assert small < 100 * 2**20
+    del held
 
 
 def test_forge_reports_a_failing_command(tmp_path: Path) -> None:
