@@ -225,8 +225,9 @@ def _record_checked(records: Sequence[RepoDataRecord], cache_dir: Path) -> None:
     sha256 and its paths were, before the link)."""
     for record in records:
         facts = _checked_facts(record, cache_dir)
-        if facts is not None:
-            pkgcache.record_checked(cache_dir, cache_entry(cache_dir, record).name, facts)
+        name = cache_entry(cache_dir, record).name
+        if facts is not None and not pkgcache.was_checked(cache_dir, name, facts):
+            pkgcache.record_checked(cache_dir, name, facts)  # written once, not per build
 
 
 # --- packages from http(s) channels ------------------------------------------------------
