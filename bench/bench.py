@@ -342,7 +342,7 @@ def core(work: Path, env: dict[str, str], pyve: list[str], skip_1000: bool,
     activation(work, env, pyve, fast_reps)
 
 
-MODES = ("core", "real", "conda")
+MODES = ("core", "real", "conda", "forge")
 
 
 def main() -> int:
@@ -350,8 +350,9 @@ def main() -> int:
         description=__doc__.splitlines()[0],
         epilog="modes: core (tiny wheels: no-op, run, cold, scale, activation), real (real "
                "requirement sets from bench/sets/, wheels fetched once from PyPI), conda "
-               "(a generated ~300-package channel against the real micromamba); default: all")
-    parser.add_argument("modes", nargs="*", metavar="MODE", help="core, real or conda")
+               "(a generated ~300-package channel against the real micromamba), forge (that "
+               "channel padded to 200,000 records, conda-forge's size); default: all")
+    parser.add_argument("modes", nargs="*", metavar="MODE", help="core, real, conda or forge")
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
     parser.add_argument("--skip-1000", action="store_true", help="leave out the 1000 case")
     parser.add_argument("--only", choices=["activation", "startup"],
@@ -361,6 +362,8 @@ def main() -> int:
     parser.add_argument("--pip-sets", default="small,medium",
                         help="real mode: the sets that also get the pip rows; pip takes "
                              "minutes on the large set (default: %(default)s)")
+    parser.add_argument("--records", type=int, default=200_000,
+                        help="forge mode: records in the channel (default: %(default)s)")
     args = parser.parse_args()
     modes = args.modes or list(MODES)
     unknown = [m for m in modes if m not in MODES]
@@ -395,6 +398,12 @@ def main() -> int:
             import conda_scale
 
             conda_scale.run(work / "conda", CACHE, env, pyve, PYTHON, cold_reps, fast_reps)
+        if "forge" in modes:
+            import conda_forge_scale
+
+            (work / "forge").mkdir()
+            conda_forge_scale.run(work / "forge", CACHE, env, pyve, PYTHON, cold_reps,
+                                  args.records)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0

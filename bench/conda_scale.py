@@ -11,9 +11,11 @@ from __future__ import annotations
 import os
 import random
 import shutil
+import sys
 from pathlib import Path
 
-from timing import pair, row, sh
+from real import note, stages
+from timing import out, pair, row, sh
 
 from tests.support import conda_fixtures
 
@@ -139,7 +141,9 @@ def run(work: Path, cache_root: Path, env: dict[str, str], pyve: list[str], pyth
     a, b = pair(pyve_build, mm_create, reps, empty_caches)
     row(f"conda cold ({len(specs)} specs, empty cache) vs micromamba create", a, b, "<= 0.8x")
     a, b = pair(pyve_build, mm_create, reps)
-    row("conda warm (cache full, new env) vs micromamba create", a, b, "<= 0.8x")
+    row("conda warm (cache full, new env) vs micromamba create", a, b, "<= 1.0x")
+    note(f"pyve stages: {stages(out([*pyve, '-v', 'build'], fresh_project(), env))}")
+    lock_row(work, chan, specs, env, menv, pyve, reps)
     proj = state["proj"]
     sh([*pyve, "build"], proj, env)
     a, b = pair(lambda: sh([*pyve, "build"], proj, env),
@@ -165,6 +169,36 @@ def run(work: Path, cache_root: Path, env: dict[str, str], pyve: list[str], pyth
     a, b = pair(pyve_change, mm_change, reps, undo)
     row(f"conda one-spec change (+{extra}) vs micromamba install", a, b)
     disk(work, pyve, env, pkgs, mroot)
+
+
+CONDA_LOCK = Path(sys.executable).with_name("conda-lock")  # the test extras install it
+
+
+def lock_row(work: Path, chan: Path, specs: list[str], env: dict[str, str],
+             menv: dict[str, str], pyve: list[str], reps: int) -> None:
+    """The lock job of a conda build, alone: `pyve lock` (a new project, no lock yet) against
+    `conda-lock lock` driving the same micromamba, for the same platform."""
+    if not CONDA_LOCK.is_file():
+        print(f"  (no conda-lock row: {CONDA_LOCK} is missing; pip install conda-lock)")
+        return
+    counter = {"n": 0}
+
+    def pyve_lock() -> None:
+        counter["n"] += 1
+        proj = work / f"lock{counter['n']}"
+        proj.mkdir()
+        (proj / "environment.yml").write_text(envfile(chan, specs))
+        (proj / "pyve.toml").write_text('backend = "micromamba"\n')
+        sh([*pyve, "lock"], proj, env)
+
+    def conda_lock() -> None:
+        proj = work / f"lock{counter['n']}"
+        (proj / "conda-lock.yml").rename(proj / "pyve-lock.yml")
+        sh([str(CONDA_LOCK), "lock", "--micromamba", "--conda", str(MICROMAMBA), "-f",
+            "environment.yml", "-p", "linux-64", "--lockfile", "conda-lock.yml"], proj, menv)
+
+    a, b = pair(pyve_lock, conda_lock, reps)
+    row("conda lock (linux-64, new project) vs conda-lock lock", a, b, "<= 1.0x")
 
 
 def disk(work: Path, pyve: list[str], env: dict[str, str], pkgs: Path, mroot: Path) -> None:

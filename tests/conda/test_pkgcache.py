@@ -86,3 +86,28 @@ def test_clean_never_follows_a_symlink(tmp_path: Path) -> None:
     pkgcache.clean(cache)
     assert (outside / "info" / "index.json").is_file() and (outside / "x.conda").is_file()
     assert not (cache / "linked-1.0-0.conda").is_symlink()  # the link itself went
+
+
+def test_a_checked_cache_entry_is_not_read_again_until_it_changes(
+        local_channel: Path, tmp_path: Path, cache_dir: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The second env from the same cache hashes no archive and reads no paths list; an
+    archive touched since (or a cache copy re-extracted) is checked again, and a tampered
+    one is still refused."""
+    from tests.support import conda_fixtures
+
+    channel = conda_fixtures.copy_channel(local_channel, tmp_path / "chan")
+    records = engine.solve([str(channel)], ["bar"], "linux-64")
+    engine.install(records, tmp_path / "env1", cache_dir)
+    assert sorted(p.name for p in (cache_dir / pkgcache.CHECKED).iterdir()) == sorted(
+        engine.cache_entry(cache_dir, r).name for r in records)
+    hashed: list[str] = []
+    real_hash = engine._sha256_file
+    monkeypatch.setattr(engine, "_sha256_file", lambda p: hashed.append(p.name) or real_hash(p))
+    engine.install(records, tmp_path / "env2", cache_dir)
+    assert hashed == []
+    conda_fixtures.tamper(channel, "noarch", "foo-py-1.5-0.tar.bz2")
+    with pytest.raises(PyveError, match=r"foo-py-1.5-0.tar.bz2 does not match its sha256"):
+        engine.install(records, tmp_path / "env3", cache_dir)
+    assert hashed == ["foo-py-1.5-0.tar.bz2"]
+    assert pkgcache.CHECKED in {p.name for p in pkgcache.package_entries(cache_dir)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -28,7 +29,7 @@ def test_sets_are_pinned_requirements(name: str, count: int) -> None:
 def test_help_names_the_modes() -> None:
     done = subprocess.run([sys.executable, str(BENCH / "bench.py"), "--help"],
                           capture_output=True, text=True, check=True)
-    assert "core" in done.stdout and "real" in done.stdout and "conda" in done.stdout
+    assert all(mode in done.stdout for mode in ("core", "real", "conda", "forge"))
 
 
 def test_one_stage_row_runs_one_stage(project: Path, pyve: PyveRunner) -> None:
@@ -48,3 +49,62 @@ def test_one_stage_row_runs_one_stage(project: Path, pyve: PyveRunner) -> None:
     done = pyve("build", check=True)
     assert f"{bench.ONE_STAGE} " in done.stdout and "ran" in done.stdout
     assert "Ran 1 of" in done.stdout
+
+
+def _forge_scale():  # bench/ is a script folder, not a package
+    sys.path.insert(0, str(BENCH))
+    try:
+        import conda_forge_scale
+    finally:
+        sys.path.remove(str(BENCH))
+    return conda_forge_scale
+
+
+def test_forge_channel_holds_the_records_it_says(tmp_path: Path) -> None:
+    """The generated records are metadata only, in both subdirs, named apart from the real
+    packages (which stay, with their archives), and the counter reads them all."""
+    import json
+
+    forge = _forge_scale()
+    base = tmp_path / "base"
+    for subdir, name in (("linux-64", "real-1.0-0.tar.bz2"), ("noarch", "other-1.0-0.tar.bz2")):
+        (base / subdir).mkdir(parents=True)
+        (base / subdir / name).write_bytes(b"archive")
+        (base / subdir / "repodata.json").write_text(json.dumps(
+            {"info": {"subdir": subdir}, "packages": {name: {"name": name.split("-")[0]}},
+             "packages.conda": {}}))
+    chan = forge.build_channel(tmp_path / "cache", base, 600)
+    records, size = forge.records_in(chan)
+    assert records == 600 + 2 and size > 600 * 200
+    linux = json.loads((chan / "linux-64" / "repodata.json").read_text())["packages"]
+    noarch = json.loads((chan / "noarch" / "repodata.json").read_text())["packages"]
+    assert "real-1.0-0.tar.bz2" in linux and "other-1.0-0.tar.bz2" in noarch
+    assert (chan / "linux-64" / "real-1.0-0.tar.bz2").read_bytes() == b"archive"
+    assert sorted(p.name for p in chan.rglob("*.tar.bz2")) == [
+        "other-1.0-0.tar.bz2", "real-1.0-0.tar.bz2"]  # no archive behind generated records
+    generated = [r for f, r in {**linux, **noarch}.items() if "real" not in f and "other" not in f]
+    assert len({r["name"] for r in generated}) >= 600 // 12
+    assert not any(r["name"].startswith("sc") or r["name"] == "python" for r in generated)
+    assert max(len(r["depends"]) for r in generated) >= 8  # a fan-out, not a flat list
+    assert all(len(r["sha256"]) == 64 and len(r["md5"]) == 32 for r in generated)
+
+
+def test_forge_measures_the_peak_memory_of_that_one_command(tmp_path: Path) -> None:
+    """The reading is the command's own: a child that holds ~200 MB reads >= 200 MB, and one
+    that holds nothing reads far less, also while the bench itself holds ~300 MB (a forked
+    child's own rusage would start from that)."""
+    forge = _forge_scale()
+    held = bytearray(300 * 2**20)
+    held[::4096] = b"x" * len(held[::4096])
+    big = [sys.executable, "-c", "b = bytearray(200 * 2**20); b[::4096] = b'x' * len(b[::4096])"]
+    _seconds, peak = forge.measured(big, tmp_path, dict(os.environ))
+    assert peak >= 200 * 2**20
+    _seconds, small = forge.measured([sys.executable, "-c", "pass"], tmp_path, dict(os.environ))
+    assert small < 100 * 2**20
+    del held
+
+
+def test_forge_reports_a_failing_command(tmp_path: Path) -> None:
+    forge = _forge_scale()
+    with pytest.raises(SystemExit, match="failed"):
+        forge.measured([sys.executable, "-c", "raise SystemExit(3)"], tmp_path, dict(os.environ))

@@ -29,6 +29,8 @@ ARCHIVE = re.compile(r".+\.(conda|tar\.bz2)$")
 STAGING_PREFIX = ".pyve-fetch-"  # where pyve downloads and checks packages before use
 
 
+CHECKED = ".pyve-checked"  # a stamp per cache entry whose archive and paths pyve checked
+
 SUBFOLDER = "pyve-pkgs"  # pyve's cache inside a PYVE_CACHE_DIR folder it did not make
 
 
@@ -85,12 +87,36 @@ def package_entries(cache_dir: Path) -> list[Path]:
     for path in cache_dir.iterdir():
         name = path.name
         if path.is_dir() and not path.is_symlink():
-            if (path / "info" / "index.json").is_file() or name.startswith(STAGING_PREFIX):
+            if ((path / "info" / "index.json").is_file() or name.startswith(STAGING_PREFIX)
+                    or name == CHECKED):
                 entries.append(path)  # a package, or what a killed fetch left
         elif name == ".cache.lock" or ARCHIVE.match(name) or (
                 name.endswith(".lock") and name.removesuffix(".lock") in names):
             entries.append(path)
     return sorted(entries)
+
+
+def file_facts(path: Path) -> str:
+    """What changes when a file is written, replaced or re-linked (ctime cannot be set back
+    by its owner): a checked file whose facts are unchanged need not be read again."""
+    st = os.stat(path)
+    return f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}"
+
+
+def was_checked(cache_dir: Path, entry_name: str, facts: str) -> bool:
+    """True when pyve recorded these very facts for this cache entry after checking it."""
+    try:
+        return (cache_dir / CHECKED / entry_name).read_text(encoding="utf-8") == facts
+    except OSError:
+        return False
+
+
+def record_checked(cache_dir: Path, entry_name: str, facts: str) -> None:
+    """Remember that the entry with these facts passed pyve's checks (a lost stamp only
+    means the checks run again)."""
+    with contextlib.suppress(OSError):
+        (cache_dir / CHECKED).mkdir(mode=0o755, exist_ok=True)
+        atomic_write_text(cache_dir / CHECKED / entry_name, facts)
 
 
 def clean(cache_dir: Path) -> int:

@@ -190,9 +190,47 @@ def check_packages(records: Sequence[RepoDataRecord], cache_dir: Path,
     """What every engine checks before it links: each file's sha256 (micromamba checks md5
     only) and that no package names a path outside the env. A package that comes over
     http(s) and is not in the cache yet is fetched into it first, so it is checked too."""
-    verify_sha256(records)
+    unchecked = [r for r in records if not _already_checked(r, cache_dir)]
+    verify_sha256(unchecked)
     fetched = fetch_remote(records, cache_dir, _Reporter(on_progress) if on_progress else None)
-    check_archives([r for r in records if r.file_name not in fetched], cache_dir)
+    check_archives([r for r in unchecked if r.file_name not in fetched], cache_dir)
+
+
+def _checked_facts(record: RepoDataRecord, cache_dir: Path) -> str | None:
+    """What a stamp records for a local package linked from the cache: the sha256 it must
+    have, and the file facts of its archive and of the cache copy's paths list. None when
+    the package is not local or its cache copy is not from this very archive."""
+    archive = url_to_path(record.url)
+    entry = cache_entry(cache_dir, record)
+    if archive is None or record.sha256 is None or not _complete(entry) \
+            or _cached_sha256(entry) != record.sha256:
+        return None
+    paths = entry / archives.PATHS_JSON
+    if not paths.is_file():
+        paths = entry / archives.FILES
+    try:
+        return (f"{record.sha256.hex()} {pkgcache.file_facts(archive)} "
+                f"{pkgcache.file_facts(paths)}\n")
+    except OSError:
+        return None
+
+
+def _already_checked(record: RepoDataRecord, cache_dir: Path) -> bool:
+    """A local archive hashed and a cache copy's paths checked by an earlier build, neither
+    changed since: not read again (micromamba reads neither)."""
+    facts = _checked_facts(record, cache_dir)
+    return facts is not None and pkgcache.was_checked(cache_dir, cache_entry(cache_dir,
+                                                                             record).name, facts)
+
+
+def _record_checked(records: Sequence[RepoDataRecord], cache_dir: Path) -> None:
+    """After a link: stamp each local package's cache entry as checked (its archive's
+    sha256 and its paths were, before the link)."""
+    for record in records:
+        facts = _checked_facts(record, cache_dir)
+        name = cache_entry(cache_dir, record).name
+        if facts is not None and not pkgcache.was_checked(cache_dir, name, facts):
+            pkgcache.record_checked(cache_dir, name, facts)  # written once, not per build
 
 
 # --- packages from http(s) channels ------------------------------------------------------
@@ -350,6 +388,7 @@ def install(records: Sequence[RepoDataRecord], prefix: Path, cache_dir: Path | N
                              reporter=_Reporter(on_progress)  # type: ignore[arg-type]
                              if on_progress else None))
         _fix_channel_urls(prefix, records)
+        _record_checked(records, cache_dir)
         _append_history(prefix, requested_specs)
         _normalise_record_modes(prefix)
     except BaseException as exc:
