@@ -534,6 +534,15 @@ class VenvBackend:
                                 f"({projectlock.refresh_command(project.root, name)}) only "
                                 "if you trust the new file")
                 raise
+            if installer.name == "uv":  # uv writes no report: the file's hashes are what it
+                # accepted, so the lock's install that follows does not redo these
+                try:
+                    entries = piplock.parse_entries(
+                        plan.hashed.read_text(encoding="utf-8").splitlines(), name)
+                except PyveError:
+                    entries = []
+                pip.record_hashes(self.python(project), {
+                    f"{e.name}=={e.version}": list(e.hashes) for e in entries})
         return ["-c", str(plan.constraints)]
 
     def _restore(self, project: Project, decision: Decision) -> set[str]:
