@@ -267,6 +267,8 @@ def uninstall(python: Path, root: Path, names: set[str], installer: Installer,
               dists: dict[str, tuple[str, list[str], bool]] | None = None) -> list[str]:
     """Uninstall those of `names` that pip or uv installed (never conda's packages, never
     pip's own tools); returns the names removed."""
+    if not names:
+        return []
     dists = _distributions(Path(python).parent.parent) if dists is None else dists
     gone = sorted(name for name in names
                   if name in dists and dists[name][0] in INSTALLERS and name not in KEEP)

@@ -16,6 +16,7 @@ known to be one the lock lists, and what the lock does not list is removed.
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import tempfile
@@ -325,7 +326,9 @@ def compile_lock(python: Path, root: Path, sources: list[str], extras: tuple[str
     version = _env_version(python)
     minor = ".".join(version.split(".")[:2])
     covers = covers or coverage(root, version)
-    installed = [f"{name}=={version}" for name, version in _installed(python)]
+    # a plan with the previous lock's pins needs nothing of the env's METADATA
+    installed = [f"{name}=={version}" for name, version in _installed(python)] \
+        if plan is None or not plan.prefer else []
     # what is hashed early: the pins the lock will most likely hold
     likely = installed if plan is None else [*plan.prefer, *installed]
     # The env's versions hold for its Python and newer; below it (requires-python's lower
@@ -338,7 +341,9 @@ def compile_lock(python: Path, root: Path, sources: list[str], extras: tuple[str
             ThreadPoolExecutor(max_workers=1) as pool:
         # The lock pins what is installed: hash those files in find-links folders while uv
         # resolves (hashlib works outside the GIL), the few pins only uv knows after it.
-        early = pool.submit(_find_links_hashes, likely, env)
+        file_hashes = _load_file_hashes(python)
+        known_files = len(file_hashes)
+        early = pool.submit(_find_links_hashes, likely, env, file_hashes)
         pins = Path(tmp) / "installed.txt"
         pins.write_text("".join(f"{pin}{only_here}\n" for pin in installed), encoding="utf-8")
         out = Path(tmp) / "lock.txt"  # uv prefers the versions an output file holds
@@ -368,7 +373,8 @@ def compile_lock(python: Path, root: Path, sources: list[str], extras: tuple[str
         local_files = early.result()
         hashed = {_pin_key(pin) for pin in likely}
         local_files.update(_find_links_hashes(
-            [r for _n, r, _h in entries if _pin_key(r) not in hashed], env))
+            [r for _n, r, _h in entries if _pin_key(r) not in hashed], env, file_hashes))
+        _save_file_hashes(python, file_hashes, known_files)
         if "--no-index" not in uv.uv_index_flags(python):
             for key, found in _index_hashes([r for _n, r, h in entries if h], env).items():
                 local_files[key] = [*local_files.get(key, []), *found]
@@ -446,12 +452,46 @@ def _pin_key(requirement: str) -> tuple[str, str]:
     return pip.canonical_name(name.split("[", 1)[0].strip()), version.strip()
 
 
-def _find_links_hashes(requirements: list[str], env: dict[str, str]
+FILE_HASHES = ".pyve-file-hashes.json"  # in the env: find-links files' sha256, by identity
+
+
+def _load_file_hashes(python: Path) -> dict[str, list[object]]:
+    try:
+        data = json.loads((Path(python).parent.parent / FILE_HASHES).read_text("utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _save_file_hashes(python: Path, cache: dict[str, list[object]], before: int) -> None:
+    env = Path(python).parent.parent
+    if len(cache) != before and env.is_dir():
+        atomic_write_text(env / FILE_HASHES, json.dumps(cache, sort_keys=True) + "\n")
+
+
+def _file_sha256(file: Path, cache: dict[str, list[object]] | None) -> str:
+    """A wheelhouse file's sha256, read again only when its size, mtime or inode changed
+    (a wheelhouse is large: ~0.1 s for 56 packages' files on every build otherwise)."""
+    import hashlib
+
+    stat = file.stat()
+    identity: list[object] = [stat.st_size, stat.st_mtime_ns, stat.st_ino]
+    known = cache.get(str(file)) if cache is not None else None
+    if isinstance(known, list) and len(known) == 4 and known[:3] == identity \
+            and isinstance(known[3], str):
+        return known[3]
+    digest = "sha256:" + hashlib.sha256(file.read_bytes()).hexdigest()
+    if cache is not None:
+        cache[str(file)] = [*identity, digest]
+    return digest
+
+
+def _find_links_hashes(requirements: list[str], env: dict[str, str],
+                       cache: dict[str, list[object]] | None = None
                        ) -> dict[tuple[str, str], list[str]]:
     """uv hashes only the one file it picked from a find-links directory (astral-sh/uv#10308):
     add the sha256 of every file there for each locked name==version, as an index lists
     them, so the lock installs on other Pythons and platforms too."""
-    import hashlib
 
     dirs: list[Path] = []
     # uv's folders, pip's among them (pip.conf and PIP_FIND_LINKS, carried over by uv_env)
@@ -468,7 +508,7 @@ def _find_links_hashes(requirements: list[str], env: dict[str, str]
     for directory in dirs:
         for file in sorted(directory.iterdir()):
             if file.name.lower().startswith(prefixes) and _archive_key(file.name) in wanted:
-                digest = "sha256:" + hashlib.sha256(file.read_bytes()).hexdigest()
+                digest = _file_sha256(file, cache)
                 found.setdefault(_archive_key(file.name), []).append(digest)  # type: ignore[arg-type]
     return found
 
@@ -622,11 +662,23 @@ def parse_entries(lines: list[str], name: str) -> list[LockEntry]:
 
 
 _MARKER_ENVS: dict[str, dict[str, str]] = {}
+MARKERS_FILE = ".pyve-markers.json"  # in the env: its interpreter's PEP 508 values
 
 
 def marker_environment(python: Path) -> dict[str, str]:
     """PEP 508 marker values of the env's interpreter (packaging's own function, run there)."""
     key = str(python)
+    # kept in the env (it dies with it; a changed interpreter makes a new env): a Python
+    # start costs ~0.1 s of every build
+    saved = Path(python).parent.parent / MARKERS_FILE
+    if key not in _MARKER_ENVS:
+        try:
+            found = json.loads(saved.read_text(encoding="utf-8"))
+            if isinstance(found, dict) and found.get("python") == os.path.realpath(python) \
+                    and isinstance(found.get("markers"), dict):
+                _MARKER_ENVS[key] = found["markers"]
+        except (OSError, ValueError, RecursionError):
+            pass
     if key not in _MARKER_ENVS:
         import packaging
 
@@ -639,6 +691,9 @@ def marker_environment(python: Path) -> dict[str, str]:
             raise PyveError(f"cannot run the environment's python ({python})",
                             hint="`pyve build --force` makes the environment again")
         _MARKER_ENVS[key] = json.loads(out.stdout)
+        if saved.parent.is_dir():
+            atomic_write_text(saved, json.dumps({"python": os.path.realpath(python),
+                                                 "markers": _MARKER_ENVS[key]}) + "\n")
     return _MARKER_ENVS[key]
 
 
