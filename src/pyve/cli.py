@@ -233,8 +233,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="exit 0 if the lock is fresh for every platform, 1 if not; change nothing")
     p.add_argument("--json", action="store_true", help="with --check: machine-readable output")
 
-    p = sub.add_parser("cache", help="the shared conda package cache")
-    p.add_argument("action", choices=["clean", "info"], help="clean: empty it; info: its size")
+    p = sub.add_parser("cache", help="the shared conda package cache, and the remote cache")
+    p.add_argument("action", choices=["clean", "info", "push", "pull"],
+                   help="clean: empty the package cache; info: its size, and the remote "
+                        "cache's entry for this project; push/pull: the built env to/from the "
+                        "remote cache (remote_cache in pyve.toml, or PYVE_REMOTE_CACHE)")
 
     p = sub.add_parser("purge", help="remove what pyve made (env, .pyve/, .gitignore lines)")
     p.add_argument("--dry-run", action="store_true", help="list what would be removed")
