@@ -375,11 +375,15 @@ def fingerprints(project: Project, stages: list[Stage]) -> dict[str, str]:
     from pyve.fingerprint import input_digest, platform_tag
 
     result: dict[str, str] = {}
+    made: set[str] = set()  # what an earlier stage writes: its key stands for it
     for stage in stages:
         files = {}
         for dep in stage.file_dep:
+            if dep in made:
+                continue
             path = project.root / dep
             files[dep] = input_digest(path) if path.is_file() else None
+        made.update(stage.targets)
         result[stage.name] = data_digest({
             "stage": stage.name,
             "files": files,
@@ -413,13 +417,22 @@ def export_records(project: Project, stages: list[Stage]) -> dict[str, Any]:
         state = {}
     names = [s.name for s in stages]
     files: dict[str, str] = {}
+    # pyve's own files a stage writes beside the env (decision.json, a conda solution)
+    own = [t for s in stages for t in s.targets if _own_file(t)]
     for name in names:
-        for path in (stamp_path(name), str(envstate.record_path(Path("."), name))):
+        for path in (stamp_path(name), str(envstate.record_path(Path("."), name)), *own):
             try:
                 files[os.path.normpath(path)] = (project.root / path).read_text(encoding="utf-8")
             except OSError:
                 continue
     return {"state": {n: state[n] for n in names if n in state}, "files": files}
+
+
+def _own_file(path: str) -> bool:
+    """A file of pyve's in .pyve/ (not in an env under .pyve/envs/<key>/, nor its state)."""
+    where = os.path.normpath(path)
+    return where.startswith(".pyve/") and where.count("/") <= 2 and ".." not in where \
+        and where not in (STATE_FILE, ".pyve/lock")
 
 
 def import_records(project: Project, records: dict[str, Any]) -> None:
@@ -438,8 +451,8 @@ def import_records(project: Project, records: dict[str, Any]) -> None:
     (project.root / STAMP_DIR).mkdir(parents=True, exist_ok=True)
     for path, text in files.items():
         where = os.path.normpath(str(path))
-        if not where.startswith(STAMP_DIR + "/") or "/" in where[len(STAMP_DIR) + 1:]:
-            raise ValueError(f"a record outside {STAMP_DIR}: {where[:80]}")
+        if not _own_file(where):
+            raise ValueError(f"a record outside .pyve/: {where[:80]}")
         atomic_write_text(project.root / where, str(text))
     state.update(stages)
     atomic_write_text(state_path, json.dumps(state))

@@ -9,7 +9,8 @@ import subprocess
 import threading
 from pathlib import Path
 
-from tests.conftest import PyveRunner, Result
+from tests.conftest import PyveRunner, Result, linux_only
+from tests.support.conda_helpers import python_env
 from tests.support.helpers import stage_line
 from tests.support.remote_stores import S3_SECRET, RemoteStore
 
@@ -192,3 +193,28 @@ def test_cache_push_and_pull_by_hand(tmp_path: Path, project: Path, pyve: PyveRu
     again = pyve("build", "-y", env=env, cwd=other, check=True).stdout
     for stage in ("create-env", "pip-deps"):
         assert "ran" not in stage_line(again, stage)
+
+
+@linux_only
+def test_a_conda_env_pulled_into_another_path_works(
+        tmp_path: Path, project: Path, pyve: PyveRunner, remote_store: RemoteStore,
+        local_channel: Path) -> None:
+    python_env(project, local_channel, pip=[])
+    first = pyve("build", "-y", env=_remote(remote_store), check=True)
+    assert "pushed the env to the remote cache" in first.stdout, first.output
+    other, isolated = _elsewhere(tmp_path, project)
+    for file in ("environment.yml", "conda-lock.yml"):
+        shutil.copy(project / file, other / file)
+    # an empty package cache: only the remote cache can give the env without the channel
+    env = _remote(remote_store, **isolated, PYVE_CACHE_DIR=str(tmp_path / "empty-pkgs"))
+    assert pyve("fingerprint", env=env, cwd=other, check=True).stdout == \
+        pyve("fingerprint", env=env, check=True).stdout  # built here, not yet there
+    result = pyve("build", "-y", env=env, cwd=other, check=True)
+    assert "restored" in stage_line(result.stdout, "create-env"), result.output
+    assert not list((tmp_path / "empty-pkgs").rglob("*.conda"))  # nothing fetched
+    ran = pyve("run", "python", "-c", "import sys; print(sys.prefix)", env=env, cwd=other,
+               check=True)
+    assert ran.stdout.strip().startswith(str(other / ".pyve" / "envs"))
+    doctor = pyve("doctor", "--deep", env=env, cwd=other)
+    assert doctor.returncode == 0 and "Everything looks right" in doctor.stdout, doctor.output
+    assert "Nothing to do" in pyve("build", env=env, cwd=other, check=True).stdout

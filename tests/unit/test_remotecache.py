@@ -69,7 +69,7 @@ def test_pack_verify_unpack_round_trip(tmp_path: Path) -> None:
     files = _entry(tmp_path, env)
     manifest = artifact.verify("ab12", files)
     assert manifest["pyve"] and set(manifest["parts"]) == {"env.tar.gz", "records.json"}
-    assert artifact.records(files)["left_out"] == ["bin/python"]
+    assert artifact.records(files)["left_out"] == {"bin/python": sys.executable}
     artifact.unpack(files, tmp_path / "restored")
     restored = tmp_path / "restored" / "bin"
     assert (restored / "tool").read_text() == "#!/bin/sh\n"

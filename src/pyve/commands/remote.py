@@ -84,7 +84,9 @@ def pull(project: Project, decision: Decision, backend: Backend, stages: list[St
             artifact.unpack(files, env)
         try:
             moves = [(str(records["env"]), str(env)), (str(records["root"]), str(project.root))]
-            backend.relocate(project, decision, moves)
+            links = records.get("left_out") or {}
+            backend.relocate(project, decision, moves,
+                             dict(links) if isinstance(links, dict) else {})
             import_records(project, records["records"])
         except (PyveError, OSError, KeyError, ValueError, TypeError) as exc:
             shutil.rmtree(env, ignore_errors=True)  # made by this pull, a moment ago

@@ -48,14 +48,14 @@ def _escapes(path: str) -> bool:
 def pack(env: Path, key: str, records: dict[str, Any], work: Path) -> dict[str, Path]:
     """The entry's files, written into `work`. A link that leads out of the env (a venv's
     bin/python, to its base interpreter) is left out: the backend makes it again on restore
-    (records["left_out"] names them)."""
-    left_out: list[str] = []
+    (records["left_out"]: name -> link target)."""
+    left_out: dict[str, str] = {}
 
     def keep(info: tarfile.TarInfo) -> tarfile.TarInfo | None:
         name = info.name[2:] if info.name.startswith("./") else info.name
         if info.issym() and (posixpath.isabs(info.linkname) or _escapes(
                 posixpath.join(posixpath.dirname(name), info.linkname))):
-            left_out.append(name)
+            left_out[name] = info.linkname
             return None
         if not (info.isfile() or info.isdir() or info.issym()):
             return None  # a socket or FIFO left behind in the env: not content
@@ -68,7 +68,7 @@ def pack(env: Path, key: str, records: dict[str, Any], work: Path) -> dict[str, 
     archive = work / ENV_PART
     with tarfile.open(archive, "w:gz", compresslevel=1) as tar:
         tar.add(env, arcname=".", filter=keep)
-    records = {**records, "left_out": sorted(left_out)}
+    records = {**records, "left_out": left_out}
     records_file = work / RECORDS_PART
     records_file.write_text(json.dumps(records, sort_keys=True), encoding="utf-8")
     parts = {name: {"sha256": sha256(path), "size": path.stat().st_size}

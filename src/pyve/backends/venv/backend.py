@@ -228,7 +228,7 @@ class VenvBackend:
         return project.root / VENV_DIR
 
     def relocate(self, project: Project, decision: Decision,
-                 moves: list[tuple[str, str]]) -> None:
+                 moves: list[tuple[str, str]], links: dict[str, str]) -> None:
         from pyve.backends.venv.relocate import relocate
 
         relocate(self.env_dir(project, decision), decision.python_path, moves)
