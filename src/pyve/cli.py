@@ -325,6 +325,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     ui.quiet, ui.verbose = args.quiet, args.verbose
+    if args.offline:  # for every layer and every process pyve starts (offline.py)
+        os.environ["PYVE_OFFLINE"] = "1"
     ui.json_output = bool(getattr(args, "json", False))
     if not args.command_name:
         parser.print_help()

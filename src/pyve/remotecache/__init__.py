@@ -26,9 +26,11 @@ class Settings:
 def settings(config: dict[str, Any]) -> Settings | None:
     """The remote cache this build uses (PYVE_REMOTE_CACHE, else pyve.toml's remote_cache),
     or None."""
+    from pyve.offline import is_offline
+
     url = os.environ[URL_VAR] if URL_VAR in os.environ else config.get("remote_cache") or ""
     url = url.strip()
-    if not url:
+    if not url or is_offline():
         return None
     push_var = os.environ.get(PUSH_VAR, "").strip().lower()
     if push_var:
