@@ -302,7 +302,7 @@ def core(work: Path, env: dict[str, str], pyve: list[str], skip_1000: bool,
     activation(work, env, pyve, fast_reps)
 
 
-MODES = ("core", "real", "conda")
+MODES = ("core", "real", "conda", "remote")
 
 
 def main() -> int:
@@ -310,8 +310,10 @@ def main() -> int:
         description=__doc__.splitlines()[0],
         epilog="modes: core (tiny wheels: no-op, run, cold, scale, activation), real (real "
                "requirement sets from bench/sets/, wheels fetched once from PyPI), conda "
-               "(a generated ~300-package channel against the real micromamba); default: all")
-    parser.add_argument("modes", nargs="*", metavar="MODE", help="core, real or conda")
+               "(a generated ~300-package channel against the real micromamba), remote (a "
+               "restore from the remote cache, S3 on loopback, vs a cold build); default: all")
+    parser.add_argument("modes", nargs="*", metavar="MODE",
+                        help="core, real, conda or remote")
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
     parser.add_argument("--skip-1000", action="store_true", help="leave out the 1000 case")
     parser.add_argument("--only", choices=["activation"], help="run only these rows")
@@ -351,6 +353,10 @@ def main() -> int:
             import conda_scale
 
             conda_scale.run(work / "conda", CACHE, env, pyve, PYTHON, cold_reps, fast_reps)
+        if "remote" in modes:
+            import remote
+
+            remote.run(work / "remote", env, pyve, uv_cmd(), CACHE, cold_reps)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0

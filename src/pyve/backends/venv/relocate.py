@@ -41,7 +41,7 @@ def relocate(env: Path, python_path: str | None, moves: list[tuple[str, str]]) -
         for old, new in pairs:
             data = data.replace(old, new)
         atomic_write_bytes(path, data, path.stat().st_mode & 0o7777)
-        changed.add(path.resolve())
+        changed.add(Path(os.path.normpath(path)))
     if changed:
         _fix_records(env, changed)
 
@@ -61,14 +61,18 @@ def _candidates(env: Path) -> list[Path]:
 
 
 def _fix_records(env: Path, changed: set[Path]) -> None:
+    names = {p.name for p in changed}
     for site in _site_packages(env):
         for record in site.glob("*.dist-info/RECORD"):
-            rows = list(csv.reader(io.StringIO(record.read_text(encoding="utf-8"))))
+            text = record.read_text(encoding="utf-8")
+            if not any(name in text for name in names):  # most RECORDs: read, not parsed
+                continue
+            rows = list(csv.reader(io.StringIO(text)))
             touched = False
             for row in rows:
                 if len(row) < 3 or not row[1]:
                     continue
-                path = (site / row[0]).resolve()
+                path = Path(os.path.normpath(site / row[0]))
                 if path in changed:
                     data = path.read_bytes()
                     digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest())
