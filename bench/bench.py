@@ -342,7 +342,7 @@ def core(work: Path, env: dict[str, str], pyve: list[str], skip_1000: bool,
     activation(work, env, pyve, fast_reps)
 
 
-MODES = ("core", "real", "conda", "forge")
+MODES = ("core", "real", "conda", "forge", "remote")
 
 
 def main() -> int:
@@ -351,8 +351,10 @@ def main() -> int:
         epilog="modes: core (tiny wheels: no-op, run, cold, scale, activation), real (real "
                "requirement sets from bench/sets/, wheels fetched once from PyPI), conda "
                "(a generated ~300-package channel against the real micromamba), forge (that "
-               "channel padded to 200,000 records, conda-forge's size); default: all")
-    parser.add_argument("modes", nargs="*", metavar="MODE", help="core, real, conda or forge")
+               "channel padded to 200,000 records, conda-forge's size), remote (a restore "
+               "from the remote cache, S3 on loopback, vs a cold build); default: all")
+    parser.add_argument("modes", nargs="*", metavar="MODE",
+                        help="core, real, conda, forge or remote")
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
     parser.add_argument("--skip-1000", action="store_true", help="leave out the 1000 case")
     parser.add_argument("--only", choices=["activation", "startup"],
@@ -404,6 +406,10 @@ def main() -> int:
             (work / "forge").mkdir()
             conda_forge_scale.run(work / "forge", CACHE, env, pyve, PYTHON, cold_reps,
                                   args.records)
+        if "remote" in modes:
+            import remote
+
+            remote.run(work / "remote", env, pyve, uv_cmd(), CACHE, cold_reps)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0

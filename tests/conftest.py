@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.support import conda_fixtures
+from tests.support.remote_stores import moto_server, remote_store  # noqa: F401 - fixtures
 from tests.support.wheel_fixtures import build_wheelhouse
 
 REAL_PYENV_ROOT = os.environ.get("PYENV_ROOT") or str(Path.home() / ".pyenv")

@@ -286,8 +286,11 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
                    help="exit 0 if the lock is fresh for every platform, 1 if not; change nothing")
     p.add_argument("--json", action="store_true", help="with --check: machine-readable output")
 
-    p = command("cache", help="the shared conda package cache")
-    p.add_argument("action", choices=["clean", "info"], help="clean: empty it; info: its size")
+    p = command("cache", help="the shared conda package cache, and the remote cache")
+    p.add_argument("action", choices=["clean", "info", "push", "pull"],
+                   help="clean: empty the package cache; info: its size, and the remote "
+                        "cache's entry for this project; push/pull: the built env to/from the "
+                        "remote cache (remote_cache in pyve.toml, or PYVE_REMOTE_CACHE)")
 
     p = command("purge", help="remove what pyve made (env, .pyve/, .gitignore lines)")
     p.add_argument("--dry-run", action="store_true", help="list what would be removed")
@@ -373,6 +376,8 @@ def main(argv: list[str] | None = None) -> int:
 
     parser, args = parse(normalize_argv(argv))
     ui.quiet, ui.verbose = args.quiet, args.verbose
+    if args.offline:  # for every layer and every process pyve starts (offline.py)
+        os.environ["PYVE_OFFLINE"] = "1"
     ui.json_output = bool(getattr(args, "json", False))
     if not args.command_name:
         parser.print_help()

@@ -379,11 +379,15 @@ def fingerprints(project: Project, stages: list[Stage]) -> dict[str, str]:
     from pyve.fingerprint import input_digest, platform_tag
 
     result: dict[str, str] = {}
+    made: set[str] = set()  # what an earlier stage writes: its key stands for it
     for stage in stages:
         files = {}
         for dep in stage.file_dep:
+            if dep in made:
+                continue
             path = project.root / dep
             files[dep] = input_digest(path) if path.is_file() else None
+        made.update(stage.targets)
         result[stage.name] = data_digest({
             "stage": stage.name,
             "files": files,
@@ -405,3 +409,54 @@ def portable_config(stage: Stage) -> dict[str, Any]:
 def env_fingerprint(stage_prints: dict[str, str]) -> str:
     """One key for the whole environment: every stage's fingerprint, in order."""
     return data_digest({"stages": stage_prints})
+
+
+def export_records(project: Project, stages: list[Stage]) -> dict[str, Any]:
+    """What pyve recorded of these stages (doit's state, the stamps, what the env holds): the
+    part of a remote-cache entry that lets a restored env read as built. Paths in it are
+    relative to the project root, so it fits a clone at any path."""
+    try:
+        state = json.loads((project.root / STATE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        state = {}
+    names = [s.name for s in stages]
+    files: dict[str, str] = {}
+    # pyve's own files a stage writes beside the env (decision.json, a conda solution)
+    own = [t for s in stages for t in s.targets if _own_file(t)]
+    for name in names:
+        for path in (stamp_path(name), str(envstate.record_path(Path("."), name)), *own):
+            try:
+                files[os.path.normpath(path)] = (project.root / path).read_text(encoding="utf-8")
+            except OSError:
+                continue
+    return {"state": {n: state[n] for n in names if n in state}, "files": files}
+
+
+def _own_file(path: str) -> bool:
+    """A file of pyve's in .pyve/ (not in an env under .pyve/envs/<key>/, nor its state)."""
+    where = os.path.normpath(path)
+    return where.startswith(".pyve/") and where.count("/") <= 2 and ".." not in where \
+        and where not in (STATE_FILE, ".pyve/lock")
+
+
+def import_records(project: Project, records: dict[str, Any]) -> None:
+    """Put a remote-cache entry's records in place (export_records), under the project lock
+    the build holds: the stages then check themselves against them as after a local build."""
+    state_path = project.root / STATE_FILE
+    project.state_dir.mkdir(mode=0o755, exist_ok=True)
+    try:
+        state = json.loads(state_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        state = {}
+    stages = records.get("state")
+    files = records.get("files")
+    if not isinstance(stages, dict) or not isinstance(files, dict):
+        raise ValueError("records without state or files")
+    (project.root / STAMP_DIR).mkdir(parents=True, exist_ok=True)
+    for path, text in files.items():
+        where = os.path.normpath(str(path))
+        if not _own_file(where):
+            raise ValueError(f"a record outside .pyve/: {where[:80]}")
+        atomic_write_text(project.root / where, str(text))
+    state.update(stages)
+    atomic_write_text(state_path, json.dumps(state))

@@ -24,12 +24,14 @@ VENV_DIR = ".venv"
 GITIGNORE_MARK = "# added by pyve (pyve purge removes these lines)"
 GITIGNORE_LINES = (".venv/", ".pyve/")
 CONFIG_KEYS = {"backend", "python", "install_deps", "installer", "conda_engine", "extras",
-               "groups", "project_lock", "lock_environments", "python_downloads"}
+               "groups", "project_lock", "lock_environments", "python_downloads",
+               "remote_cache", "remote_cache_push"}
 LIST_KEYS = {"extras", "groups"}  # lists of names
 # install_deps: true/false, or the comma-separated files the user agreed to install from
 CONFIG_TYPES: dict[str, tuple[type, ...]] = {
     "backend": (str,), "python": (str,), "install_deps": (bool, str), "installer": (str,),
-    "conda_engine": (str,), "project_lock": (bool,), "python_downloads": (str,)}
+    "conda_engine": (str,), "project_lock": (bool,), "python_downloads": (str,),
+    "remote_cache": (str,), "remote_cache_push": (bool,)}
 # python_downloads: may uv install a requested Python no interpreter found satisfies
 PYTHON_DOWNLOADS = ("automatic", "never")
 

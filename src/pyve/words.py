@@ -10,7 +10,9 @@ QUIET = ("-q", "--quiet")
 VERBOSE = ("-v", "--verbose")
 DEBUG = ("--debug",)
 YES = ("-y", "--yes")
-# (dest, spellings, help); none of them changes what a build decides. --yes only answers
+OFFLINE = ("--offline",)
+# (dest, spellings, help); none of them changes what a build decides (--offline only what
+# it may reach: a no-op build reaches nothing). --yes only answers
 # questions, and the fast path answers only for a build that asked none (a recorded answer,
 # or one file of each kind), so it is harmless there too.
 SWITCHES = (
@@ -18,6 +20,8 @@ SWITCHES = (
     ("verbose", VERBOSE, "show commands pyve runs"),
     ("debug", DEBUG, "show tracebacks"),
     ("yes", YES, "accept every default, no prompts (every command takes it)"),
+    ("offline", OFFLINE, "no network at all (remote cache, indexes, channels): only what the "
+                         "local caches hold"),
 )
 GLOBAL_SWITCHES = tuple(spelling for _, spellings, _ in SWITCHES for spelling in spellings)
 DIRECTORY = "-C"  # takes a value: run as if started in DIR

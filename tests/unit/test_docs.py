@@ -57,7 +57,7 @@ comp pyve cache ""
                          check=True).stdout.splitlines()
     assert {"init", "build", "doctor", "shell-hook", "completion", "--init"} <= set(out[0].split())
     assert out[1:] == ["doctor", "--backend", "venv micromamba auto", "shell-hook",
-                       "bash zsh fish", "-h --help -y --yes clean info"]
+                       "bash zsh fish", "-h --help -y --yes clean info push pull"]
 
 
 def test_zsh_completion_loads(tmp_path: Path) -> None:

@@ -161,3 +161,12 @@ class Backend(Protocol):
         What cannot be told before the env exists is left out; a requirement that cannot
         be resolved raises PyveError."""
         ...
+
+    def relocate(self, project: Project, decision: Decision,
+                 moves: list[tuple[str, str]], links: dict[str, str]) -> None:
+        """After the remote cache unpacked this backend's env (commands/remote.py): make it
+        work where it now is. moves: (old, new) path prefixes, the env's then the project's;
+        links: the links out of the env the archive left out (path in the env -> target),
+        which the backend makes again only where it knows why they are there.
+        Raise PyveError when it cannot be moved (the restore then counts as a miss)."""
+        ...

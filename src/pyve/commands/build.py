@@ -5,7 +5,7 @@ from __future__ import annotations
 from argparse import Namespace
 from typing import Any
 
-from pyve import fastpath, progress, report, state, ui, words
+from pyve import fastpath, progress, remotecache, report, state, ui, words
 from pyve.commands.common import (
     load_backend,
     make_decision,
@@ -46,6 +46,15 @@ def build(project: Project, decision: Decision, force: bool = False,
         ui.info(str(gitignore_problem(project.root)))
     before = fastpath.stat_all(project.root, fastpath.user_inputs(stages))
     state.damaged_files.clear()
+    cache = remotecache.settings(project.config)
+    restored = None
+    on_line = progress.follow if json_out else print_stage
+    if cache is not None:  # before the stage that makes the env runs
+        from pyve.commands import remote
+
+        restored = remote.pull(project, decision, backend, stages, cache.url)
+        if restored is not None:
+            on_line = _restored_lines(restored, on_line)
     if repair:  # first: a stage that fails (a lock that cannot be solved) leaves it done;
         # the stages' records name versions, which a reinstall keeps as they are
         with progress.session():
@@ -55,13 +64,18 @@ def build(project: Project, decision: Decision, force: bool = False,
                "installed")
     try:
         with progress.session():  # --json: progress on stderr, no stage lines
-            results = run_stages(project, stages, progress.follow if json_out else print_stage,
-                                 force=force)
+            results = run_stages(project, stages, on_line, force=force)
     except PyveError as exc:
         if json_out:  # the document still says which stage failed; the error goes to stderr
             _emit(project, decision, stages, exc.results, "build", env_dir,
                   ok=False, error=exc.message)
         raise
+    if restored is not None:
+        results = [_as_restored(r, restored) for r in results]
+    elif cache is not None and cache.push and any(r.status == "ran" for r in results):
+        from pyve.commands import remote
+
+        remote.push(project, decision, backend, stages, cache.url)
     for name in state.damaged_files:
         ui.say(f"state file {name} was damaged; rebuilt it (every stage re-checked)")
     reminders = backend.reminders(project, decision)
@@ -80,6 +94,23 @@ def build(project: Project, decision: Decision, force: bool = False,
     summary(results, stages)
     ui.info(words.ENVIRONMENT.format(env_dir))
     return 0
+
+
+def _as_restored(result: StageResult, restored: Any) -> StageResult:
+    """A stage the remote cache's entry made up to date reads `restored` (the time on the
+    first: the whole restore's)."""
+    if result.status != "up to date" or result.name not in restored.stages:
+        return result
+    first = result.name == restored.stages[0]
+    return StageResult(result.name, "restored", [f"remote cache {restored.url}"],
+                       restored.seconds if first else 0.0)
+
+
+def _restored_lines(restored: Any, on_line: Any) -> Any:
+    def line(result: StageResult) -> None:
+        on_line(_as_restored(result, restored))
+
+    return line
 
 
 def _emit(project: Project, decision: Decision, stages: list[Any], results: list[StageResult],

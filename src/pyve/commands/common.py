@@ -212,8 +212,9 @@ def print_stage(result: StageResult) -> None:
         return
     progress.follow(result)  # the live line goes before the stage's own line is printed
     why = f"  ({'; '.join(result.reasons)})" if result.reasons else ""
-    took = f"  {result.seconds:.1f}s" if result.status in ("ran", "failed") else ""
-    colour = {"ran": "green", "failed": "red", "stale": "yellow",
+    took = f"  {result.seconds:.1f}s" if result.status in ("ran", "failed") or (
+        result.status == "restored" and result.seconds) else ""
+    colour = {"ran": "green", "restored": "green", "failed": "red", "stale": "yellow",
               "would run": "yellow"}.get(result.status, "dim")
     status = f"[{colour}]{result.status}[/{colour}]{took}{why}"
     ui.out().print(words.stage_line(result.name, status), highlight=False) \
@@ -222,7 +223,11 @@ def print_stage(result: StageResult) -> None:
 
 def summary(results: list[StageResult], stages: list[Stage]) -> None:
     ran = [r for r in results if r.status == "ran"]
-    if not ran:
+    restored = [r for r in results if r.status == "restored"]
+    if restored:
+        ui.say(f"Restored {len(restored)} of {len(stages)} stages from the remote cache"
+               + (f"; ran {len(ran)}." if ran else "."))
+    elif not ran:
         ui.say(words.NOTHING_TO_DO)
     else:
         ui.say(f"Ran {len(ran)} of {len(stages)} stages.")

@@ -17,6 +17,7 @@ from typing import Any
 
 from pyve import proc
 from pyve.errors import PyveError
+from pyve.offline import is_offline
 
 
 def find() -> str:
@@ -75,7 +76,8 @@ def install(records: Sequence[Any], prefix: Path) -> None:
             proc.run([exe, "create", "--yes", "--quiet", "--prefix", prefix, "--file", explicit,
                       # its package cache is hardlinked into every env, as rattler's is:
                       # check each file (size and sha256) and extract a changed one again
-                      "--safety-checks", "enabled", "--extra-safety-checks"],
+                      "--safety-checks", "enabled", "--extra-safety-checks",
+                      *(["--offline"] if is_offline() else [])],
                      what="micromamba create",
                      hint="the partial environment was removed; run the build again")
         except PyveError:

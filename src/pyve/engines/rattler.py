@@ -83,6 +83,13 @@ def solve(channels: Sequence[str], specs: Sequence[str], platform: str,
     if not channels:
         raise PyveError("no conda channels to solve from",
                         hint="add 'channels: [conda-forge]' to environment.yml")
+    from pyve.offline import is_offline, network_url
+
+    online = [c for c in channels if network_url(c)]
+    if is_offline() and online:
+        raise PyveError(f"--offline: solving needs the index of channel {online[0]}",
+                        hint="commit conda-lock.yml (then the build installs from it), or run "
+                             "the build online")
     vps = list(virtual_packages) if virtual_packages is not None else \
         _virtual_packages_for(platform)
     try:
@@ -287,6 +294,13 @@ def fetch_remote(records: Sequence[RepoDataRecord], cache_dir: Path,
     todo = [r for r in records if _needs_fetch(r, cache_dir)]
     if not todo:
         return set()
+    from pyve.offline import is_offline
+
+    if is_offline():
+        names = ", ".join(r.file_name for r in todo[:5]) + (" ..." if len(todo) > 5 else "")
+        raise PyveError(f"--offline: {len(todo)} package(s) are not in the package cache "
+                        f"{cache_dir}: {names}",
+                        hint="run the build once online (or restore the package cache)")
     pkgcache.prepare(cache_dir)
     staging = Path(tempfile.mkdtemp(prefix=pkgcache.STAGING_PREFIX, dir=cache_dir))
     try:

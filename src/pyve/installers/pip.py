@@ -23,6 +23,10 @@ def pip_env() -> dict[str, str]:
     env = dict(os.environ)
     env.setdefault("PIP_DISABLE_PIP_VERSION_CHECK", "1")
     env.pop("PYTHONHOME", None)
+    from pyve.offline import is_offline
+
+    if is_offline():  # find-links only: pip has no cache-only mode
+        env["PIP_NO_INDEX"] = "1"
     return env
 
 

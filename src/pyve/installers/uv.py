@@ -17,6 +17,7 @@ from pyve.errors import PyveError
 from pyve.installers import pip, pipconfig
 from pyve.installers.activity import InstallerActivity
 from pyve.installers.pipconfig import Setting
+from pyve.offline import is_offline
 from pyve.redact import excerpt
 
 # pip's list options split on whitespace; uv's variables on spaces, UV_FIND_LINKS on commas
@@ -120,6 +121,8 @@ def uv_env(python: Path | None = None, *, warn: bool = False) -> dict[str, str]:
         # rule, or the two installers (and the lock over a pip-built env) disagree.
         env.setdefault("UV_INDEX_STRATEGY", "unsafe-best-match")
     env.setdefault("UV_PYTHON_DOWNLOADS", "never")
+    if is_offline():  # uv's own switch: its cache and local files only, no index
+        env["UV_OFFLINE"] = "1"
     return env
 
 

@@ -95,6 +95,12 @@ class CondaBackend:
     def env_dir(self, project: Project, decision: Decision) -> Path:
         return project.root / ENVS_DIR / self.key(self.envfile(project, decision))
 
+    def relocate(self, project: Project, decision: Decision,
+                 moves: list[tuple[str, str]], links: dict[str, str]) -> None:
+        from pyve.backends.conda.relocate import relocate
+
+        relocate(self.env_dir(project, decision), *moves[0], links)
+
     def lock_stage(self) -> str:
         return "conda-lock"
 

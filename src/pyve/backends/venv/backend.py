@@ -227,6 +227,12 @@ class VenvBackend:
     def env_dir(self, project: Project, decision: Decision) -> Path:
         return project.root / VENV_DIR
 
+    def relocate(self, project: Project, decision: Decision,
+                 moves: list[tuple[str, str]], links: dict[str, str]) -> None:
+        from pyve.backends.venv.relocate import relocate
+
+        relocate(self.env_dir(project, decision), decision.python_path, moves)
+
     def python(self, project: Project) -> Path:
         return project.root / VENV_DIR / "bin" / "python"
 

@@ -1,0 +1,18 @@
+"""`--offline` (or PYVE_OFFLINE=1): no network at all. cli.py sets the variable, so every
+layer, and every process pyve starts, reads one answer: the remote cache is not looked at,
+uv installs from its cache only (UV_OFFLINE), pip from find-links only, and a conda build
+takes what its package cache holds, naming in one line what it lacks."""
+
+from __future__ import annotations
+
+import os
+
+VARIABLE = "PYVE_OFFLINE"
+
+
+def is_offline() -> bool:
+    return os.environ.get(VARIABLE, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def network_url(url: str) -> bool:
+    return url.split("://", 1)[0].lower() in ("http", "https", "s3", "oci", "oci+http", "ftp")
