@@ -1,0 +1,1 @@
+"""The remote build cache: env artifacts shared between machines through a store."""
