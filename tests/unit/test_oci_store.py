@@ -147,4 +147,11 @@ def test_credentials_come_from_docker_config_and_are_never_shown(
     store.put(KEY, entry_files(tmp_path / "src", size=10))
     assert store.keys() == [KEY]
     assert store.get(KEY, tmp_path) is not None
-    assert PASSWORD not in store.url and token not in repr(vars(store)).replace(token, "")
+    assert PASSWORD not in store.url
+    wrong = base64.b64encode(f"{USER}:not-{PASSWORD}".encode()).decode()
+    (docker / "config.json").write_text(json.dumps(
+        {"auths": {oci_registry_with_auth.host: {"auth": wrong}}}))
+    with pytest.raises(StoreError) as err:
+        open_store(url).get(KEY, tmp_path)
+    assert "refused the credentials" in str(err.value) and "\n" not in str(err.value)
+    assert PASSWORD not in str(err.value) and wrong not in str(err.value)
