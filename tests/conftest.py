@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.support import conda_fixtures
+from tests.support.registry import oci_registry, oci_registry_with_auth  # noqa: F401 - fixtures
 from tests.support.remote_stores import moto_server, remote_store  # noqa: F401 - fixtures
 from tests.support.wheel_fixtures import build_wheelhouse
 

@@ -123,8 +123,8 @@ def test_an_entry_without_its_manifest_is_a_miss(
 def test_the_store_down_builds_locally_in_one_line(
         project: Path, pyve: PyveRunner, remote_store: RemoteStore) -> None:
     (project / "requirements.txt").write_text("beta\n")
-    result = pyve("build", "-y", env={**remote_store.down_env,
-                                      "PYVE_REMOTE_CACHE": remote_store.url})
+    result = pyve("build", "-y", env={"PYVE_REMOTE_CACHE": remote_store.url,
+                                      **remote_store.down_env})
     assert result.returncode == 0, result.output
     lines = [ln for ln in result.output.splitlines() if "remote cache" in ln]
     assert lines and lines[0].startswith("remote cache unreachable: ")

@@ -1,5 +1,5 @@
 """Real stores on 127.0.0.1 for the remote-cache tests: moto's S3 server (and, once the OCI
-store is in, the CNCF distribution registry). One server per test session (per xdist
+the CNCF distribution registry, tests/support/registry.py). One server per test session (per xdist
 worker); each test gets a fresh bucket or repository, so tests never see each other's keys.
 
 A test reaches a store only through `RemoteStore`: its URL, the environment a pyve process
@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-STORE_KINDS = ["s3"]  # at merge: + "oci" (skipped while pyve.remotecache.oci is missing)
+STORE_KINDS = ["s3", "oci"]
 
 
 def free_port() -> int:
@@ -88,11 +88,47 @@ def _s3_store(endpoint: str) -> RemoteStore:
     return RemoteStore("s3", f"s3://{bucket}/{prefix}", env, down, read, write, delete, keys)
 
 
+def _oci_store(host: str) -> RemoteStore:
+    """Raw access through the store itself: an OCI entry is one manifest, so changing one
+    file of it is pushing the entry again with that file changed (or left out)."""
+    import tempfile
+    from pathlib import Path
+
+    from pyve.remotecache.oci import OciStore
+
+    url = f"oci+http://{host}/team/envs-{uuid.uuid4().hex[:10]}"
+    store = OciStore(url, timeout=10)
+
+    def files(key: str) -> dict[str, bytes]:
+        with tempfile.TemporaryDirectory() as tmp:
+            got = store.get(key, Path(tmp)) or {}
+            return {name: path.read_bytes() for name, path in got.items()}
+
+    def put(key: str, contents: dict[str, bytes]) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            paths = {}
+            for name, data in contents.items():
+                (Path(tmp) / name).write_bytes(data)
+                paths[name] = Path(tmp) / name
+            store.put(key, paths)
+
+    def read(key: str, file: str) -> bytes:
+        return files(key)[file]
+
+    def write(key: str, file: str, data: bytes) -> None:
+        put(key, {**files(key), file: data})
+
+    def delete(key: str, file: str) -> None:
+        put(key, {name: data for name, data in files(key).items() if name != file})
+
+    down = f"oci+http://127.0.0.1:{free_port()}/team/envs"
+    return RemoteStore("oci", url, {}, {"PYVE_REMOTE_CACHE": down}, read, write, delete,
+                       store.keys)
+
+
 @pytest.fixture(params=STORE_KINDS)
 def remote_store(request: pytest.FixtureRequest) -> RemoteStore:
     """A fresh, empty entry space in a real store of each kind."""
     if request.param == "s3":
         return _s3_store(request.getfixturevalue("moto_server"))
-    if importlib.util.find_spec("pyve.remotecache.oci") is None:
-        pytest.skip("pyve.remotecache.oci is not in this tree yet")
-    raise AssertionError(f"no fixture for store kind {request.param}")  # pragma: no cover
+    return _oci_store(request.getfixturevalue("oci_registry").host)

@@ -61,11 +61,6 @@ def open_store(url: str, *, timeout: float = 10.0) -> Store:
         from pyve.remotecache.s3 import S3Store
 
         return S3Store(url, timeout=timeout)
-    import importlib
+    from pyve.remotecache.oci import OciStore
 
-    try:  # the OCI store (remotecache/oci.py) is written apart from this module
-        oci = importlib.import_module("pyve.remotecache.oci")
-    except ImportError:
-        raise StoreError(f"remote_cache {shown}: this pyve has no OCI store yet") from None
-    store: Store = oci.OciStore(url, timeout=timeout)
-    return store
+    return OciStore(url, timeout=timeout)
