@@ -22,7 +22,7 @@ from typing import Any
 
 from pyve import envstate, health, progress, pythons, ui
 from pyve.backends.base import Stage
-from pyve.backends.conda import lockfile
+from pyve.backends.conda import checks, lockfile
 from pyve.backends.conda.envfile import (
     EnvFile,
     conda_spec_name,
@@ -160,10 +160,10 @@ class CondaBackend:
                       deep: bool = False) -> list[Check]:
         env_dir = self.env_dir(project, decision)
         kept = self.by_hand(project, decision)
-        found = [health.interpreter(env_dir, venv=False), health.pip_over_conda(env_dir),
-                 health.conda_files_intact(env_dir, deep),
+        found = [health.interpreter(env_dir, venv=False), checks.pip_over_conda(env_dir),
+                 checks.conda_files_intact(env_dir, deep),
                  health.distributions_intact(env_dir, deep, skip=_conda_distributions(env_dir)),
-                 health.shared_with_cache(env_dir, engine.default_cache_dir()),
+                 checks.shared_with_cache(env_dir, engine.default_cache_dir()),
                  health.by_hand(kept, _kept_roots(env_dir, kept), _where(decision))]
         lock_path = project.path(LOCK_FILE)
         if not lock_path.is_file():
@@ -171,10 +171,10 @@ class CondaBackend:
             return found
         try:
             lock = lockfile.read_lock(lock_path)
-            found.append(health.conda_matches_lock(lock, LOCK_FILE, env_dir,
+            found.append(checks.conda_matches_lock(lock, LOCK_FILE, env_dir,
                                                    engine.host_platform(), kept))
             if project.has(ENV_FILE):
-                found.append(health.conda_lock_fresh(
+                found.append(checks.conda_lock_fresh(
                     self.lock_status(project, decision, None), LOCK_FILE))
             else:
                 found.append(Check("lock-fresh", OK,
@@ -418,7 +418,7 @@ class CondaBackend:
         prefix = self.env_dir(project, decision)
         if not (prefix / "conda-meta").is_dir():
             return []
-        changed = sorted(health.conda_changed_files(prefix, deep=True))
+        changed = sorted(checks.conda_changed_files(prefix, deep=True))
         if changed:
             env = self.envfile(project, decision)
             installed = [k.removeprefix("conda:") for k in envstate.conda_packages(prefix)]
@@ -756,7 +756,7 @@ def _solve(env: EnvFile, platform: str) -> list[Any]:
 
 def _conda_distributions(prefix: Path) -> set[str]:
     """The Python distributions conda packages installed (their files are conda's to check)."""
-    owned = health.conda_files(prefix)
+    owned = checks.conda_files(prefix)
     return {name for name, (_version, info) in distinfo.installed(prefix).items()
             if f"{info.relative_to(prefix).as_posix()}/METADATA" in owned}
 
@@ -766,7 +766,7 @@ def _changed_packages(prefix: Path) -> list[str]:
     in the package cache they are hardlinked from): linked again, not kept as they are."""
     if not (prefix / "conda-meta").is_dir():
         return []
-    changed = sorted(health.conda_changed_files(prefix, deep=True))
+    changed = sorted(checks.conda_changed_files(prefix, deep=True))
     if changed:
         ui.info(f"  linking again {', '.join(changed)}: files changed since installed")
     return changed
