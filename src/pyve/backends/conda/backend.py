@@ -20,7 +20,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from pyve import envstate, health, progress, pythons, ui
+from pyve import envstate, health, progress, pythons, testing_hooks, ui
 from pyve.backends.base import Stage
 from pyve.backends.conda import checks, lockfile
 from pyve.backends.conda.envfile import (
@@ -57,7 +57,7 @@ _SHA256 = re.compile(r"[0-9a-f]{64}")  # custom_metadata in the lock: digest of 
 
 def default_envfile_text(project: Project, python: str | None) -> str:
     """What `pyve init --backend micromamba` writes when the project has no environment.yml."""
-    channel = os.environ.get("PYVE_DEFAULT_CHANNEL") or "conda-forge"
+    channel = testing_hooks.default_channel() or "conda-forge"
     python_spec = f"python={python}" if python else "python"
     return (f"name: {project.root.name}\nchannels:\n  - {channel}\ndependencies:\n"
             f"  - {python_spec}\n  - pip\n")
