@@ -80,7 +80,7 @@ def _clean_env() -> dict[str, str]:
 # --- packages' files ------------------------------------------------------------------------
 
 
-def _changed_packages(changed: dict[str, list[str]], shown: int = 3) -> str:
+def changed_packages(changed: dict[str, list[str]], shown: int = 3) -> str:
     """`bar (2 files, e.g. lib/x.py); ... (+N more packages)`, for conda's and pip's checks."""
     parts = [f"{name} ({len(files)} file{'s' if len(files) > 1 else ''}, e.g. {files[0]})"
              for name, files in sorted(changed.items())]
@@ -101,7 +101,7 @@ def distributions_intact(env_dir: Path, deep: bool, skip: Iterable[str] = ()) ->
     if changed:
         return Check("package-files", ERROR,
                      f"files in site-packages changed since their packages were installed "
-                     f"({how}): " + _changed_packages(changed),
+                     f"({how}): " + changed_packages(changed),
                      f"`{REPAIR}` reinstalls exactly those packages")
     return Check("package-files", OK, "every installed package's files match its RECORD ("
                  + how + ("" if deep else "; `pyve doctor --deep` compares sha256") + ")")

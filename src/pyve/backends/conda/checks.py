@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pyve.backends.conda.lockfile import lock_packages
-from pyve.health import ERROR, OK, REPAIR, WARN, Check, _changed_packages
+from pyve.health import ERROR, OK, REPAIR, WARN, Check, changed_packages
 from pyve.installers import pip
 from pyve.redact import without_credentials
 from pyve.ui import human
@@ -208,7 +208,7 @@ def conda_files_intact(prefix: Path, deep: bool) -> Check:
     if changed:
         return Check("conda-files", ERROR,
                      f"files changed since their packages were installed ({how}): "
-                     + _changed_packages(changed),
+                     + changed_packages(changed),
                      f"`{REPAIR}` links exactly those packages again from the package cache")
     return Check("conda-files", OK, f"every conda package's files are as installed ({how}"
                  + ("" if deep else "; `pyve doctor --deep` compares sha256") + ")")
