@@ -26,13 +26,14 @@ linux_only = pytest.mark.skipif(not LINUX_64, reason="the local channel's python
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Markers from what a test uses, defined once: `conda` (and linux-64 only) for a test
-    that uses the local conda channel, `slow` for one that runs the real `pyve` command."""
+    that uses the local conda channel, `slow` for one that runs the real `pyve` command (the
+    `pyve` fixture, or any test under tests/e2e/), so `-m "not slow"` is the quick loop."""
     for item in items:
         names = getattr(item, "fixturenames", ())
         if "local_channel" in names:
             item.add_marker(pytest.mark.conda)
             item.add_marker(linux_only)
-        if "pyve" in names or "local_channel" in names:
+        if "pyve" in names or "local_channel" in names or "e2e" in item.path.parts:
             item.add_marker(pytest.mark.slow)
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 import sys
 
-from pyve import words
+from pyve import testing_hooks, words
 from pyve.envbins import without_env_bins
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: `import typing` alone costs ~2 ms
@@ -92,7 +92,7 @@ def env_values(environ: Any = None, also: Any = ()) -> dict[str, str | None]:
     requirements files' include paths spell as ${NAME})."""
     environ = os.environ if environ is None else environ
     names = {*ENV_VARS, *also,
-             *(k for k in environ if k.startswith("PYVE_") and k != "PYVE_NO_FAST")}
+             *(k for k in environ if k.startswith("PYVE_") and k != testing_hooks.NO_FAST)}
     values = {name: environ.get(name) for name in sorted(names)}
     if values["PATH"]:  # an activated env's bin changes nothing a build decides
         values["PATH"] = without_env_bins(values["PATH"])
@@ -177,7 +177,7 @@ def _parse(argv: list[str]) -> tuple[str, str, list[str], bool] | None:
 def check(argv: list[str]) -> int | None:
     """Answer `pyve build` / `pyve run CMD` / `pyve shell-hook` from the snapshot, or None
     for the full path."""
-    if os.environ.get("PYVE_NO_FAST"):
+    if testing_hooks.fast_path_off():
         return None
     parsed = _parse(argv)
     if parsed is None:

@@ -20,6 +20,7 @@ import tempfile
 import uuid
 from pathlib import Path
 
+from pyve import testing_hooks
 from pyve.projectroot import STATE_DIR
 
 SCRATCH = "tmp"  # .pyve/tmp: temp files of writes into the project's root
@@ -54,7 +55,7 @@ def atomic_write_bytes(path: Path, data: bytes, mode: int | None = None) -> None
     try:
         tmp = _write_temp(path, scratch, data, mode)
         try:
-            _test_pause(f"write-{path.name}")
+            testing_hooks.pause_at_point(f"write-{path.name}")
             try:
                 os.replace(tmp, path)
             except OSError as exc:
@@ -170,7 +171,7 @@ def discard(path: Path) -> None:
     except OSError:  # a mount point cannot be renamed: delete in place, as before
         shutil.rmtree(path)
         return
-    _test_pause()
+    testing_hooks.pause_at_point()
     shutil.rmtree(aside)
 
 
@@ -182,14 +183,3 @@ def leftovers(path: Path) -> list[Path]:
 def finish_discards(path: Path) -> None:
     for leftover in leftovers(path):
         remove(leftover)
-
-
-def _test_pause(point: str = "discard") -> None:
-    """TEST-ONLY (tests/e2e/test_interrupts.py), through graph.py's hook:
-    PYVE_TEST_PAUSE_AT=discard stops discard() after the rename and before the delete;
-    PYVE_TEST_PAUSE_AT=write-<name> stops a write of <name> after its temp file is written
-    and before the rename."""
-    if os.environ.get("PYVE_TEST_PAUSE_AT") == point:
-        from pyve.graph import _test_pause
-
-        _test_pause(point, "before")

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pyve import envstate, redact
+from pyve import envstate, redact, testing_hooks
 from pyve.backends.base import Stage
 from pyve.errors import PyveError, is_users, os_error
 from pyve.fingerprint import data_digest, file_state
@@ -203,29 +203,6 @@ class Reporter:
         self.errors["runtime"] = PyveError(msg)
 
 
-def _test_pause(stage: str, when: str) -> None:
-    """TEST-ONLY hook (tests/e2e/test_interrupts.py), inert unless PYVE_TEST_PAUSE_AT is set.
-
-    PYVE_TEST_PAUSE_AT=<stage>[:after] writes `.pyve/paused-<stage>` before (or after) that
-    stage's action and then waits until the test deletes that file, so a test can send
-    SIGKILL/SIGINT, or edit an input, at a known point instead of racing a sleep. Never set
-    it outside tests.
-    """
-    spec = os.environ.get("PYVE_TEST_PAUSE_AT")
-    if not spec:
-        return
-    name, _, point = spec.partition(":")
-    if name != stage or (point or "before") != when:
-        return
-    flag = Path(".pyve") / f"paused-{stage}"  # cwd is the project root (in_dir)
-    try:  # a signal may come as soon as the file exists, before write_text returns
-        flag.write_text(str(os.getpid()), encoding="utf-8")
-        while flag.exists():
-            time.sleep(0.05)
-    finally:  # SIGINT: leave no trace (SIGKILL leaves the flag: harmless, inside .pyve/)
-        flag.unlink(missing_ok=True)
-
-
 def _to_task(stage: Stage, known: set[str], errors: dict[str, Exception],
              before_run: dict[str, Any] | None = None) -> Any:
     stamp = stamp_path(stage.name)
@@ -243,7 +220,7 @@ def _to_task(stage: Stage, known: set[str], errors: dict[str, Exception],
                 except OSError:
                     before_run.pop(dep, None)
         try:
-            _test_pause(stage.name, "before")
+            testing_hooks.pause(stage.name, "before")
             # Until the new stamp is written the stage's output is unfinished (a re-made venv
             # has lost its packages): drop the old stamp first, so a crash in between reads as
             # "never completed" next time -- never as up to date, nor as an unchanged upstream.
@@ -251,7 +228,8 @@ def _to_task(stage: Stage, known: set[str], errors: dict[str, Exception],
             text = stage.action()
             if stage.contents is not None:  # what the env holds now (envstate.py)
                 envstate.save(Path("."), stage.name, stage.contents(), stage.env_identity)
-            _test_pause(stage.name, "after")  # done, but neither stamp nor state says so yet
+            # done, but neither stamp nor state says so yet
+            testing_hooks.pause(stage.name, "after")
             atomic_write_text(Path(stamp), text if text is not None else uuid.uuid4().hex)
         except PyveError as exc:
             errors[stage.name] = exc

@@ -13,17 +13,14 @@ terminal.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from pyve import ui
+from pyve import testing_hooks, ui
 
-# Internal, for tests only (CONTRIBUTING.md): a heartbeat every N seconds instead of 30.
-HEARTBEAT_ENV = "PYVE_HEARTBEAT_SECONDS"
 HEARTBEAT_SECONDS = 30.0
 
 _current: _Live | _Plain | None = None
@@ -82,7 +79,7 @@ def duration(seconds: float) -> str:
 
 def heartbeat_seconds() -> float:
     try:
-        value = float(os.environ.get(HEARTBEAT_ENV) or HEARTBEAT_SECONDS)
+        value = float(testing_hooks.heartbeat_seconds() or HEARTBEAT_SECONDS)
     except ValueError:
         return HEARTBEAT_SECONDS
     return value if value >= 0.05 else HEARTBEAT_SECONDS

@@ -25,6 +25,7 @@ from typing import Any
 from pyve import buildmeta
 from pyve.decision import Decision
 from pyve.errors import PyveError, UsageError
+from pyve.project import PROJECT_LOCKS
 
 REQUIREMENTS = "requirements.txt"
 PIP_TOOLS_SOURCE = "requirements.in"
@@ -240,12 +241,12 @@ def _expand(declared: dict[str, list[Any]], name: str, chain: tuple[str, ...]) -
 
 
 def notes(root: Path, env_file_pip: bool, sources: Iterable[str],
-          project_lock: str | None = None, lock_off: bool = False) -> list[str]:
+          project_lock: str | None = None, lock_off: bool = False,
+          pyves_pylock: bool = False) -> list[str]:
     """One line per project file pyve does not read (or reads only in part), saying what it
     reads instead; the project's lock it installs from (project_lock), or that pyve.toml
-    turned it off (lock_off). Printed by init and status, shown by doctor."""
-    from pyve import projectlock
-
+    turned it off (lock_off); pyves_pylock: the pylock.toml is the one pyve wrote
+    (projectlock.is_pyves), not a note. Printed by init and status, shown by doctor."""
     sources = list(sources)
     said = []
     if (root / PIP_TOOLS_SOURCE).is_file():
@@ -258,13 +259,13 @@ def notes(root: Path, env_file_pip: bool, sources: Iterable[str],
                         "no compiled requirements.txt)")
     for name, what in FOREIGN_FILES.items():
         if not (root / name).is_file() or (
-                name == "pylock.toml" and projectlock.is_pyves(root / name)):
+                name == "pylock.toml" and pyves_pylock):
             continue
         if name == project_lock:
             continue  # not a note: the build's header and status name the lock in use
-        if project_lock is not None and name in projectlock.KINDS:
+        if project_lock is not None and name in PROJECT_LOCKS:
             said.append(f"{name} found ({what}): pyve installs from {project_lock} instead")
-        elif lock_off and PYPROJECT in sources and name in projectlock.KINDS:
+        elif lock_off and PYPROJECT in sources and name in PROJECT_LOCKS:
             said.append(f"{name} found ({what}): pyve.toml says project_lock = false, so "
                         f"pyve resolves {' and '.join(sources)} itself")
         else:

@@ -177,3 +177,12 @@ def ask_yes_no(question: str, default: bool) -> bool:
         if answer in ("n", "no"):
             return False
         sys.stdout.write("Please answer y or n.\n")
+
+
+def human(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:.1f} {unit}" if unit != "B" else f"{int(value)} B"
+        value /= 1024
+    return f"{value:.1f} GiB"  # pragma: no cover

@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from pyve.backends.conda.envfile import env_hash, load_envfile, matchspec_problem, parse_envfile
+from pyve.backends.conda.envfile import (
+    check_platforms,
+    env_hash,
+    load_envfile,
+    matchspec_problem,
+    parse_envfile,
+)
 from pyve.errors import PyveError
 
 VALID_SPECS = ["python=3.11", "numpy>=1.24", "numpy>=1.24,<2.0", "conda-forge::numpy",
@@ -77,3 +83,17 @@ def test_env_hash_is_stable_and_order_independent() -> None:
     assert len(one) == 16 and int(one, 16) >= 0
     assert one != env_hash(["c"], ["a", "b"], "osx-64")
     assert one != env_hash(["d"], ["a", "b"], "linux-64")
+
+
+def test_platform_names_are_checked_with_rattlers_subdir_not_the_deprecated_platform() -> None:
+    """py-rattler 0.28 deprecates `Platform` for `Subdir`: checking names warns nothing."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert check_platforms(["linux-64", "osx-arm64"], "environment.yml") == [
+            "linux-64", "osx-arm64"]
+        with pytest.raises(PyveError, match="'bogus-99' is not a conda platform"):
+            check_platforms(["bogus-99"], "environment.yml")
+        with pytest.raises(PyveError, match="'noarch' is not a conda platform"):
+            check_platforms(["noarch"], "environment.yml")

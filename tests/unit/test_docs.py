@@ -91,3 +91,24 @@ def test_ci_cache_paths_are_where_the_installers_keep_their_caches(tmp_path: Pat
                                check=True, capture_output=True, text=True).stdout.strip()
     for found in (uv_cache, pip_cache):
         assert "~/" + str(Path(found).relative_to(tmp_path)) in listed, (found, listed)
+
+
+def test_architecture_names_every_module() -> None:
+    """docs/architecture.md's table is the map of modules: each file of src/pyve is named in
+    it (by its path, or by a `folder/*.py` line), and each path it names exists."""
+    import re
+
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"`([\w/*]+\.py)`", text))
+    package = ROOT / "src" / "pyve"
+    files = {p.relative_to(package).as_posix() for p in package.rglob("*.py")
+             if p.name != "__init__.py"}  # a package is named by its folder
+    globbed = {f for pattern in named if "*" in pattern
+               for f in (p.relative_to(package).as_posix() for p in package.glob(pattern))}
+    missing = sorted(f for f in files - globbed
+                     if f not in named and f.rsplit("/", 1)[-1] not in named)
+    assert missing == [], f"docs/architecture.md does not name {missing}"
+    gone = sorted(n for n in named if "*" not in n and not (package / n).exists()
+                  and not (ROOT / n).exists()  # a test or tool the text points at
+                  and not any(f.endswith("/" + n) or f == n for f in files))
+    assert gone == [], f"docs/architecture.md names files that do not exist: {gone}"

@@ -1,4 +1,4 @@
-"""pyve.health checks that need no environment: what a conda env shares with the cache."""
+"""Doctor checks that need no environment: what a conda env shares with the cache."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from pyve import health
+from pyve.backends.conda import checks
 
 
 def test_shared_with_cache_counts_hard_links_once(tmp_path: Path) -> None:
@@ -18,7 +19,7 @@ def test_shared_with_cache_counts_hard_links_once(tmp_path: Path) -> None:
     os.link(linked, env / "lib/big-again.so")  # the same inode twice: counted once
     (env / "lib/own.txt").write_bytes(b"y" * 1000)  # written into the env: not shared
     (env / "lib/link.so").symlink_to("big.so")  # a symlink is no file of its own
-    check = health.shared_with_cache(env, cache)
+    check = checks.shared_with_cache(env, cache)
     assert check.name == "disk-shared" and check.status == health.OK
     assert check.message.startswith("2.9 KiB of the environment's 3.9 KiB (75%) are hard links")
 
@@ -28,8 +29,8 @@ def test_nothing_shared_without_a_cache(tmp_path: Path) -> None:
     env.mkdir()
     (env / "a").write_bytes(b"a" * 10)
     os.link(env / "a", env / "b")  # a hard link inside the env is not the cache's
-    assert health.shared_with_cache(env, tmp_path / "no-cache").message.startswith(
+    assert checks.shared_with_cache(env, tmp_path / "no-cache").message.startswith(
         "0 B of the environment's 10 B (0%)")
     empty = tmp_path / "empty"
     empty.mkdir()
-    assert "0 B of the environment's 0 B are" in health.shared_with_cache(empty, env).message
+    assert "0 B of the environment's 0 B are" in checks.shared_with_cache(empty, env).message

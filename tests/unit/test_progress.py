@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from pyve import progress, ui
+from pyve import progress, testing_hooks, ui
 
 
 @pytest.fixture
@@ -23,7 +23,7 @@ def plain_out(monkeypatch: pytest.MonkeyPatch) -> io.StringIO:
 
 def test_start_line_and_heartbeat(plain_out: io.StringIO,
                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(progress.HEARTBEAT_ENV, "0.1")
+    monkeypatch.setenv(testing_hooks.HEARTBEAT_ENV, "0.1")
     with progress.session():
         progress.start("pip-deps")
         progress.update("installing 3 packages: a, b, c")
@@ -38,7 +38,7 @@ def test_start_line_and_heartbeat(plain_out: io.StringIO,
 
 def test_quiet_says_nothing(plain_out: io.StringIO, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(ui, "quiet", True)
-    monkeypatch.setenv(progress.HEARTBEAT_ENV, "0.05")
+    monkeypatch.setenv(testing_hooks.HEARTBEAT_ENV, "0.05")
     progress.start("pip-deps")
     time.sleep(0.15)
     progress.stop()
@@ -49,7 +49,7 @@ def test_durations_and_interval(monkeypatch: pytest.MonkeyPatch) -> None:
     assert [progress.duration(s) for s in (0.4, 59.9, 90, 3599, 3720)] == \
         ["0s", "59s", "1m30s", "59m59s", "1h02m"]
     for value, expected in (("", 30.0), ("0.5", 0.5), ("junk", 30.0), ("0", 30.0)):
-        monkeypatch.setenv(progress.HEARTBEAT_ENV, value)
+        monkeypatch.setenv(testing_hooks.HEARTBEAT_ENV, value)
         assert progress.heartbeat_seconds() == expected
 
 

@@ -10,15 +10,7 @@ from argparse import Namespace
 from pyve import ui
 from pyve.engines.pkgcache import disk_usage
 from pyve.errors import EXIT_FAILURE, PyveError
-
-
-def human(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{value:.1f} {unit}" if unit != "B" else f"{int(value)} B"
-        value /= 1024
-    return f"{value:.1f} GiB"  # pragma: no cover
+from pyve.ui import human
 
 
 def run(args: Namespace) -> int:

@@ -109,15 +109,8 @@ class PipInstaller:
         return would_install(python, args, cwd)
 
     def uninstall(self, python: Path, names: list[str], cwd: Path) -> None:
-        # uv where it is installed: it removes the same RECORDed files in ~10 ms, where a
-        # pip process needs ~0.8 s to start
-        from pyve.installers import uv
-
-        if uv.find_uv():
-            uv.UV.uninstall(python, names, cwd)
-        else:
-            proc.run([python, "-m", "pip", "uninstall", "--yes", *names], cwd=cwd,
-                     env=pip_env(), what="pip uninstall")
+        proc.run([python, "-m", "pip", "uninstall", "--yes", *names], cwd=cwd,
+                 env=pip_env(), what="pip uninstall")
 
 
 PIP = PipInstaller()

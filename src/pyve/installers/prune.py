@@ -19,7 +19,7 @@ from pathlib import Path
 
 from pyve import envstate, ui
 from pyve.fsutil import atomic_write_text
-from pyve.installers import Installer, distinfo, pip
+from pyve.installers import Installer, distinfo, pip, uninstaller
 from pyve.reqfiles import (
     EDITABLE_OPTIONS,
     INCLUDE_OPTIONS,
@@ -291,7 +291,7 @@ def uninstall(python: Path, root: Path, names: set[str], installer: Installer,
     versions = {name: version for name, (version, _info) in distinfo.installed(env).items()}
     broken = {other: versions[other] for other, owners in shared.items()
               if set(owners) & set(gone) and other in versions}
-    installer.uninstall(python, gone, root)
+    uninstaller(installer).uninstall(python, gone, root)
     if broken:  # the uninstall deleted their files too: put them back as they were
         ui.info(f"  reinstalling {', '.join(sorted(broken))}: uninstalling "
                 f"{', '.join(gone)} deleted files it shares with them")

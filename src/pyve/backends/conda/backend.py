@@ -20,9 +20,9 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from pyve import envstate, health, progress, pythons, ui
+from pyve import envstate, health, progress, pythons, testing_hooks, ui
 from pyve.backends.base import Stage
-from pyve.backends.conda import lockfile
+from pyve.backends.conda import checks, lockfile
 from pyve.backends.conda.envfile import (
     EnvFile,
     conda_spec_name,
@@ -57,7 +57,7 @@ _SHA256 = re.compile(r"[0-9a-f]{64}")  # custom_metadata in the lock: digest of 
 
 def default_envfile_text(project: Project, python: str | None) -> str:
     """What `pyve init --backend micromamba` writes when the project has no environment.yml."""
-    channel = os.environ.get("PYVE_DEFAULT_CHANNEL") or "conda-forge"
+    channel = testing_hooks.default_channel() or "conda-forge"
     python_spec = f"python={python}" if python else "python"
     return (f"name: {project.root.name}\nchannels:\n  - {channel}\ndependencies:\n"
             f"  - {python_spec}\n  - pip\n")
@@ -168,10 +168,10 @@ class CondaBackend:
                       deep: bool = False) -> list[Check]:
         env_dir = self.env_dir(project, decision)
         kept = self.by_hand(project, decision)
-        found = [health.interpreter(env_dir, venv=False), health.pip_over_conda(env_dir),
-                 health.conda_files_intact(env_dir, deep),
+        found = [health.interpreter(env_dir, venv=False), checks.pip_over_conda(env_dir),
+                 checks.conda_files_intact(env_dir, deep),
                  health.distributions_intact(env_dir, deep, skip=_conda_distributions(env_dir)),
-                 health.shared_with_cache(env_dir, engine.default_cache_dir()),
+                 checks.shared_with_cache(env_dir, engine.default_cache_dir()),
                  health.by_hand(kept, _kept_roots(env_dir, kept), _where(decision))]
         lock_path = project.path(LOCK_FILE)
         if not lock_path.is_file():
@@ -179,10 +179,10 @@ class CondaBackend:
             return found
         try:
             lock = lockfile.read_lock(lock_path)
-            found.append(health.conda_matches_lock(lock, LOCK_FILE, env_dir,
+            found.append(checks.conda_matches_lock(lock, LOCK_FILE, env_dir,
                                                    engine.host_platform(), kept))
             if project.has(ENV_FILE):
-                found.append(health.conda_lock_fresh(
+                found.append(checks.conda_lock_fresh(
                     self.lock_status(project, decision, None), LOCK_FILE))
             else:
                 found.append(Check("lock-fresh", OK,
@@ -431,7 +431,7 @@ class CondaBackend:
         prefix = self.env_dir(project, decision)
         if not (prefix / "conda-meta").is_dir():
             return []
-        changed = sorted(health.conda_changed_files(prefix, deep=True))
+        changed = sorted(checks.conda_changed_files(prefix, deep=True))
         if changed:
             env = self.envfile(project, decision)
             installed = [k.removeprefix("conda:") for k in envstate.conda_packages(prefix)]
@@ -912,7 +912,7 @@ def _solve(env: EnvFile, platform: str) -> list[Any]:
 
 def _conda_distributions(prefix: Path) -> set[str]:
     """The Python distributions conda packages installed (their files are conda's to check)."""
-    owned = health.conda_files(prefix)
+    owned = checks.conda_files(prefix)
     return {name for name, (_version, info) in distinfo.installed(prefix).items()
             if f"{info.relative_to(prefix).as_posix()}/METADATA" in owned}
 
@@ -922,7 +922,7 @@ def _changed_packages(prefix: Path) -> list[str]:
     in the package cache they are hardlinked from): linked again, not kept as they are."""
     if not (prefix / "conda-meta").is_dir():
         return []
-    changed = sorted(health.conda_changed_files(prefix, deep=True))
+    changed = sorted(checks.conda_changed_files(prefix, deep=True))
     if changed:
         ui.info(f"  linking again {', '.join(changed)}: files changed since installed")
     return changed

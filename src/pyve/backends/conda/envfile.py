@@ -93,11 +93,11 @@ def parse_envfile(text: str, path: Path | str = "environment.yml") -> EnvFile:
 
 def check_platforms(platforms: list, where: str) -> list[str]:
     """Conda platform names (subdirs such as linux-64), or a PyveError naming the bad one."""
-    from rattler import Platform
+    from rattler import Subdir  # py-rattler 0.28: `Platform` is a deprecated alias of it
 
     for platform in platforms:
         try:
-            ok = isinstance(platform, str) and platform != "noarch" and bool(Platform(platform))
+            ok = isinstance(platform, str) and platform != "noarch" and bool(Subdir(platform))
         except Exception:  # noqa: BLE001 - rattler raises its own ParseSubdirError
             ok = False
         if not ok:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from pyve import envstate, health, proc, progress, projectlock, pythons, ui
-from pyve.backends.venv import piplock
+from pyve.backends.venv import checks, piplock
 from pyve.installers import NAMES, Installer, distinfo, get_installer, pip, prune, uv
 from pyve.backends.base import Stage
 from pyve.backends.detect import detect_stage
@@ -203,10 +203,10 @@ class VenvBackend:
                       deep: bool = False) -> list[Check]:
         env = self.env_dir(project, decision)
         kept = self.by_hand(project, decision)
-        return [health.interpreter(env, venv=True),
+        return [health.interpreter(env, venv=True, pyvenv_cfg=read_pyvenv_cfg(env)),
                 health.distributions_intact(env, deep),
-                health.venv_matches_lock(project.root, env, pip.LOCK_FILE, kept),
-                health.venv_lock_fresh(project.root, list(decision.input_sources),
+                checks.venv_matches_lock(project.root, env, pip.LOCK_FILE, kept),
+                checks.venv_lock_fresh(project.root, list(decision.input_sources),
                                        pip.LOCK_FILE),
                 health.by_hand(kept, self.by_hand_roots(project, decision, kept),
                                _where(decision))]
@@ -218,7 +218,7 @@ class VenvBackend:
         if platforms:
             raise UsageError("--platform applies to conda locks (the micromamba backend)",
                              hint=f"{pip.LOCK_FILE} is one lock for every platform")
-        check = health.venv_lock_fresh(project.root, list(decision.pip_sources), pip.LOCK_FILE)
+        check = checks.venv_lock_fresh(project.root, list(decision.pip_sources), pip.LOCK_FILE)
         return {UNIVERSAL: None if check.status == health.OK else check.message}
 
     def lock_for(self, project: Project, decision: Decision, platforms: list[str]) -> None:
