@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from pyve.remotecache.store import StoreError, open_store
+from pyve.remotecache.open import open_store
+from pyve.remotecache.store import StoreError
 from tests.support.registry import PASSWORD, USER, Registry, oci_registry, oci_registry_with_auth
 
 pytest.importorskip("oras")

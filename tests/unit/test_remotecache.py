@@ -14,7 +14,8 @@ import pytest
 from pyve import remotecache
 from pyve.remotecache import artifact
 from pyve.remotecache.key import env_key
-from pyve.remotecache.store import StoreError, open_store
+from pyve.remotecache.open import open_store
+from pyve.remotecache.store import StoreError
 
 
 def test_settings_variable_wins_and_empty_disables(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -45,7 +45,8 @@ def _remote_info(args: Namespace) -> None:
     from pyve.commands.common import load_backend, make_decision
     from pyve.commands.remote import env_key
     from pyve.project import Project
-    from pyve.remotecache.store import StoreError, open_store
+    from pyve.remotecache.open import open_store
+    from pyve.remotecache.store import StoreError
 
     in_project = _in_project()
     project = Project.load()

@@ -49,7 +49,7 @@ def _work(project: Project) -> Iterator[Path]:
 
 def _open(url: str) -> Any:
     from pyve.remotecache import TIMEOUT
-    from pyve.remotecache.store import open_store
+    from pyve.remotecache.open import open_store
 
     return open_store(url, timeout=TIMEOUT)
 

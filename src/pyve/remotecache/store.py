@@ -1,16 +1,13 @@
-"""Where remote-cache entries live: the store protocol, and the scheme -> store choice.
+"""Where remote-cache entries live: the store protocol (open.py picks a store by its scheme).
 
 An entry is a few plain files under one key. Each store keeps a reader from ever seeing a
 half-written entry (its manifest is written last), and two writers of one key both succeed.
-The scheme's module (and its client library, an optional extra) is imported only when used.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Protocol
-
-from pyve import redact
 
 
 class StoreError(Exception):
@@ -34,33 +31,3 @@ class Store(Protocol):
     def keys(self) -> list[str]:
         """The keys stored under this store's prefix/repository (for `pyve cache info`)."""
         ...
-
-
-SCHEMES = ("s3://", "oci://", "oci+http://")
-
-
-def open_store(url: str, *, timeout: float = 10.0) -> Store:
-    """s3://bucket/prefix -> remotecache.s3.S3Store(url, timeout=...);
-    oci://host/repo and oci+http://host:port/repo -> remotecache.oci.OciStore(url, timeout=...).
-    The scheme's module is imported lazily; if its extra (boto3 / oras) is not installed,
-    raise StoreError naming the extra to install."""
-    shown = redact.redact(url)
-    if url.startswith("s3://"):
-        extra, client = "s3", "boto3"
-    elif url.startswith(("oci://", "oci+http://")):
-        extra, client = "oci", "oras"
-    else:
-        raise StoreError(f"remote_cache {shown}: not a store pyve knows "
-                         "(s3://bucket/prefix, oci://host/repo, oci+http://host:port/repo)")
-    try:
-        __import__(client)
-    except ImportError:
-        raise StoreError(f"remote_cache {shown}: needs the {extra} extra: "
-                         f"pip install 'pyve-env[{extra}]'") from None
-    if extra == "s3":
-        from pyve.remotecache.s3 import S3Store
-
-        return S3Store(url, timeout=timeout)
-    from pyve.remotecache.oci import OciStore
-
-    return OciStore(url, timeout=timeout)
