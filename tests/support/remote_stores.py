@@ -119,7 +119,22 @@ def _oci_store(host: str) -> RemoteStore:
         put(key, {**files(key), file: data})
 
     def delete(key: str, file: str) -> None:
-        put(key, {name: data for name, data in files(key).items() if name != file})
+        if file != "manifest.json":
+            put(key, {name: data for name, data in files(key).items() if name != file})
+            return
+        # pyve's manifest is read first: an entry without it is one whose push died before
+        # its OCI manifest (the tag) was written: the blobs stay, the tag goes
+        import urllib.request
+
+        repo = url.split("/", 3)[3]
+        head = urllib.request.Request(
+            f"http://{host}/v2/{repo}/manifests/{key}", method="HEAD",
+            headers={"Accept": "application/vnd.oci.image.manifest.v1+json"})
+        with urllib.request.urlopen(head, timeout=10) as answer:
+            digest = answer.headers["Docker-Content-Digest"]
+        gone = urllib.request.Request(f"http://{host}/v2/{repo}/manifests/{digest}",
+                                      method="DELETE")
+        urllib.request.urlopen(gone, timeout=10).close()
 
     down = f"oci+http://127.0.0.1:{free_port()}/team/envs"
     return RemoteStore("oci", url, {}, {"PYVE_REMOTE_CACHE": down}, read, write, delete,

@@ -347,11 +347,16 @@ class VenvBackend:
         pinned = self._install_project_lock(project, decision, installer)
         scanned = scan(project.root, list(decision.pip_sources))
         stamp_id = uuid.uuid4().hex
+        # the project's own --hash lines are checked by installing from its files first: the
+        # lock's hashes are the index's, and would install a file the project refuses
+        hashed = bool(_hashed_files(project, list(decision.pip_sources)))
+        if hashed:
+            self._install_sources(project, decision, installer, pinned, scanned)
         # the lock is the plan: resolved once, then installed for this Python from its pins
         needed, local_lines = self._install_from_lock(project, decision, installer, pinned,
                                                       stamp_id)
-        if needed is None or local_lines or scanned.projects or \
-                "pyproject.toml" in decision.pip_sources:
+        if not hashed and (needed is None or local_lines or scanned.projects
+                           or "pyproject.toml" in decision.pip_sources):
             # no lock could be solved (the installer says why, or installs and the lock
             # stage fails), or local projects, which the installer builds from the sources
             # (after the lock's pins, nothing else is left to resolve)

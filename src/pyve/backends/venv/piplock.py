@@ -706,6 +706,9 @@ def applicable(entries: list[LockEntry], python: Path) -> list[LockEntry]:
 
 # --- the env against the lock ---------------------------------------------------------------
 
+NEVER_CHECKED = "installed file never checked against the lock"
+
+
 def unverified(python: Path, wanted: list[LockEntry]) -> list[tuple[LockEntry, str]]:
     """Entries the env does not hold as locked, with why: missing, another version, or
     installed from a file the lock does not list (a hand-edited hash), or from a file
@@ -722,7 +725,7 @@ def unverified(python: Path, wanted: list[LockEntry]) -> list[tuple[LockEntry, s
         else:
             seen = known.get(f"{entry.name}=={version}")
             if not seen:
-                result.append((entry, "installed file never checked against the lock"))
+                result.append((entry, NEVER_CHECKED))
             elif not set(seen) <= set(entry.hashes):
                 result.append((entry, "installed file's sha256 is not in the lock"))
     return result
@@ -805,7 +808,9 @@ def install_entries(python: Path, root: Path, entries: list[LockEntry],
     without resolving again (`--require-hashes --no-deps`): a one-line change installs only
     the difference. Returns the names the lock says this env needs."""
     wanted = applicable(entries, python)
-    todo = [entry for entry, _why in unverified(python, wanted)]
+    # the locked version installed from a file pyve never saw (`pip install x` by hand, as
+    # the Backends Guide does) is kept, as `uv pip sync` keeps it; --frozen checks it
+    todo = [entry for entry, why in unverified(python, wanted) if why != NEVER_CHECKED]
     if todo:
         with tempfile.TemporaryDirectory(prefix="pyve-locked-") as tmp:
             subset = Path(tmp) / "locked.txt"
