@@ -25,11 +25,12 @@ from pyve.backends.base import Stage
 from pyve.backends.conda import checks, lockfile
 from pyve.backends.conda.byhand import (
     _carry_pip,
-    _conda_roots,
+    _conda_by_hand,
     _exact,
+    _keep_conda_by_hand,
     _kept_roots,
     _pip_by_hand_in,
-    _solve_again,
+    _replaced_env,
     _where,
 )
 from pyve.backends.conda.envfile import (
@@ -38,6 +39,7 @@ from pyve.backends.conda.envfile import (
     load_envfile,
     parse_envfile,
 )
+from pyve.backends.conda.layout import ENVS_DIR, MARKER
 from pyve.backends.conda.lockplan import (
     DEFINITION_KEY,
     ENV_FILE,
@@ -67,10 +69,6 @@ from pyve.redact import for_state, without_credentials
 from pyve.reqfiles import files_of_pip_section, requirement_files
 from pyve.sources import group_requirements, install_args, selection
 
-ENVS_DIR = ".pyve/envs"
-# Not *.json: conda, micromamba and rattler read every conda-meta/*.json as a package record
-# (rattler fails with "Invalid conda-meta filename format").
-MARKER = "conda-meta/pyve-env.marker"
 _SHA256 = re.compile(r"[0-9a-f]{64}")  # custom_metadata in the lock: digest of the conda part
 
 
@@ -421,7 +419,7 @@ class CondaBackend:
         python = prefix / "bin" / "python"
         pip_stage = self.has_pip_stage(env, decision)
         replaced = None if (prefix / "conda-meta").is_dir() else \
-            self._replaced_env(project, prefix)
+            _replaced_env(project, prefix)
         if replaced is not None and not _exact(decision):  # read before pip-deps records anew
             self._pip_carried[prefix] = _pip_by_hand_in(project, replaced)
         put_back: set[str] = set()
@@ -431,8 +429,8 @@ class CondaBackend:
                 envstate.load(project.root, "create-env"), envstate.distributions(prefix)))
         # the engine makes the prefix hold exactly its records: add those installed by hand
         # that can stay beside the solution
-        records = [*records, *self._keep_conda_by_hand(project, env, prefix, entries, records,
-                                                       decision)]
+        records = [*records, *_keep_conda_by_hand(project, env, prefix, entries, records,
+                                                  decision)]
         get_engine(engine_name(project.config.get("conda_engine"))).install(
             records, prefix, env.conda_specs, reinstall=_changed_packages(prefix),
             on_progress=progress.update)
@@ -468,86 +466,15 @@ class CondaBackend:
 
     # --- what the user installed by hand ----------------------------------------------------
 
-    def _conda_by_hand(self, prefix: Path, entries: list[dict[str, Any]]) -> dict[str, str]:
-        """conda:name -> version-build of the installed packages the solution lacks."""
-        solved = {str(e.get("name")) for e in entries}
-        return {key: version for key, version in sorted(envstate.conda_packages(prefix).items())
-                if key.removeprefix("conda:") not in solved}
-
-    @staticmethod
-    def _replaced_env(project: Project, prefix: Path) -> Path | None:
-        """The env the project used before this new one: the one create-env last recorded
-        (None if that is this one, or it is gone)."""
-        identity = envstate.load_identity(project.root, "create-env") or {}
-        try:
-            key = env_hash(list(identity["channels"]), list(identity["specs"]),
-                           str(identity["platform"]))
-        except (KeyError, TypeError):
-            return None
-        replaced = project.root / ENVS_DIR / key
-        return replaced if replaced != prefix and (replaced / MARKER).is_file() else None
-
-    @staticmethod
-    def _env_entries(prefix: Path) -> list[dict[str, Any]] | None:
-        """The solution an env was made from (beside it, as <hash>.solution.json)."""
-        path = prefix.with_name(f"{prefix.name}.solution.json")
-        if _damaged_solution(path) or not path.is_file():
-            return None
-        return list(json.loads(path.read_text(encoding="utf-8")))
-
     def _solution_entries(self, project: Project, decision: Decision) -> list[dict[str, Any]]:
         env = self.envfile(project, decision)
         return self._host_solution(project, env)
-
-    def _keep_conda_by_hand(self, project: Project, env: EnvFile, prefix: Path,
-                            entries: list[dict[str, Any]], records: list[Any],
-                            decision: Decision) -> list[Any]:
-        """The records of the conda packages installed by hand that stay; says which go and
-        why (--exact: all of them). A new env (its specs changed) gets those of the env it
-        replaces, as a rebuild of the same env keeps its own; one that cannot stay as it
-        was is solved again beside the new solution."""
-        replaced = None
-        if (prefix / "conda-meta").is_dir():
-            kept = self._conda_by_hand(prefix, entries)
-        else:
-            replaced = self._replaced_env(project, prefix)
-            made_from = self._env_entries(replaced) if replaced is not None else None
-            if replaced is None or made_from is None:
-                return []  # (without its solution, what was by hand there is unknown)
-            prefix = replaced
-            solved = {r.name.normalized for r in records}  # the new solve's versions win
-            kept = {k: v for k, v in self._conda_by_hand(prefix, made_from).items()
-                    if k.removeprefix("conda:") not in solved}
-        if not kept:
-            return []
-        shown = {k.removeprefix("conda:"): f"{k.removeprefix('conda:')} {v}"
-                 for k, v in kept.items()}
-        if _exact(decision):
-            ui.info(f"  removed {', '.join(shown.values())}: installed by hand, not in "
-                    f"{_where(decision)} ({_exact(decision)})")
-            return []
-        stay, dropped = engine.keepable(records, engine.installed_records(prefix, shown))
-        if replaced is not None and dropped:
-            roots = [k.removeprefix("conda:") for k in _conda_roots(prefix, list(kept))]
-            again = _solve_again(env, [*records, *stay], [n for n in roots if n in dropped])
-            for record in again:
-                name = record.name.normalized
-                if name in dropped:
-                    del dropped[name]
-                    ui.info(f"  {shown[name]} (installed by hand) is {name} "
-                            f"{record.version}-{record.build} in the new environment: "
-                            "solved again beside its specs")
-            stay = [*stay, *again]
-        for name, why in sorted(dropped.items()):
-            ui.info(f"  removed {shown.get(name, name)}: installed by hand; {why} "
-                    f"(add it to {ENV_FILE} to have it solved with the rest)")
-        return stay
 
     def by_hand(self, project: Project, decision: Decision) -> dict[str, str]:
         env_dir = self.env_dir(project, decision)
         if not (env_dir / MARKER).is_file():
             return {}
-        kept = self._conda_by_hand(env_dir, self._solution_entries(project, decision))
+        kept = _conda_by_hand(env_dir, self._solution_entries(project, decision))
         return {**kept, **self._pip_by_hand(project, decision, env_dir / "bin" / "python")}
 
     def _pip_by_hand(self, project: Project, decision: Decision,
@@ -627,7 +554,7 @@ class CondaBackend:
             ui.info(f"  removed {name} {kept.pop(name)}: installed by hand; {broken[name]} "
                     f"(add it to {_where(decision)} to have it resolved with the rest)")
         entries = self._solution_entries(project, decision)
-        self._name_kept(prefix, {**self._conda_by_hand(prefix, entries), **kept},
+        self._name_kept(prefix, {**_conda_by_hand(prefix, entries), **kept},
                         envstate.by_hand(prefix), indent="  ", where=_where(decision))
 
     def prefix_moved(self, project: Project, key: str) -> str | None:

@@ -1,8 +1,9 @@
-"""What the user installed by hand in a conda env, beyond what the backend's stages: which
-of the installed packages the user asked for (not what they pulled in), carrying the pip ones
-into a new env at their versions, solving the conda ones again beside a new solution, and the
---exact/--frozen flag that removes them. CondaBackend (backend.py) calls these from its
-create-env and pip-deps stages.
+"""What the user installed by hand in a conda env (beyond the solution and the pip lines):
+the conda packages the env has and its solution lacks, which of them stay beside a new
+solution (a new env gets those of the env it replaces, solved again when they cannot stay as
+they were), which of them the user asked for (not what they pulled in), the pip ones carried
+into a new env at their versions, and the --exact/--frozen flag that removes them.
+CondaBackend (backend.py) calls these from its create-env and pip-deps stages.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from pyve import envstate, progress, ui
-from pyve.backends.conda.envfile import EnvFile, conda_spec_name
-from pyve.backends.conda.lockplan import ENV_FILE
+from pyve.backends.conda.envfile import EnvFile, conda_spec_name, env_hash
+from pyve.backends.conda.layout import ENVS_DIR, MARKER
+from pyve.backends.conda.lockplan import ENV_FILE, _damaged_solution
 from pyve.decision import Decision
 from pyve.engines import rattler as engine
 from pyve.errors import PyveError
@@ -131,3 +133,76 @@ def _exact(decision: Decision) -> str:
 
 def _where(decision: Decision) -> str:
     return " or ".join([ENV_FILE, *decision.pip_sources])
+
+
+def _conda_by_hand(prefix: Path, entries: list[dict[str, Any]]) -> dict[str, str]:
+    """conda:name -> version-build of the installed packages the solution lacks."""
+    solved = {str(e.get("name")) for e in entries}
+    return {key: version for key, version in sorted(envstate.conda_packages(prefix).items())
+            if key.removeprefix("conda:") not in solved}
+
+
+def _replaced_env(project: Project, prefix: Path) -> Path | None:
+    """The env the project used before this new one: the one create-env last recorded
+    (None if that is this one, or it is gone)."""
+    identity = envstate.load_identity(project.root, "create-env") or {}
+    try:
+        key = env_hash(list(identity["channels"]), list(identity["specs"]),
+                       str(identity["platform"]))
+    except (KeyError, TypeError):
+        return None
+    replaced = project.root / ENVS_DIR / key
+    return replaced if replaced != prefix and (replaced / MARKER).is_file() else None
+
+
+def _env_entries(prefix: Path) -> list[dict[str, Any]] | None:
+    """The solution an env was made from (beside it, as <hash>.solution.json)."""
+    path = prefix.with_name(f"{prefix.name}.solution.json")
+    if _damaged_solution(path) or not path.is_file():
+        return None
+    return list(json.loads(path.read_text(encoding="utf-8")))
+
+
+def _keep_conda_by_hand(project: Project, env: EnvFile, prefix: Path,
+                        entries: list[dict[str, Any]], records: list[Any],
+                        decision: Decision) -> list[Any]:
+    """The records of the conda packages installed by hand that stay; says which go and
+    why (--exact: all of them). A new env (its specs changed) gets those of the env it
+    replaces, as a rebuild of the same env keeps its own; one that cannot stay as it
+    was is solved again beside the new solution."""
+    replaced = None
+    if (prefix / "conda-meta").is_dir():
+        kept = _conda_by_hand(prefix, entries)
+    else:
+        replaced = _replaced_env(project, prefix)
+        made_from = _env_entries(replaced) if replaced is not None else None
+        if replaced is None or made_from is None:
+            return []  # (without its solution, what was by hand there is unknown)
+        prefix = replaced
+        solved = {r.name.normalized for r in records}  # the new solve's versions win
+        kept = {k: v for k, v in _conda_by_hand(prefix, made_from).items()
+                if k.removeprefix("conda:") not in solved}
+    if not kept:
+        return []
+    shown = {k.removeprefix("conda:"): f"{k.removeprefix('conda:')} {v}"
+             for k, v in kept.items()}
+    if _exact(decision):
+        ui.info(f"  removed {', '.join(shown.values())}: installed by hand, not in "
+                f"{_where(decision)} ({_exact(decision)})")
+        return []
+    stay, dropped = engine.keepable(records, engine.installed_records(prefix, shown))
+    if replaced is not None and dropped:
+        roots = [k.removeprefix("conda:") for k in _conda_roots(prefix, list(kept))]
+        again = _solve_again(env, [*records, *stay], [n for n in roots if n in dropped])
+        for record in again:
+            name = record.name.normalized
+            if name in dropped:
+                del dropped[name]
+                ui.info(f"  {shown[name]} (installed by hand) is {name} "
+                        f"{record.version}-{record.build} in the new environment: "
+                        "solved again beside its specs")
+        stay = [*stay, *again]
+    for name, why in sorted(dropped.items()):
+        ui.info(f"  removed {shown.get(name, name)}: installed by hand; {why} "
+                f"(add it to {ENV_FILE} to have it solved with the rest)")
+    return stay
