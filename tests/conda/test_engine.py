@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from pyve.engines import rattler as engine
+from pyve.engines import rattler_cache, rattler_run
 from pyve.errors import PyveError
 from tests.support import conda_fixtures
 from tests.support.conda_helpers import served_over_http
@@ -231,17 +232,17 @@ def test_a_fetched_package_replaces_a_broken_copy_but_not_a_good_one(tmp_path: P
     entry = cache / "evil-1.0-0"
 
     _fetched_copy(cache, "evil-1.0-0", "first")  # whole, no lock file: linked as it is
-    engine._put_in_cache(_fetched_copy(staging, "a", "second"), record, cache, staging)
+    rattler_cache._put_in_cache(_fetched_copy(staging, "a", "second"), record, cache, staging)
     assert (entry / "info" / "which").read_text() == "first"
 
     (entry.with_name("evil-1.0-0.lock")).write_bytes((1).to_bytes(8, "big") + bytes(32))
-    engine._put_in_cache(_fetched_copy(staging, "b", "third"), record, cache, staging)
+    rattler_cache._put_in_cache(_fetched_copy(staging, "b", "third"), record, cache, staging)
     assert (entry / "info" / "which").read_text() == "third"  # another archive's: replaced
     assert entry.with_name("evil-1.0-0.lock").read_bytes()[8:] == sha
 
     (entry / "info" / "paths.json").unlink()  # cut short
     (entry / "info" / "index.json").unlink()
-    engine._put_in_cache(_fetched_copy(staging, "c", "fourth"), record, cache, staging)
+    rattler_cache._put_in_cache(_fetched_copy(staging, "c", "fourth"), record, cache, staging)
     assert (entry / "info" / "which").read_text() == "fourth"
 
 
@@ -265,7 +266,7 @@ def test_ctrl_c_during_an_engine_call_is_never_lost() -> None:
     timer.start()
     try:
         with pytest.raises(KeyboardInterrupt):
-            engine._run(finishes_whatever_the_cancel())
+            rattler_run._run(finishes_whatever_the_cancel())
     finally:
         timer.cancel()
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pyve.engines import pkgcache
+from pyve.engines import pkgcache, rattler_cache
 from pyve.engines import rattler as engine
 from pyve.errors import PyveError
 
@@ -100,10 +100,11 @@ def test_a_checked_cache_entry_is_not_read_again_until_it_changes(
     records = engine.solve([str(channel)], ["bar"], "linux-64")
     engine.install(records, tmp_path / "env1", cache_dir)
     assert sorted(p.name for p in (cache_dir / pkgcache.CHECKED).iterdir()) == sorted(
-        engine.cache_entry(cache_dir, r).name for r in records)
+        rattler_cache.cache_entry(cache_dir, r).name for r in records)
     hashed: list[str] = []
-    real_hash = engine._sha256_file
-    monkeypatch.setattr(engine, "_sha256_file", lambda p: hashed.append(p.name) or real_hash(p))
+    real_hash = rattler_cache._sha256_file
+    monkeypatch.setattr(rattler_cache, "_sha256_file",
+                        lambda p: hashed.append(p.name) or real_hash(p))
     engine.install(records, tmp_path / "env2", cache_dir)
     assert hashed == []
     conda_fixtures.tamper(channel, "noarch", "foo-py-1.5-0.tar.bz2")

@@ -211,7 +211,7 @@ def test_lock_shapes(tmp_path_factory: pytest.TempPathFactory, packages: list,
                      metadata: object) -> None:
     import yaml
 
-    from pyve.backends.conda.backend import _envfile_from_lock
+    from pyve.backends.conda.lockplan import _envfile_from_lock
     from pyve.project import Project
 
     root = tmp_path_factory.mktemp("lock")
@@ -286,7 +286,7 @@ def test_solution_file_shapes(tmp_path_factory: pytest.TempPathFactory, data: li
     """A solution no installer could use is called damaged (the stage solves again)."""
     import json
 
-    from pyve.backends.conda.backend import _damaged_solution
+    from pyve.backends.conda.lockplan import _damaged_solution
 
     path = tmp_path_factory.mktemp("solution") / "abc.solution.json"
     path.write_text(json.dumps(data))

@@ -93,7 +93,8 @@ class MicromambaEngine:
                 on_progress: Callable[[str], None] | None = None) -> None:
         """`reinstall` and `on_progress` are rattler's: micromamba links afresh into a new
         prefix, and prints its own progress."""
-        from pyve.engines.rattler import check_packages, default_cache_dir
+        from pyve.engines.pkgcache import default_cache_dir
+        from pyve.engines.rattler_cache import check_packages
 
         check_packages(records, default_cache_dir())
         install(records, prefix)

@@ -36,7 +36,7 @@ Package = tuple[str, Path | None, Path | None]  # file name, local archive, extr
 def check(packages: Sequence[Package]) -> None:
     """Refuse the first package whose archive (a local file) or, failing that, its extracted
     copy in the package cache names a path outside the environment. A package from an
-    http(s) channel is read from its copy: engines/rattler.py fetches it into the cache
+    http(s) channel is read from its copy: engines/rattler_cache.py fetches it into the cache
     first."""
     for file_name, archive, extracted in packages:
         if archive is not None and archive.is_file():

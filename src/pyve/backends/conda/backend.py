@@ -23,14 +23,39 @@ from typing import Any
 from pyve import envstate, health, progress, pythons, testing_hooks, ui
 from pyve.backends.base import Stage
 from pyve.backends.conda import checks, lockfile
+from pyve.backends.conda.byhand import (
+    _carry_pip,
+    _conda_by_hand,
+    _exact,
+    _keep_conda_by_hand,
+    _kept_roots,
+    _pip_by_hand_in,
+    _replaced_env,
+    _where,
+)
 from pyve.backends.conda.envfile import (
     EnvFile,
-    conda_spec_name,
     env_hash,
     load_envfile,
     parse_envfile,
 )
-from pyve.backends.detect import damaged_json, detect_stage
+from pyve.backends.conda.layout import ENVS_DIR, MARKER
+from pyve.backends.conda.lockplan import (
+    DEFINITION_KEY,
+    ENV_FILE,
+    LOCK_FILE,
+    _damaged_solution,
+    _envfile_from_lock,
+    _index_urls,
+    _pip_file_args,
+    _previous_conda_entries,
+    _sha256s,
+    _solve,
+    _urls,
+    _with_python,
+    _without_none,
+)
+from pyve.backends.detect import detect_stage
 from pyve.decision import Decision
 from pyve.engines import engine_name, get_engine, recorded_engine
 from pyve.engines import rattler as engine
@@ -44,14 +69,6 @@ from pyve.redact import for_state, without_credentials
 from pyve.reqfiles import files_of_pip_section, requirement_files
 from pyve.sources import group_requirements, install_args, selection
 
-ENV_FILE = "environment.yml"
-LOCK_FILE = lockfile.LOCK_NAME
-ENVS_DIR = ".pyve/envs"
-# Not *.json: conda, micromamba and rattler read every conda-meta/*.json as a package record
-# (rattler fails with "Invalid conda-meta filename format").
-MARKER = "conda-meta/pyve-env.marker"
-DEFINITION_KEY = "pyve_conda_definition"
-SOLUTION_WORDS = "the recorded solve"  # .pyve/envs/<hash>.solution.json, in reasons
 _SHA256 = re.compile(r"[0-9a-f]{64}")  # custom_metadata in the lock: digest of the conda part
 
 
@@ -402,7 +419,7 @@ class CondaBackend:
         python = prefix / "bin" / "python"
         pip_stage = self.has_pip_stage(env, decision)
         replaced = None if (prefix / "conda-meta").is_dir() else \
-            self._replaced_env(project, prefix)
+            _replaced_env(project, prefix)
         if replaced is not None and not _exact(decision):  # read before pip-deps records anew
             self._pip_carried[prefix] = _pip_by_hand_in(project, replaced)
         put_back: set[str] = set()
@@ -412,8 +429,8 @@ class CondaBackend:
                 envstate.load(project.root, "create-env"), envstate.distributions(prefix)))
         # the engine makes the prefix hold exactly its records: add those installed by hand
         # that can stay beside the solution
-        records = [*records, *self._keep_conda_by_hand(project, env, prefix, entries, records,
-                                                       decision)]
+        records = [*records, *_keep_conda_by_hand(project, env, prefix, entries, records,
+                                                  decision)]
         get_engine(engine_name(project.config.get("conda_engine"))).install(
             records, prefix, env.conda_specs, reinstall=_changed_packages(prefix),
             on_progress=progress.update)
@@ -449,86 +466,15 @@ class CondaBackend:
 
     # --- what the user installed by hand ----------------------------------------------------
 
-    def _conda_by_hand(self, prefix: Path, entries: list[dict[str, Any]]) -> dict[str, str]:
-        """conda:name -> version-build of the installed packages the solution lacks."""
-        solved = {str(e.get("name")) for e in entries}
-        return {key: version for key, version in sorted(envstate.conda_packages(prefix).items())
-                if key.removeprefix("conda:") not in solved}
-
-    @staticmethod
-    def _replaced_env(project: Project, prefix: Path) -> Path | None:
-        """The env the project used before this new one: the one create-env last recorded
-        (None if that is this one, or it is gone)."""
-        identity = envstate.load_identity(project.root, "create-env") or {}
-        try:
-            key = env_hash(list(identity["channels"]), list(identity["specs"]),
-                           str(identity["platform"]))
-        except (KeyError, TypeError):
-            return None
-        replaced = project.root / ENVS_DIR / key
-        return replaced if replaced != prefix and (replaced / MARKER).is_file() else None
-
-    @staticmethod
-    def _env_entries(prefix: Path) -> list[dict[str, Any]] | None:
-        """The solution an env was made from (beside it, as <hash>.solution.json)."""
-        path = prefix.with_name(f"{prefix.name}.solution.json")
-        if _damaged_solution(path) or not path.is_file():
-            return None
-        return list(json.loads(path.read_text(encoding="utf-8")))
-
     def _solution_entries(self, project: Project, decision: Decision) -> list[dict[str, Any]]:
         env = self.envfile(project, decision)
         return self._host_solution(project, env)
-
-    def _keep_conda_by_hand(self, project: Project, env: EnvFile, prefix: Path,
-                            entries: list[dict[str, Any]], records: list[Any],
-                            decision: Decision) -> list[Any]:
-        """The records of the conda packages installed by hand that stay; says which go and
-        why (--exact: all of them). A new env (its specs changed) gets those of the env it
-        replaces, as a rebuild of the same env keeps its own; one that cannot stay as it
-        was is solved again beside the new solution."""
-        replaced = None
-        if (prefix / "conda-meta").is_dir():
-            kept = self._conda_by_hand(prefix, entries)
-        else:
-            replaced = self._replaced_env(project, prefix)
-            made_from = self._env_entries(replaced) if replaced is not None else None
-            if replaced is None or made_from is None:
-                return []  # (without its solution, what was by hand there is unknown)
-            prefix = replaced
-            solved = {r.name.normalized for r in records}  # the new solve's versions win
-            kept = {k: v for k, v in self._conda_by_hand(prefix, made_from).items()
-                    if k.removeprefix("conda:") not in solved}
-        if not kept:
-            return []
-        shown = {k.removeprefix("conda:"): f"{k.removeprefix('conda:')} {v}"
-                 for k, v in kept.items()}
-        if _exact(decision):
-            ui.info(f"  removed {', '.join(shown.values())}: installed by hand, not in "
-                    f"{_where(decision)} ({_exact(decision)})")
-            return []
-        stay, dropped = engine.keepable(records, engine.installed_records(prefix, shown))
-        if replaced is not None and dropped:
-            roots = [k.removeprefix("conda:") for k in _conda_roots(prefix, list(kept))]
-            again = _solve_again(env, [*records, *stay], [n for n in roots if n in dropped])
-            for record in again:
-                name = record.name.normalized
-                if name in dropped:
-                    del dropped[name]
-                    ui.info(f"  {shown[name]} (installed by hand) is {name} "
-                            f"{record.version}-{record.build} in the new environment: "
-                            "solved again beside its specs")
-            stay = [*stay, *again]
-        for name, why in sorted(dropped.items()):
-            ui.info(f"  removed {shown.get(name, name)}: installed by hand; {why} "
-                    f"(add it to {ENV_FILE} to have it solved with the rest)")
-        return stay
 
     def by_hand(self, project: Project, decision: Decision) -> dict[str, str]:
         env_dir = self.env_dir(project, decision)
         if not (env_dir / MARKER).is_file():
             return {}
-        kept = self._conda_by_hand(env_dir, self._solution_entries(project, decision))
+        kept = _conda_by_hand(env_dir, self._solution_entries(project, decision))
         return {**kept, **self._pip_by_hand(project, decision, env_dir / "bin" / "python")}
 
     def _pip_by_hand(self, project: Project, decision: Decision,
@@ -608,7 +554,7 @@ class CondaBackend:
             ui.info(f"  removed {name} {kept.pop(name)}: installed by hand; {broken[name]} "
                     f"(add it to {_where(decision)} to have it resolved with the rest)")
         entries = self._solution_entries(project, decision)
-        self._name_kept(prefix, {**self._conda_by_hand(prefix, entries), **kept},
+        self._name_kept(prefix, {**_conda_by_hand(prefix, entries), **kept},
                         envstate.by_hand(prefix), indent="  ", where=_where(decision))
 
     def prefix_moved(self, project: Project, key: str) -> str | None:
@@ -749,167 +695,6 @@ class CondaBackend:
         return found
 
 
-def _kept_roots(env_dir: Path, kept: dict[str, str]) -> list[str]:
-    """The packages installed by hand that no other of them needs (conda's by their
-    conda-meta `depends`, pip's by their metadata): what the user asked for."""
-    pip_kept = {n: v for n, v in kept.items() if not n.startswith("conda:")}
-    return _conda_roots(env_dir, [n for n in kept if n.startswith("conda:")]) + (
-        prune.kept_roots(env_dir / "bin" / "python", pip_kept) if pip_kept else [])
-
-
-def _conda_roots(env_dir: Path, keys: list[str]) -> list[str]:
-    """Those of `keys` (conda:name) that no other of them depends on."""
-    names = {key.removeprefix("conda:") for key in keys}
-    needed: set[str] = set()
-    for path in (env_dir / "conda-meta").glob("*.json") if names else ():
-        own = path.name[: -len(".json")].rsplit("-", 2)[0]
-        if own not in names:
-            continue
-        try:
-            depends = json.loads(path.read_text(encoding="utf-8")).get("depends") or []
-        except (OSError, ValueError, AttributeError, RecursionError):
-            continue  # a damaged record: it needs nothing we can tell
-        needed.update({conda_spec_name(d) for d in depends if isinstance(d, str)} - {own})
-    return [k for k in keys if k.removeprefix("conda:") not in needed] or list(keys)
-
-
-def _pip_by_hand_in(project: Project, replaced: Path) -> dict[str, str]:
-    """The pip packages installed by hand in the env a new one replaces (those the user
-    asked for, not what they pulled in): what is there that pyve's last record of that env
-    (pip-deps', else create-env's) does not list, nor needs."""
-    stage = "pip-deps" if envstate.load_identity(project.root, "pip-deps") == \
-        envstate.load_identity(project.root, "create-env") else "create-env"
-    record = envstate.load(project.root, stage)
-    python = replaced / "bin" / "python"
-    if record is None or not python.exists():
-        return {}
-    kept = prune.by_hand(python, {n for n in record if not n.startswith("conda:")})
-    return {name: kept[name] for name in prune.kept_roots(python, kept)} if kept else {}
-
-
-def _carry_pip(project: Project, python: Path, carried: dict[str, str], where: str) -> None:
-    """The pip packages installed by hand in the env this new one replaces, installed at
-    their versions with everything already here pinned (they never change what the build
-    installed); one that cannot be is named with pip's reason."""
-    prefix = python.parent.parent
-    now = envstate.distributions(prefix)
-    wanted = {n: v for n, v in carried.items() if n not in now}
-    if not wanted:
-        return
-    if not pip.has_pip(prefix):
-        ui.info(f"  not carried over {', '.join(f'{n} {v}' for n, v in wanted.items())}: "
-                "installed by hand in the old environment; the new one has no pip")
-        return
-    import tempfile
-
-    with tempfile.TemporaryDirectory(prefix="pyve-carry-") as tmp:
-        pins = Path(tmp) / "constraints.txt"
-        pins.write_text("".join(f"{n}=={v}\n" for n, v in sorted(now.items())),
-                        encoding="utf-8")
-
-        def install(names: list[str]) -> None:
-            pip.install(python, ["-c", str(pins), *(f"{n}=={wanted[n]}" for n in names)],
-                        project.root, "pip install (installed by hand in the old environment)")
-
-        try:
-            install(sorted(wanted))
-        except PyveError:
-            for name in sorted(wanted):
-                try:
-                    install([name])
-                except PyveError as exc:
-                    ui.info(f"  removed {name} {wanted[name]}: installed by hand; it cannot be "
-                            f"installed in the new environment: {exc.message} (add it to "
-                            f"{where} to have it resolved with the rest)")
-
-
-def _solve_again(env: EnvFile, pinned: list[Any], names: list[str]) -> list[Any]:
-    """The records that `names` (packages installed by hand, by name only) add to `pinned`
-    (the new solution and what stays beside it, which the solve must not change): all of
-    them in one solve, else each that fits on its own. [] when none fits."""
-    host = engine.host_platform()
-    have = {r.name.normalized for r in pinned}
-
-    def added(wanted: list[str]) -> list[Any] | None:
-        try:
-            found = engine.solve(env.channels, [*env.conda_specs, *wanted], host,
-                                 pinned=pinned)
-        except PyveError:
-            return None
-        return [r for r in found if r.name.normalized not in have]
-
-    progress.update(f"solving {len(names)} packages installed by hand again")
-    together = added(names) if names else []
-    if together is not None:
-        return together
-    fitted: list[str] = []
-    result: list[Any] = []
-    for name in names:
-        more = added([*fitted, name])
-        if more is not None:
-            fitted.append(name)
-            result = more
-    return result
-
-
-def _exact(decision: Decision) -> str:
-    """The flag that makes a build remove what was installed by hand ('' for neither)."""
-    return "--frozen" if decision.frozen else "--exact" if decision.exact else ""
-
-
-def _where(decision: Decision) -> str:
-    return " or ".join([ENV_FILE, *decision.pip_sources])
-
-
-def _index_urls(items: list[dict[str, Any]], python: Path) -> list[str]:
-    """A pip package pip took from a find-links folder is locked under the URL of the same
-    file (name and sha256) on an index pip's configuration names, which a teammate can fetch;
-    the `name==version` of those no index has (their file:// URL stays)."""
-    from pyve.installers import pipconfig, simpleindex, uv
-
-    settings = uv.pip_settings(python)
-    folders = [Path(f.removeprefix("file://")).resolve() for f in
-               (settings["find-links"].value.split() if "find-links" in settings else [])]
-
-    def in_folder(url: str) -> bool:
-        if not url.startswith("file://"):
-            return False
-        path = Path(url.removeprefix("file://").split("#", 1)[0]).resolve()
-        return any(path.is_relative_to(folder) for folder in folders)
-
-    no_index = "no-index" in settings and pipconfig.truthy(settings["no-index"].value)
-    indexes = [] if no_index else list(dict.fromkeys([
-        settings["index-url"].value.strip() if "index-url" in settings
-        else "https://pypi.org/simple",
-        *(settings["extra-index-url"].value.split() if "extra-index-url" in settings
-          else [])]))
-    env = uv.uv_env(python)
-    local = []
-    for item in items:
-        if not in_folder(item["url"]):
-            continue
-        filename = item["url"].split("#", 1)[0].rsplit("/", 1)[-1]
-        name = pip.canonical_name(item["name"])
-        found = next((url for index in indexes
-                      for file, digest, url in simpleindex.project_files(index, name, env)
-                      if file == filename and digest.lower() == item["sha256"]), None)
-        if found is None:
-            local.append(f"{item['name']}=={item['version']}")
-        else:
-            item["url"] = found.split("#", 1)[0]
-    return local
-
-
-def _solve(env: EnvFile, platform: str) -> list[Any]:
-    """engine.solve, its errors naming the env file (the channel or spec to fix is there)."""
-    progress.update(f"solving {len(env.conda_specs)} specs for {platform}")
-    try:
-        return engine.solve(env.channels, env.conda_specs, platform)
-    except PyveError as exc:
-        raise PyveError(f"{env.path.name}: {exc.message}", hint=exc.hint,
-                        exit_code=exc.exit_code) from exc
-
-
 def _conda_distributions(prefix: Path) -> set[str]:
     """The Python distributions conda packages installed (their files are conda's to check)."""
     owned = checks.conda_files(prefix)
@@ -926,77 +711,3 @@ def _changed_packages(prefix: Path) -> list[str]:
     if changed:
         ui.info(f"  linking again {', '.join(changed)}: files changed since installed")
     return changed
-
-
-def _without_none(values: dict[str, str | None]) -> dict[str, str]:
-    return {k: v for k, v in values.items() if v is not None}
-
-
-def _damaged_solution(path: Path) -> str | None:
-    """The solution is a list of lock entries; one of the wrong shape means solve again."""
-    damaged = damaged_json(path, list, dict, what=SOLUTION_WORDS)
-    if damaged or not path.is_file():
-        return damaged
-    entries = json.loads(path.read_text(encoding="utf-8"))
-    if any(lockfile.entry_problem(e) for e in entries):
-        return f"{SOLUTION_WORDS} is damaged"
-    return None
-
-
-def _urls(entries: list[dict[str, Any]]) -> list[str]:
-    """The entries' URLs, as written (without credentials, also those of an older lock)."""
-    return sorted(without_credentials(str(e.get("url"))) for e in entries)
-
-
-def _sha256s(entries: list[dict[str, Any]]) -> list[str]:
-    return sorted(f"{without_credentials(str(e.get('url')))} "
-                  f"{(e.get('hash') or {}).get('sha256')}" for e in entries
-                  if isinstance(e.get("hash") or {}, dict))
-
-
-def _pip_file_args(lines: list[str]) -> list[str]:
-    args: list[str] = []
-    for line in lines:
-        args += line.split(maxsplit=1) if line.startswith("-") else [line]
-    return args
-
-
-def _previous_conda_entries(project: Project, definition: str) -> dict[str, list[dict]]:
-    """Locked conda entries per platform, when the lock was made from this conda definition."""
-    path = project.path(LOCK_FILE)
-    if not path.is_file():
-        return {}
-    try:
-        lock = lockfile.read_lock(path)
-    except PyveError:
-        return {}
-    custom = (lock.get("metadata") or {}).get("custom_metadata") or {}
-    if custom.get(DEFINITION_KEY) != definition or lockfile.changed_outside(path):
-        return {}  # (an entry added by hand is never carried into the new lock)
-    result: dict[str, list[dict]] = {}
-    for entry in lock.get("package") or []:
-        if entry.get("manager") == "conda":
-            result.setdefault(entry["platform"], []).append(entry)
-    return result
-
-
-def _with_python(env: EnvFile, request: str | None) -> EnvFile:
-    """`pyve init 3.11 --backend micromamba`: the request becomes `python=3.11` unless the
-    env file already names python."""
-    if not request or any(conda_spec_name(s) == "python" for s in env.conda_specs):
-        return env
-    from dataclasses import replace
-
-    return replace(env, conda_specs=[f"python={request}", *env.conda_specs])
-
-
-def _envfile_from_lock(project: Project) -> EnvFile:
-    """A lock-only project's definition: the lock's channels and host packages, its pip
-    entries as `name @ url#sha256=...` lines (installed with --no-deps, nothing resolved)."""
-    lock = lockfile.read_lock(project.path(LOCK_FILE))
-    channels = [c["url"] if isinstance(c, dict) else str(c)
-                for c in (lock.get("metadata") or {}).get("channels") or []]
-    host = engine.host_platform()
-    specs = sorted({p["name"] for p in lockfile.lock_packages(lock, host, "conda")})
-    return EnvFile(path=project.path(LOCK_FILE), name=project.root.name, channels=channels,
-                   conda_specs=specs, pip_specs=lockfile.pip_requirements(lock, host))
