@@ -811,13 +811,20 @@ def install_entries(python: Path, root: Path, entries: list[LockEntry],
     # the locked version installed from a file pyve never saw (`pip install x` by hand, as
     # the Backends Guide does) is kept, as `uv pip sync` keeps it; --frozen checks it
     todo = [entry for entry, why in unverified(python, wanted) if why != NEVER_CHECKED]
-    if todo:
-        with tempfile.TemporaryDirectory(prefix="pyve-locked-") as tmp:
-            subset = Path(tmp) / "locked.txt"
-            subset.write_text("".join(e.text() + "\n" for e in todo), encoding="utf-8")
-            installer.install_locked(python, subset, root, f"pip install from {LOCK_FILE}",
-                                     {f"{e.name}=={e.version}": list(e.hashes) for e in todo})
+    _install_locked(python, root, installer, todo)
     return {entry.name for entry in wanted}
+
+
+def _install_locked(python: Path, root: Path, installer: Installer,
+                    todo: list[LockEntry]) -> None:
+    """These lock entries, hash-checked and without resolving (`--require-hashes --no-deps`)."""
+    if not todo:
+        return
+    with tempfile.TemporaryDirectory(prefix="pyve-locked-") as tmp:
+        subset = Path(tmp) / "locked.txt"
+        subset.write_text("".join(e.text() + "\n" for e in todo), encoding="utf-8")
+        installer.install_locked(python, subset, root, f"pip install from {LOCK_FILE}",
+                                 {f"{e.name}=={e.version}": list(e.hashes) for e in todo})
 
 
 def install_exact(python: Path, root: Path, installer: Installer) -> None:
@@ -831,11 +838,5 @@ def install_exact(python: Path, root: Path, installer: Installer) -> None:
         raise PyveError(outside[0] + more,
                         hint="loosen the constraint, or re-lock within it (`pyve build` "
                              f"without --frozen), then commit {LOCK_FILE}")
-    todo = [entry for entry, _why in unverified(python, wanted)]
-    if todo:
-        with tempfile.TemporaryDirectory(prefix="pyve-frozen-") as tmp:
-            subset = Path(tmp) / "locked.txt"
-            subset.write_text("".join(e.text() + "\n" for e in todo), encoding="utf-8")
-            installer.install_locked(python, subset, root, f"pip install from {LOCK_FILE}",
-                                     {f"{e.name}=={e.version}": list(e.hashes) for e in todo})
+    _install_locked(python, root, installer, [entry for entry, _why in unverified(python, wanted)])
     prune.sync_exact(python, root, {e.name for e in wanted}, installer)
