@@ -247,6 +247,21 @@ def one_stage(proj: Path) -> None:
     (proj / ".pyve" / "stamps" / ONE_STAGE).unlink(missing_ok=True)
 
 
+def doit_rows(proj: Path, env: dict[str, str], pyve: list[str], slow_reps: int,
+              fast_reps: int) -> None:
+    """The rows through doit, of a built project: the no-op without the fast path, and a
+    full build that runs one small stage against importing doit's engine."""
+    slow_env = {**env, "PYVE_NO_FAST": "1"}
+    a, b = pair(lambda: sh([*pyve, "build"], proj, slow_env),
+                lambda: sh([PYTHON, "-c", "pass"], proj, env), slow_reps)
+    row("no-op `pyve build` without the fast path (doit)", a, b, "(for reference)")
+    a, b = pair(lambda: sh([*pyve, "build"], proj, env),
+                lambda: sh([PYTHON, "-c", "import doit.dependency"], proj, env), fast_reps,
+                lambda: one_stage(proj))
+    row(f"build running one stage ({ONE_STAGE}) vs `python -c 'import doit.dependency'`",
+        a, b, "<= 2x")
+
+
 def startup(work: Path, env: dict[str, str], pyve: list[str], fast_reps: int) -> None:
     """pyve's fixed cost: the no-op build (fast path, then doit), a full build that runs one
     small stage against importing doit's engine, and the venv activation rows."""
@@ -256,15 +271,7 @@ def startup(work: Path, env: dict[str, str], pyve: list[str], fast_reps: int) ->
     a, b = pair(lambda: sh([*pyve, "build"], proj, env),
                 lambda: sh([PYTHON, "-c", "pass"], proj, env), fast_reps)
     row("no-op `pyve build` vs `python -c pass`", a, b, "<= 2.5x")
-    slow_env = {**env, "PYVE_NO_FAST": "1"}
-    a, b = pair(lambda: sh([*pyve, "build"], proj, slow_env),
-                lambda: sh([PYTHON, "-c", "pass"], proj, env), fast_reps)
-    row("no-op `pyve build` without the fast path (doit)", a, b, "(for reference)")
-    a, b = pair(lambda: sh([*pyve, "build"], proj, env),
-                lambda: sh([PYTHON, "-c", "import doit.dependency"], proj, env), fast_reps,
-                lambda: one_stage(proj))
-    row(f"build running one stage ({ONE_STAGE}) vs `python -c 'import doit.dependency'`",
-        a, b, "<= 2x")
+    doit_rows(proj, env, pyve, fast_reps, fast_reps)
     activation(work, env, pyve, fast_reps, conda=False)
 
 
@@ -282,15 +289,8 @@ def core(work: Path, env: dict[str, str], pyve: list[str], skip_1000: bool,
     a, b = pair(lambda: sh([*pyve, "run", "python", "-c", "pass"], proj, env),
                 lambda: sh([venv_py, "-c", "pass"], proj, env), fast_reps)
     row("`pyve run python -c pass` vs `.venv/bin/python -c pass`", a, b, "<= 3x")
-    slow_env = {**env, "PYVE_NO_FAST": "1"}
-    a, b = pair(lambda: sh([*pyve, "build"], proj, slow_env),
-                lambda: sh([PYTHON, "-c", "pass"], proj, env), max(3, fast_reps // 3))
-    row("no-op `pyve build` without the fast path (doit)", a, b, "(for reference)")
-    a, b = pair(lambda: sh([*pyve, "build"], proj, env),
-                lambda: sh([PYTHON, "-c", "import doit.dependency"], proj, env), fast_reps,
-                lambda: one_stage(proj))
-    row(f"build running one stage ({ONE_STAGE}) vs `python -c 'import doit.dependency'`",
-        a, b, "<= 2x")
+    slow_env = {**env, "PYVE_NO_FAST": "1"}  # the scale rows below use it too
+    doit_rows(proj, env, pyve, max(3, fast_reps // 3), fast_reps)
 
     # -- cold builds ---------------------------------------------------------------
     cold_pyve = work / "cold-pyve"

@@ -88,6 +88,14 @@ def envfile(chan: Path, specs: list[str]) -> str:
             + "".join(f"  - {s}\n" for s in specs) + "platforms: [linux-64]\n")
 
 
+def channel_project(proj: Path, chan: Path, specs: list[str]) -> Path:
+    """A new micromamba project folder on the bench's channel and specs."""
+    proj.mkdir()
+    (proj / "environment.yml").write_text(envfile(chan, specs))
+    (proj / "pyve.toml").write_text('backend = "micromamba"\n')
+    return proj
+
+
 def inode_bytes(*dirs: Path) -> dict[tuple[int, int], int]:
     """(device, inode) -> size of every regular file under `dirs` (a hardlink counts once)."""
     found: dict[tuple[int, int], int] = {}
@@ -114,11 +122,7 @@ def run(work: Path, cache_root: Path, env: dict[str, str], pyve: list[str], pyth
 
     def fresh_project() -> Path:
         counter["n"] += 1
-        proj = work / f"conda{counter['n']}"
-        proj.mkdir()
-        (proj / "environment.yml").write_text(envfile(chan, specs))
-        (proj / "pyve.toml").write_text('backend = "micromamba"\n')
-        return proj
+        return channel_project(work / f"conda{counter['n']}", chan, specs)
 
     state: dict[str, Path] = {}
 
@@ -185,11 +189,7 @@ def lock_row(work: Path, chan: Path, specs: list[str], env: dict[str, str],
 
     def pyve_lock() -> None:
         counter["n"] += 1
-        proj = work / f"lock{counter['n']}"
-        proj.mkdir()
-        (proj / "environment.yml").write_text(envfile(chan, specs))
-        (proj / "pyve.toml").write_text('backend = "micromamba"\n')
-        sh([*pyve, "lock"], proj, env)
+        sh([*pyve, "lock"], channel_project(work / f"lock{counter['n']}", chan, specs), env)
 
     def conda_lock() -> None:
         proj = work / f"lock{counter['n']}"
