@@ -10,6 +10,7 @@ STORE_KINDS and one `_start_*`/`RemoteStore` pair."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import socket
 import uuid
 from collections.abc import Callable, Iterator
@@ -68,17 +69,24 @@ def _s3_store(endpoint: str) -> RemoteStore:
     bucket, prefix = f"envs-{uuid.uuid4().hex[:10]}", "team/envs"
     client.create_bucket(Bucket=bucket)
 
-    def name(key: str, file: str) -> str:
-        return f"{prefix}/{key}/{file}"
+    def index(key: str) -> dict[str, str]:
+        body = client.get_object(Bucket=bucket, Key=f"{prefix}/{key}/index.json")["Body"]
+        return dict(json.loads(body.read())["files"])
+
+    def name(key: str, file: str) -> str:  # where the entry's index says the file is
+        return f"{prefix}/{key}/{index(key)[file]}"
 
     def read(key: str, file: str) -> bytes:
         return bytes(client.get_object(Bucket=bucket, Key=name(key, file))["Body"].read())
 
-    def write(key: str, file: str, data: bytes) -> None:
+    def write(key: str, file: str, data: bytes) -> None:  # the stored bytes changed in place
         client.put_object(Bucket=bucket, Key=name(key, file), Body=data)
 
     def delete(key: str, file: str) -> None:
-        client.delete_object(Bucket=bucket, Key=name(key, file))
+        # pyve's manifest is read first: an entry without it is one whose push died before
+        # its last object, the index
+        gone = "index.json" if file == "manifest.json" else index(key)[file]
+        client.delete_object(Bucket=bucket, Key=f"{prefix}/{key}/{gone}")
 
     def keys() -> list[str]:
         listing = client.list_objects_v2(Bucket=bucket, Prefix=prefix + "/")

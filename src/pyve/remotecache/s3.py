@@ -1,20 +1,28 @@
 """The remote cache in an S3 bucket (AWS S3, MinIO, any S3-compatible store), through boto3.
 
 Credentials, region and endpoint come from AWS's own chain (AWS_* variables, ~/.aws/config,
-AWS_ENDPOINT_URL); pyve adds none. Objects are `<prefix>/<key>/<name>`; an entry's
-manifest.json is uploaded last and read first, so a half-written entry is a miss. Two writers
-of one key write the same names: each PUT is atomic in S3, and both complete.
+AWS_ENDPOINT_URL); pyve adds none.
+
+An entry's files are stored by content, `<prefix>/<key>/<sha256>/<name>`, and its index,
+`<prefix>/<key>/index.json` ({name: object}), is uploaded last and read first: a half-written
+entry is a miss. Two writers of one key (two runners building the same env at once) each
+upload their own files, whose bytes differ (a tar of an env is never byte-identical across
+builds), then their own index; each PUT is atomic, so whichever index wins names a complete,
+matching set. One shared name per file would let one writer's archive meet the other's
+manifest.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 from pyve import redact
+from pyve.remotecache.artifact import sha256
 from pyve.remotecache.store import StoreError
 
-MANIFEST = "manifest.json"
+INDEX = "index.json"
 
 
 class S3Store:
@@ -65,22 +73,24 @@ class S3Store:
 
     def get(self, key: str, dest: Path) -> dict[str, Path] | None:
         s3 = self._s3()
-        files: dict[str, Path] = {}
         try:
-            s3.download_file(self.bucket, self._name(key, MANIFEST), str(dest / MANIFEST))
+            answer = s3.get_object(Bucket=self.bucket, Key=self._name(key, INDEX))
+            index = json.loads(answer["Body"].read())
         except Exception as exc:  # noqa: BLE001 - boto3 raises many kinds
             if self._missing(exc):
                 return None
+            if isinstance(exc, ValueError):  # not an index pyve wrote: nothing to trust
+                raise StoreError(f"{self.url}: {key}/{INDEX} is not pyve's index") from None
             raise self._error(exc) from None
-        files[MANIFEST] = dest / MANIFEST
+        files: dict[str, Path] = {}
         try:
-            listing = s3.list_objects_v2(Bucket=self.bucket, Prefix=self._name(key) + "/")
-            for item in listing.get("Contents", []):
-                name = item["Key"].rsplit("/", 1)[1]
-                if name == MANIFEST or not name or "/" in item["Key"][len(self._name(key)) + 1:]:
-                    continue
-                s3.download_file(self.bucket, item["Key"], str(dest / name))
+            for name, stored in sorted(dict(index.get("files", {})).items()):
+                if "/" in name or name in ("", ".", ".."):  # a name is a file in dest
+                    raise StoreError(f"{self.url}: {key}/{INDEX} names {name!r}")
+                s3.download_file(self.bucket, self._name(key, str(stored)), str(dest / name))
                 files[name] = dest / name
+        except StoreError:
+            raise
         except Exception as exc:  # noqa: BLE001
             if self._missing(exc):  # removed under us: a miss
                 return None
@@ -89,10 +99,12 @@ class S3Store:
 
     def put(self, key: str, files: dict[str, Path]) -> None:
         s3 = self._s3()
-        order = sorted(files, key=lambda name: name == MANIFEST)  # the manifest last
+        index = {name: f"{sha256(path)}/{name}" for name, path in files.items()}
         try:
-            for name in order:
-                s3.upload_file(str(files[name]), self.bucket, self._name(key, name))
+            for name, stored in sorted(index.items()):
+                s3.upload_file(str(files[name]), self.bucket, self._name(key, stored))
+            s3.put_object(Bucket=self.bucket, Key=self._name(key, INDEX),  # the index last
+                          Body=json.dumps({"files": index}, sort_keys=True).encode())
         except Exception as exc:  # noqa: BLE001
             raise self._error(exc) from None
 
@@ -107,7 +119,7 @@ class S3Store:
                 for item in page.get("Contents", []):
                     rest = item["Key"][len(start):]
                     key, _, name = rest.partition("/")
-                    if name == MANIFEST:
+                    if name == INDEX:
                         found.append(key)
         except Exception as exc:  # noqa: BLE001
             raise self._error(exc) from None
