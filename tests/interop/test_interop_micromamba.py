@@ -70,6 +70,38 @@ def test_micromamba_env_export_then_pyve_init(built: Built, project: Path, pyve:
     assert package_set(helpers.env_prefix(project)) == package_set(built.prefix)
 
 
+def test_the_guides_conda_loop_install_export_build(
+        project: Path, pyve: PyveRunner, local_channel: Path,
+        mamba_env: dict[str, str]) -> None:
+    """The Guide's data-science loop in one project: `micromamba install` into pyve's env,
+    `micromamba env export > environment.yml`, `pyve build`: the env keeps what was installed
+    (now declared, so not named as by hand), the lock lists it, and the next build is a no-op."""
+    write_envfile(project, local_channel, ["foo-py"], platforms=["linux-64"])
+    pyve("init", "--yes", check=True)
+    prefix = helpers.env_prefix(project)
+    helpers.micromamba("install", "--yes", "-p", prefix, "--override-channels",
+                       "-c", local_channel.as_uri(), "bar", env=mamba_env)
+    installed = package_set(prefix)
+    exported = yaml.safe_load(
+        helpers.micromamba("env", "export", "-p", prefix, env=mamba_env).stdout)
+    assert "bar=0.4=0" in exported["dependencies"]
+    exported["channels"] = [str(local_channel)]  # a file:// channel is exported by its name
+    exported["platforms"] = ["linux-64"]  # exported build strings pin one platform
+    (project / "environment.yml").write_text(yaml.safe_dump(exported))
+    result = pyve("build", env=mamba_env)
+    assert result.returncode == 0, result.output
+    assert "by hand" not in result.output
+    active = Path(result.stdout.split("Environment: ", 1)[1].split()[0])
+    assert active != prefix  # new specs, a new env; the old one waits for `purge --unused`
+    assert package_set(active) == installed
+    locked = lock_urls(yaml.safe_load((project / "conda-lock.yml").read_text()), "linux-64")
+    assert any("/bar-0.4-0." in url for url in locked)
+    again = pyve("build", env=mamba_env, check=True).output
+    assert "Nothing to do: every stage is up to date." in again
+    doctor = pyve("doctor", env=mamba_env)
+    assert doctor.returncode == 0 and "nothing installed by hand" in doctor.stdout, doctor.output
+
+
 def test_micromamba_install_by_hand_is_kept_until_build_exact(
         project: Path, pyve: PyveRunner, local_channel: Path,
         mamba_env: dict[str, str]) -> None:
