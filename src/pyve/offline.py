@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import os
 
+from pyve.words import switch
+
 VARIABLE = "PYVE_OFFLINE"
 
 
 def is_offline() -> bool:
-    return os.environ.get(VARIABLE, "").strip().lower() in ("1", "true", "yes", "on")
+    return switch(os.environ.get(VARIABLE)) is True
 
 
 def network_url(url: str) -> bool:

@@ -40,3 +40,15 @@ ENVIRONMENT = "Environment: {}"
 
 def stage_line(name: str, status: str) -> str:
     return f"  {name:<{STAGE_WIDTH}} {status}"
+
+
+# The words a PYVE_* switch variable reads as on or off (case and spaces ignored), shared by
+# PYVE_OFFLINE and PYVE_REMOTE_CACHE_PUSH so one spelling means the same in both.
+ON_WORDS = ("1", "true", "yes", "on")
+OFF_WORDS = ("0", "false", "no", "off")
+
+
+def switch(value: str | None) -> bool | None:
+    """A switch variable's value as True or False; None when unset, empty or neither word."""
+    word = (value or "").strip().lower()
+    return True if word in ON_WORDS else False if word in OFF_WORDS else None

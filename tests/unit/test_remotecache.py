@@ -33,6 +33,23 @@ def test_settings_variable_wins_and_empty_disables(monkeypatch: pytest.MonkeyPat
     assert remotecache.settings({}) == remotecache.Settings("s3://b/p", False)
 
 
+@pytest.mark.parametrize("word", [" Yes ", "off", "maybe", ""])
+def test_push_and_offline_switches_read_the_same_words(
+        monkeypatch: pytest.MonkeyPatch, word: str) -> None:
+    """One spelling means the same for PYVE_OFFLINE and PYVE_REMOTE_CACHE_PUSH; a word that is
+    neither yes nor no leaves pyve.toml's setting in charge."""
+    from pyve import offline
+
+    monkeypatch.setenv(remotecache.URL_VAR, "s3://b/p")
+    monkeypatch.setenv(remotecache.PUSH_VAR, word)
+    monkeypatch.setenv(offline.VARIABLE, word)
+    on = word.strip().lower() == "yes"
+    assert offline.is_offline() is on
+    monkeypatch.delenv(offline.VARIABLE)
+    got = remotecache.settings({"remote_cache_push": False})
+    assert got is not None and got.push is on
+
+
 def test_key_is_lowercase_hex_and_holds_the_interpreter() -> None:
     key, facts = env_key("f" * 32, "venv", sys.executable, None)
     assert len(key) == 32 and set(key) <= set("0123456789abcdef")

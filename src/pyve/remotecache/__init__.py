@@ -27,14 +27,13 @@ def settings(config: dict[str, Any]) -> Settings | None:
     """The remote cache this build uses (PYVE_REMOTE_CACHE, else pyve.toml's remote_cache),
     or None."""
     from pyve.offline import is_offline
+    from pyve.words import switch
 
     url = os.environ[URL_VAR] if URL_VAR in os.environ else config.get("remote_cache") or ""
     url = url.strip()
     if not url or is_offline():
         return None
-    push_var = os.environ.get(PUSH_VAR, "").strip().lower()
-    if push_var:
-        push = push_var not in ("0", "false", "no", "off")
-    else:
+    push = switch(os.environ.get(PUSH_VAR))
+    if push is None:  # unset (or not a yes/no word): pyve.toml's remote_cache_push
         push = config.get("remote_cache_push", True) is not False
     return Settings(url, push)
