@@ -149,7 +149,9 @@ def test_micromamba_install_the_solution_cannot_keep_is_named(
         project: Path, pyve: PyveRunner, local_channel: Path,
         mamba_env: dict[str, str]) -> None:
     """`micromamba install bar=0.4` upgrades libfoo against environment.yml's `libfoo 1.*`:
-    the build puts libfoo back, and says that bar goes, and why."""
+    the build puts libfoo back and solves bar again beside the lock (bar 0.3 fits libfoo 1),
+    as a new env of new specs does; the lock does not change. A package no solve fits beside
+    the lock goes, named with the reason."""
     write_envfile(project, local_channel, ["foo-py", "libfoo 1.*"], platforms=["linux-64"])
     pyve("init", "--yes", check=True)
     prefix = helpers.env_prefix(project)
@@ -162,9 +164,27 @@ def test_micromamba_install_the_solution_cannot_keep_is_named(
     assert "env changed outside pyve: libfoo 1.0-h0_0 -> 2.0-h0_0" in check.stdout
     result = pyve("build", env=mamba_env)
     assert result.returncode == 0, result.output
-    assert ("removed bar 0.4-0: installed by hand; it needs libfoo >=2, and the environment "
-            "has libfoo 1.0") in result.stdout
-    assert {r["url"] for r in helpers.installed(prefix).values()} == locked
+    assert ("bar 0.4-0 (installed by hand) is bar 0.3-0 in the environment: solved again "
+            "beside its specs") in result.stdout
+    installed = helpers.installed(prefix)
+    assert installed["bar"]["version"] == "0.3"
+    assert {r["url"] for n, r in installed.items() if n != "bar"} == locked
+    assert lock_urls(yaml.safe_load((project / "conda-lock.yml").read_text()),
+                     "linux-64") == locked
+    # baz exists only for libfoo 1.*: installed by hand into an env of `libfoo 2.*` (which
+    # micromamba downgrades), no solve fits it beside the lock, so it goes, named with why
+    write_envfile(project, local_channel, ["foo-py", "libfoo 2.*"], platforms=["linux-64"])
+    pyve("build", "--exact", env=mamba_env, check=True)
+    prefix = Path(json.loads(pyve("status", "--json", env=mamba_env).stdout)["env"])
+    helpers.micromamba("install", "--yes", "-p", prefix, "--override-channels",
+                       "-c", local_channel.as_uri(), "baz", env=mamba_env)
+    assert helpers.installed(prefix)["libfoo"]["version"] == "1.0"
+    dropped = pyve("build", env=mamba_env)
+    assert dropped.returncode == 0, dropped.output
+    assert ("removed baz 1.10-0: installed by hand; it needs libfoo 1.*, and the environment "
+            "has libfoo 2.0") in dropped.stdout and "solved again" not in dropped.stdout
+    assert "baz" not in helpers.installed(prefix)
+    assert helpers.installed(prefix)["libfoo"]["version"] == "2.0"
 
 
 def test_micromamba_install_by_hand_is_carried_into_the_new_env_of_new_specs(

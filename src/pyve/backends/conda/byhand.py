@@ -169,7 +169,7 @@ def _keep_conda_by_hand(project: Project, env: EnvFile, prefix: Path,
     """The records of the conda packages installed by hand that stay; says which go and
     why (--exact: all of them). A new env (its specs changed) gets those of the env it
     replaces, as a rebuild of the same env keeps its own; one that cannot stay as it
-    was is solved again beside the new solution."""
+    was is solved again beside the solution, in either case."""
     replaced = None
     if (prefix / "conda-meta").is_dir():
         kept = _conda_by_hand(prefix, entries)
@@ -191,15 +191,16 @@ def _keep_conda_by_hand(project: Project, env: EnvFile, prefix: Path,
                 f"{_where(decision)} ({_exact(decision)})")
         return []
     stay, dropped = engine.keepable(records, engine.installed_records(prefix, shown))
-    if replaced is not None and dropped:
+    if dropped:  # the same env re-solved (a teammate's re-lock) or a new one: solve again
         roots = [k.removeprefix("conda:") for k in _conda_roots(prefix, list(kept))]
         again = _solve_again(env, [*records, *stay], [n for n in roots if n in dropped])
+        where = "the new environment" if replaced is not None else "the environment"
         for record in again:
             name = record.name.normalized
             if name in dropped:
                 del dropped[name]
                 ui.info(f"  {shown[name]} (installed by hand) is {name} "
-                        f"{record.version}-{record.build} in the new environment: "
+                        f"{record.version}-{record.build} in {where}: "
                         "solved again beside its specs")
         stay = [*stay, *again]
     for name, why in sorted(dropped.items()):
