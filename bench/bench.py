@@ -32,7 +32,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from timing import header, pair, row, sh, timed  # noqa: E402
+from timing import header, pair, row, sh, summary, timed  # noqa: E402
 
 from tests.support.direnv_stubs import DIRENV_STUBS  # noqa: E402
 from tests.support.wheel_fixtures import build_wheel, build_wheelhouse  # noqa: E402
@@ -382,9 +382,11 @@ def main() -> int:
     try:
         if args.only == "activation":
             activation(work, env, pyve, fast_reps)
+            print("\n" + summary())
             return 0
         if args.only == "startup":
             startup(work, env, pyve, fast_reps)
+            print("\n" + summary())
             return 0
         if "core" in modes:
             core(work, env, pyve, args.skip_1000, fast_reps, cold_reps)
@@ -410,6 +412,7 @@ def main() -> int:
             import remote
 
             remote.run(work / "remote", env, pyve, uv_cmd(), CACHE, cold_reps)
+        print("\n" + summary())
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0

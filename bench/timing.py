@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import statistics
 import subprocess
 import time
@@ -54,3 +55,41 @@ def row(what: str, a: float, b: float, target: str = "") -> None:
 
 def header() -> None:
     print(f"  {'measurement':<58} {'pyve':>12} {'baseline':>12} {'ratio':>7} target")
+
+
+_RATIO = re.compile(r"^(<=?) ?([0-9.]+)x$")
+_MS = re.compile(r"^(<=?) ?([0-9.]+) ms$")
+
+
+def held(a: float, b: float, target: str) -> bool | None:
+    """Whether a row meets its target: `<= 1.3x` (pyve / baseline) or `< 50 ms` (pyve's time);
+    None for a row without one (a reference row, or words such as "(no lock)")."""
+    for pattern, value in ((_RATIO, a / b if b else float("inf")), (_MS, a * 1000)):
+        found = pattern.match(target.strip())
+        if found:
+            limit = float(found.group(2))
+            return value <= limit if found.group(1) == "<=" else value < limit
+    return None
+
+
+def summary(rows: list[tuple[str, float, float, str]] | None = None) -> str:
+    """Which targets hold, then every row as a markdown table for docs/performance.md: the
+    tables there are regenerated from this, one quiet run."""
+    rows = ROWS if rows is None else rows
+    judged = [(what, held(a, b, target)) for what, a, b, target in rows]
+    met = [what.strip() for what, ok in judged if ok is True]
+    missed = [what.strip() for what, ok in judged if ok is False]
+    lines = [f"targets: {len(met)} met, {len(missed)} not met"]
+    lines += [f"  not met: {what}" for what in missed]
+    lines += ["", "| measurement | pyve | baseline | ratio | target | |",
+              "|---|---|---|---|---|---|"]
+    for (what, a, b, target), (_, ok) in zip(rows, judged, strict=True):
+        mark = {True: "met", False: "**not met**", None: ""}[ok]
+        ratio = f"{a / b:.2f}x" if b else "-"
+        lines.append(f"| {what.strip()} | {_shown(a)} | {_shown(b)} | {ratio} | {target} "
+                     f"| {mark} |")
+    return "\n".join(lines)
+
+
+def _shown(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms" if seconds < 10 else f"{seconds:.2f} s"

@@ -108,3 +108,21 @@ def test_forge_reports_a_failing_command(tmp_path: Path) -> None:
     forge = _forge_scale()
     with pytest.raises(SystemExit, match="failed"):
         forge.measured([sys.executable, "-c", "raise SystemExit(3)"], tmp_path, dict(os.environ))
+
+
+def test_summary_says_which_targets_hold_and_tables_every_row() -> None:
+    sys.path.insert(0, str(BENCH))
+    try:
+        import timing
+    finally:
+        sys.path.remove(str(BENCH))
+    rows = [("cold build", 1.2, 1.0, "<= 1.3x"), ("one line", 0.9, 0.3, "<= 1.5x"),
+            ("activation", 0.037, 0.01, "< 50 ms"), ("shell-hook slow", 0.06, 0.01, "< 50 ms"),
+            ("reference", 0.2, 0.1, "(for reference)"), ("warm", 0.25, 0.25, "<= 1.0x")]
+    assert [timing.held(a, b, t) for _, a, b, t in rows] == [True, False, True, False, None,
+                                                              True]
+    text = timing.summary(rows)
+    assert text.splitlines()[0] == "targets: 3 met, 2 not met"
+    assert "  not met: one line" in text and "  not met: shell-hook slow" in text
+    assert "| one line | 900.0 ms | 300.0 ms | 3.00x | <= 1.5x | **not met** |" in text
+    assert "| reference | 200.0 ms | 100.0 ms | 2.00x | (for reference) |  |" in text
