@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from pyve.envbins import is_env_bin
 from pyve.errors import PyveError, UsageError
+from pyve.offline import is_offline
 from pyve.project import Project, read_python_pin
 from pyve.redact import excerpt
 
@@ -88,7 +89,10 @@ class PythonNotFound(PyveError):
 
 def downloads_allowed(project: Project) -> bool:
     """May a missing Python be downloaded? pyve.toml's python_downloads, PYVE_PYTHON_DOWNLOADS,
-    and uv's own UV_PYTHON_DOWNLOADS (its `manual` means no download on demand either)."""
+    and uv's own UV_PYTHON_DOWNLOADS (its `manual` means no download on demand either);
+    never under --offline."""
+    if is_offline():
+        return False
     for value in (os.environ.get("PYVE_PYTHON_DOWNLOADS"),
                   project.config.get("python_downloads"), os.environ.get("UV_PYTHON_DOWNLOADS")):
         if value and str(value).strip().lower() in ("never", "manual", "0", "false"):

@@ -48,10 +48,11 @@ def test_select_missing_can_install() -> None:
     ({"UV_PYTHON_DOWNLOADS": "never"}, {}, False), ({"UV_PYTHON_DOWNLOADS": "manual"}, {}, False),
     ({}, {"python_downloads": "never"}, False), ({}, {"python_downloads": "automatic"}, True),
     ({"UV_PYTHON_DOWNLOADS": "automatic"}, {"python_downloads": "never"}, False),
+    ({"PYVE_OFFLINE": "1"}, {"python_downloads": "automatic"}, False),  # --offline: none
 ])
 def test_downloads_allowed(env: dict[str, str], config: dict[str, str], allowed: bool,
                            monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in ("PYVE_PYTHON_DOWNLOADS", "UV_PYTHON_DOWNLOADS"):
+    for name in ("PYVE_PYTHON_DOWNLOADS", "UV_PYTHON_DOWNLOADS", "PYVE_OFFLINE"):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)

@@ -58,13 +58,6 @@ def solve(channels: Sequence[str], specs: Sequence[str], platform: str,
     if not channels:
         raise PyveError("no conda channels to solve from",
                         hint="add 'channels: [conda-forge]' to environment.yml")
-    from pyve.offline import is_offline, network_url
-
-    online = [c for c in channels if network_url(c)]
-    if is_offline() and online:
-        raise PyveError(f"--offline: solving needs the index of channel {online[0]}",
-                        hint="commit conda-lock.yml (then the build installs from it), or run "
-                             "the build online")
     vps = list(virtual_packages) if virtual_packages is not None else \
         _virtual_packages_for(platform)
     try:
@@ -97,7 +90,12 @@ def _gateway() -> rattler.Gateway:
     credentials file), as a package fetch is. The bare Gateway() sends none."""
     from rattler.networking import Client
 
-    return rattler.Gateway(client=Client.default_client())
+    from pyve.offline import is_offline
+
+    # --offline: the repodata an earlier online build cached, however old, and never a
+    # request (micromamba --offline solves from its cache the same way)
+    config = rattler.SourceConfig(cache_action="force-cache-only") if is_offline() else None
+    return rattler.Gateway(client=Client.default_client(), default_config=config)
 
 
 def _solver_reason(exc: SolverError) -> str:
@@ -109,9 +107,16 @@ def _solver_reason(exc: SolverError) -> str:
 
 
 def _gateway_error(exc: GatewayError, channels: Sequence[str]) -> PyveError:
+    from pyve.offline import is_offline
+
     message = first_line(exc)
     named = [c for c in channels if c.rstrip("/").rsplit("/", 1)[-1] in str(exc)]
     channel = named[0] if named else ", ".join(channels)
+    if is_offline():
+        return PyveError(f"--offline: the index of channel {channel} is not in the local "
+                         f"cache ({message})",
+                         hint="run the build once online: it caches the channel's index and "
+                              "packages for the builds after it")
     return PyveError(f"unreachable channel {channel}: {message}",
                      hint="check the channel name/URL and your network or proxy settings")
 
