@@ -17,12 +17,9 @@ import shutil
 import tarfile
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pyve import __version__
-
-if TYPE_CHECKING:
-    from concurrent.futures import Future
 
 MANIFEST = "manifest.json"
 ENV_PART = "env.tar.gz"
@@ -134,50 +131,19 @@ def check_member(info: tarfile.TarInfo) -> str | None:
     return None
 
 
-WRITERS = 2  # threads writing files: their open and write calls overlap the decompression
-INLINE_BYTES = 4 << 20  # a member this big is written by the reading thread, in chunks
-PENDING = 64  # files read but not yet written: bounds the memory the writers hold
-
-
-def _write_file(path: str, data: bytes, mode: int) -> None:
-    # O_EXCL: never over an earlier member (a duplicate) and never through a link to elsewhere
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
-                 mode)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
-        if mode & _UMASK:  # the archive's mode exactly, as the env had it
-            os.fchmod(fd, mode)
-    finally:
-        os.close(fd)
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-_UMASK = _umask()
-
-
 def unpack(files: dict[str, Path], env: Path) -> None:
     """Unpack the env into `env` (which must not exist): into a folder beside it, each member
     checked before it is written (one pass: a gzip stream read twice costs twice), then
     renamed into place; a refused member leaves nothing but the removed staging folder.
 
-    The reading thread checks each member and makes the folders and links; a few threads write
-    the files (their open and write calls overlap the decompression). No member is written
-    through a link unless its path has passed the realpath check: a member under no link the
-    archive made lies, by the name checks alone, in a real folder of the staging tree (nothing
-    else is in it), so only one under such a link needs the realpath."""
-    from concurrent.futures import ThreadPoolExecutor
-
+    Each folder is made once, and only a member under a link the archive made pays for a
+    realpath: one under no such link lies, by the name checks alone, in a real folder of the
+    staging tree (which holds nothing the archive did not make). A file is opened O_EXCL, so
+    it never lands over an earlier member or through a link of its own name; a hard link may
+    name only a file of the archive. (Writer threads were measured and paid nothing: creating
+    the files is the kernel's time, not Python's.)"""
     staging = env.parent / f".{env.name}.restoring-{uuid.uuid4().hex[:8]}"
     env.parent.mkdir(parents=True, exist_ok=True)
-    pool = ThreadPoolExecutor(WRITERS, thread_name_prefix="pyve-unpack")
-    pending: list[Future[None]] = []
     try:
         with tarfile.open(files[ENV_PART], "r|gz") as tar:
             staging.mkdir()
@@ -186,7 +152,6 @@ def unpack(files: dict[str, Path], env: Path) -> None:
             folders: set[str] = {""}  # made (or the staging folder itself)
             links: set[str] = set()  # symlinks the archive made
             regular: set[str] = set()  # files, the only targets a hard link may name
-            late_links: list[tuple[str, str]] = []  # hard links, made once every file is
             for info in tar:
                 problem = check_member(info)
                 if problem:
@@ -218,41 +183,23 @@ def unpack(files: dict[str, Path], env: Path) -> None:
                     if source not in regular:
                         raise ArtifactError(f"member {info.name[:80]} is a hard link to "
                                             f"no file of the archive ({info.linkname[:80]})")
-                    late_links.append((root + source, target))
+                    os.link(root + source, target, follow_symlinks=False)
                 else:
                     regular.add(name)
                     stream = tar.extractfile(info)
                     assert stream is not None
                     mode = info.mode & 0o7777
-                    if info.size > INLINE_BYTES:
-                        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL
-                                     | os.O_NOFOLLOW | os.O_CLOEXEC, mode)
-                        with open(fd, "wb", closefd=True) as out:
-                            shutil.copyfileobj(stream, out, 1 << 20)
-                            os.fchmod(out.fileno(), mode)
-                        continue
-                    if len(pending) >= PENDING:
-                        _settle(pending)
-                    pending.append(pool.submit(_write_file, target, stream.read(), mode))
-            _settle(pending, every=True)
-            for source, target in late_links:
-                os.link(source, target, follow_symlinks=False)
+                    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+                                 | os.O_CLOEXEC, mode)
+                    with open(fd, "wb", closefd=True) as out:
+                        shutil.copyfileobj(stream, out, 1 << 20)
+                        os.fchmod(out.fileno(), mode)  # exactly, past the umask
         os.rename(staging, env)
     except (tarfile.TarError, EOFError, OSError) as exc:
         raise ArtifactError(f"its archive cannot be unpacked: {exc}") from None
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)  # before the staging folder goes
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
-
-
-def _settle(pending: list[Future[None]], every: bool = False) -> None:
-    """Wait for the oldest half of the writes (all of them with `every`); raise the first
-    error."""
-    count = len(pending) if every else max(1, len(pending) // 2)
-    for done in pending[:count]:
-        done.result()
-    del pending[:count]
 
 
 def _ancestors(folder: str) -> list[str]:
