@@ -44,6 +44,26 @@ def test_key_is_lowercase_hex_and_holds_the_interpreter() -> None:
     assert env_key("f" * 32, "micromamba", sys.executable, None)[0] != key
 
 
+def test_the_interpreter_is_asked_once_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    import subprocess
+
+    from pyve.remotecache import key
+
+    monkeypatch.setattr(key, "_ASKED", {})
+    calls: list[object] = []
+    real_run = subprocess.run
+
+    def counting(*args: object, **kwargs: object) -> object:
+        calls.append(args)
+        return real_run(*args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(key.subprocess, "run", counting)
+    first = env_key("f" * 32, "venv", sys.executable, None)
+    again = env_key("f" * 32, "venv", sys.executable, None)  # the push after a miss
+    assert first == again and len(calls) == 1
+    assert env_key("e" * 32, "venv", sys.executable, None)[0] != first[0]  # fingerprint anew
+
+
 def test_missing_extra_is_one_line_naming_it(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "boto3", None)  # import boto3 -> ImportError
     with pytest.raises(StoreError) as err:
