@@ -61,6 +61,26 @@ def test_key_is_lowercase_hex_and_holds_the_interpreter() -> None:
     assert env_key("f" * 32, "micromamba", sys.executable, None)[0] != key
 
 
+def test_the_interpreter_is_asked_once_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    import subprocess
+
+    from pyve.remotecache import key
+
+    monkeypatch.setattr(key, "_ASKED", {})
+    calls: list[object] = []
+    real_run = subprocess.run
+
+    def counting(*args: object, **kwargs: object) -> object:
+        calls.append(args)
+        return real_run(*args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(key.subprocess, "run", counting)
+    first = env_key("f" * 32, "venv", sys.executable, None)
+    again = env_key("f" * 32, "venv", sys.executable, None)  # the push after a miss
+    assert first == again and len(calls) == 1
+    assert env_key("e" * 32, "venv", sys.executable, None)[0] != first[0]  # fingerprint anew
+
+
 def test_missing_extra_is_one_line_naming_it(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "boto3", None)  # import boto3 -> ImportError
     with pytest.raises(StoreError) as err:
@@ -147,3 +167,84 @@ def test_a_member_written_through_a_link_is_refused(tmp_path: Path) -> None:
     artifact.unpack(files, tmp_path / "restored")
     assert (tmp_path / "restored" / "ok").read_text() == "y"
     assert json.loads(files["manifest.json"].read_text())["key"] == "ab12"
+
+
+def _archive(tmp_path: Path, members: list[tuple[str, bytes, str, bytes]]) -> dict[str, Path]:
+    """An entry whose archive holds `members`: (name, tar type, link target, data)."""
+    env = tmp_path / "env"
+    env.mkdir()
+    files = _entry(tmp_path, env)
+    with tarfile.open(files["env.tar.gz"], "w:gz") as tar:
+        for name, kind, link, data in members:
+            member = tarfile.TarInfo(name)
+            member.type, member.linkname, member.size = kind, link, len(data)
+            member.mode = 0o644
+            tar.addfile(member, io.BytesIO(data) if data else None)
+    return files
+
+
+def test_a_chain_of_inside_links_that_leads_out_is_not_written_through(tmp_path: Path) -> None:
+    # each link's name and target pass the name checks; together d/l/l2 is the env's parent
+    files = _archive(tmp_path, [
+        ("d", tarfile.DIRTYPE, "", b""),
+        ("d/l", tarfile.SYMTYPE, "..", b""),
+        ("d/l/l2", tarfile.SYMTYPE, "..", b""),
+        ("d/l/l2/evil", tarfile.REGTYPE, "", b"x"),
+    ])
+    with pytest.raises(artifact.ArtifactError, match="through a link"):
+        artifact.unpack(files, tmp_path / "restored")
+    assert not (tmp_path / "evil").exists()
+    assert not (tmp_path / "restored").exists()
+
+
+def test_a_file_over_a_link_of_the_same_name_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "outside").write_text("keep")
+    files = _archive(tmp_path, [
+        ("d", tarfile.DIRTYPE, "", b""),
+        ("d/l", tarfile.SYMTYPE, "..", b""),
+        ("d/l/out", tarfile.SYMTYPE, "../outside", b""),  # lexically d/outside: inside
+        ("d/l/out", tarfile.REGTYPE, "", b"overwritten"),
+    ])
+    with pytest.raises(artifact.ArtifactError):
+        artifact.unpack(files, tmp_path / "restored")
+    assert (tmp_path / "outside").read_text() == "keep"
+    assert not (tmp_path / "restored").exists()
+
+
+def test_hard_links_name_only_files_of_the_archive(tmp_path: Path) -> None:
+    files = _archive(tmp_path, [
+        ("a", tarfile.REGTYPE, "", b"same"),
+        ("b", tarfile.LNKTYPE, "a", b""),
+    ])
+    artifact.unpack(files, tmp_path / "restored")
+    restored = tmp_path / "restored"
+    assert (restored / "b").read_text() == "same"
+    assert (restored / "a").stat().st_ino == (restored / "b").stat().st_ino
+    (tmp_path / "env").rename(tmp_path / "env-1")
+    (tmp_path / "work").rename(tmp_path / "work-1")
+    files = _archive(tmp_path, [
+        ("s", tarfile.SYMTYPE, "a", b""),  # a link, not a file: its target could be anywhere
+        ("h", tarfile.LNKTYPE, "s", b""),
+    ])
+    with pytest.raises(artifact.ArtifactError, match="hard link to no file"):
+        artifact.unpack(files, tmp_path / "restored-2")
+    assert not (tmp_path / "restored-2").exists()
+
+
+def test_many_files_keep_their_bytes_and_modes(tmp_path: Path) -> None:
+    env = tmp_path / "env"
+    for i in range(300):
+        folder = env / f"pkg{i % 7}" / "sub"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"m{i}.py").write_bytes(bytes([i % 256]) * (i * 37))
+    (env / "big.so").write_bytes(b"z" * (3 << 20))  # more than one copy buffer
+    (env / "pkg0" / "run").write_text("#!/bin/sh\n")
+    (env / "pkg0" / "run").chmod(0o750)
+    files = _entry(tmp_path, env)
+    artifact.unpack(files, tmp_path / "restored")
+    restored = tmp_path / "restored"
+    for i in range(300):
+        path = restored / f"pkg{i % 7}" / "sub" / f"m{i}.py"
+        assert path.read_bytes() == bytes([i % 256]) * (i * 37)
+    assert (restored / "big.so").read_bytes() == b"z" * (3 << 20)
+    assert (restored / "pkg0" / "run").stat().st_mode & 0o7777 == 0o750

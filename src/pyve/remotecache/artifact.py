@@ -63,6 +63,9 @@ def pack(env: Path, key: str, records: dict[str, Any], work: Path) -> dict[str, 
             return None
         info.uid = info.gid = 0
         info.uname = info.gname = ""
+        # a whole second: a float mtime costs each member a pax header, twice the headers
+        # to parse on restore (which sets no mtime anyway)
+        info.mtime = int(info.mtime)
         return info
 
     archive = work / ENV_PART
@@ -131,38 +134,78 @@ def check_member(info: tarfile.TarInfo) -> str | None:
 def unpack(files: dict[str, Path], env: Path) -> None:
     """Unpack the env into `env` (which must not exist): into a folder beside it, each member
     checked before it is written (one pass: a gzip stream read twice costs twice), then
-    renamed into place; a refused member leaves nothing but the removed staging folder."""
+    renamed into place; a refused member leaves nothing but the removed staging folder.
+
+    Each folder is made once, and only a member under a link the archive made pays for a
+    realpath: one under no such link lies, by the name checks alone, in a real folder of the
+    staging tree (which holds nothing the archive did not make). A file is opened O_EXCL, so
+    it never lands over an earlier member or through a link of its own name; a hard link may
+    name only a file of the archive. (Writer threads were measured and paid nothing: creating
+    the files is the kernel's time, not Python's.)"""
     staging = env.parent / f".{env.name}.restoring-{uuid.uuid4().hex[:8]}"
     env.parent.mkdir(parents=True, exist_ok=True)
     try:
         with tarfile.open(files[ENV_PART], "r|gz") as tar:
             staging.mkdir()
-            inside = os.path.realpath(staging)
+            inside = os.path.realpath(staging) + os.sep
+            root = str(staging) + os.sep
+            folders: set[str] = {""}  # made (or the staging folder itself)
+            links: set[str] = set()  # symlinks the archive made
+            regular: set[str] = set()  # files, the only targets a hard link may name
             for info in tar:
                 problem = check_member(info)
                 if problem:
                     raise ArtifactError(problem)
-                if info.isdir():
-                    (staging / info.name).mkdir(parents=True, exist_ok=True)
+                name = posixpath.normpath(info.name)
+                if name == ".":
                     continue
-                target = staging / info.name
-                target.parent.mkdir(parents=True, exist_ok=True)
-                # never through a link: a member named under a link the archive made
-                if not (os.path.realpath(target.parent) + os.sep).startswith(inside + os.sep):
+                parent = posixpath.dirname(name)
+                if parent not in folders:
+                    if _under_link(parent, links) and not (
+                            os.path.realpath(root + parent) + os.sep).startswith(inside):
+                        raise ArtifactError(f"member {info.name[:80]} is written through "
+                                            "a link")
+                    os.makedirs(root + parent, exist_ok=True)
+                    folders.update(_ancestors(parent))
+                elif parent and _under_link(parent, links) and not (
+                        os.path.realpath(root + parent) + os.sep).startswith(inside):
                     raise ArtifactError(f"member {info.name[:80]} is written through a link")
-                if info.issym():
+                target = root + name
+                if info.isdir():
+                    if name not in folders:
+                        os.mkdir(target)
+                        folders.add(name)
+                elif info.issym():
                     os.symlink(info.linkname, target)
+                    links.add(name)
                 elif info.islnk():
-                    os.link(staging / info.linkname, target)
+                    source = posixpath.normpath(info.linkname)
+                    if source not in regular:
+                        raise ArtifactError(f"member {info.name[:80]} is a hard link to "
+                                            f"no file of the archive ({info.linkname[:80]})")
+                    os.link(root + source, target, follow_symlinks=False)
                 else:
-                    source = tar.extractfile(info)
-                    assert source is not None
-                    with open(target, "wb") as out:
-                        shutil.copyfileobj(source, out, 1 << 20)
-                    os.chmod(target, info.mode & 0o7777)
+                    regular.add(name)
+                    stream = tar.extractfile(info)
+                    assert stream is not None
+                    mode = info.mode & 0o7777
+                    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+                                 | os.O_CLOEXEC, mode)
+                    with open(fd, "wb", closefd=True) as out:
+                        shutil.copyfileobj(stream, out, 1 << 20)
+                        os.fchmod(out.fileno(), mode)  # exactly, past the umask
         os.rename(staging, env)
     except (tarfile.TarError, EOFError, OSError) as exc:
         raise ArtifactError(f"its archive cannot be unpacked: {exc}") from None
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
+
+
+def _ancestors(folder: str) -> list[str]:
+    parts = folder.split("/")
+    return ["/".join(parts[:i]) for i in range(1, len(parts) + 1)]
+
+
+def _under_link(folder: str, links: set[str]) -> bool:
+    return bool(links) and any(up in links for up in _ancestors(folder))

@@ -17,10 +17,21 @@ _ABI = ("import json, platform, sys, sysconfig; print(json.dumps({"
         " 'abiflags': getattr(sys, 'abiflags', ''), 'libc': list(platform.libc_ver())}))")
 
 
+_ASKED: dict[tuple[str | None, str | None], dict[str, Any]] = {}
+
+
 def interpreter_facts(python_path: str | None, version: str | None) -> dict[str, Any]:
     """The interpreter's exact version, ABI and the libc it runs on; without one to ask (a
     conda env's Python comes from its specs, which the fingerprint holds) the version pyve
-    decided and the libc of this machine."""
+    decided and the libc of this machine. Asked once per process: a build that misses and
+    then pushes needs the key twice (its fingerprint again, as the build may have written an
+    input), the interpreter's facts once."""
+    if (python_path, version) not in _ASKED:
+        _ASKED[(python_path, version)] = _ask(python_path, version)
+    return dict(_ASKED[(python_path, version)])
+
+
+def _ask(python_path: str | None, version: str | None) -> dict[str, Any]:
     if python_path:
         try:
             out = subprocess.run([python_path, "-c", _ABI], capture_output=True, text=True,
