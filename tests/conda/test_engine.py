@@ -292,3 +292,25 @@ def test_explicit_list_puts_each_package_after_its_dependencies(local_channel: P
     conda_fixtures.reindex(cyclic)
     both = engine.solve([chan(cyclic)], ["ping"], "linux-64")
     assert len(explicit_text(both).splitlines()) == 3
+
+
+def test_solve_all_reads_each_index_once_and_solves_every_platform(
+        local_channel: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lock's platforms are solved at once, from one gateway (noarch's index is read
+    once, not per platform), each as `solve` alone would."""
+    platforms = ["linux-64", "osx-64", "osx-arm64", "win-64"]
+    alone = {p: engine.solve([chan(local_channel)], ["bar"], p) for p in platforms}
+    made: list[object] = []
+    real_gateway = engine._gateway
+    monkeypatch.setattr(engine, "_gateway", lambda: made.append(1) or real_gateway())
+    together = engine.solve_all([chan(local_channel)], ["bar"], platforms)
+    assert len(made) == 1
+    assert list(together) == platforms
+    assert {p: [r.url for r in rs] for p, rs in together.items()} == \
+        {p: [r.url for r in rs] for p, rs in alone.items()}
+
+
+def test_solve_all_names_the_first_platform_that_fails(local_channel: Path) -> None:
+    with pytest.raises(PyveError) as info:
+        engine.solve_all([chan(local_channel)], ["bar", "libfoo<1"], ["osx-64", "win-64"])
+    assert info.value.message.startswith("cannot solve the conda environment for osx-64: ")

@@ -105,8 +105,13 @@ def test_a_checked_cache_entry_is_not_read_again_until_it_changes(
     real_hash = rattler_cache._sha256_file
     monkeypatch.setattr(rattler_cache, "_sha256_file",
                         lambda p: hashed.append(p.name) or real_hash(p))
+    facts: list[str] = []
+    real_facts = rattler_cache._checked_facts
+    monkeypatch.setattr(rattler_cache, "_checked_facts",
+                        lambda r, c: facts.append(r.file_name) or real_facts(r, c))
     engine.install(records, tmp_path / "env2", cache_dir)
     assert hashed == []
+    assert sorted(facts) == sorted(r.file_name for r in records)  # read once, not restamped
     conda_fixtures.tamper(channel, "noarch", "foo-py-1.5-0.tar.bz2")
     with pytest.raises(PyveError, match=r"foo-py-1.5-0.tar.bz2 does not match its sha256"):
         engine.install(records, tmp_path / "env3", cache_dir)

@@ -6,6 +6,7 @@ one-line PyveError naming the package or channel.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
@@ -55,29 +56,55 @@ def solve(channels: Sequence[str], specs: Sequence[str], platform: str,
           pinned: Sequence[RepoDataRecord] = ()) -> list[RepoDataRecord]:
     """Solve `specs` from `channels` for `platform` (+ noarch); records sorted by name.
     `pinned`: records the solve must not change (a solution others are added beside)."""
+    vps = {platform: list(virtual_packages)} if virtual_packages is not None else None
+    return solve_all(channels, specs, [platform], vps, pinned)[platform]
+
+
+def solve_all(channels: Sequence[str], specs: Sequence[str], platforms: Sequence[str],
+              virtual_packages: dict[str, list[Any]] | None = None,
+              pinned: Sequence[RepoDataRecord] = ()) -> dict[str, list[RepoDataRecord]]:
+    """`solve` for several platforms at once: one gateway, so each channel's index (noarch's
+    for every platform) is read once, not once per platform; the solves run concurrently
+    (rattler solves off the GIL). A failure names the first platform, in order, that
+    failed."""
     if not channels:
         raise PyveError("no conda channels to solve from",
                         hint="add 'channels: [conda-forge]' to environment.yml")
-    vps = list(virtual_packages) if virtual_packages is not None else \
-        _virtual_packages_for(platform)
+    vps = {p: list(virtual_packages[p]) if virtual_packages and p in virtual_packages
+           else _virtual_packages_for(p) for p in platforms}
     try:
         # MatchSpec objects, not strings: rattler parses strings strictly and rejects the
         # `name=version=build` pins that `micromamba env export` and `conda env export` write
         parsed = [MatchSpec(s) for s in specs]
-        records = _run(rattler.solve(sources=list(channels), specs=parsed, gateway=_gateway(),
-                                     platforms=[platform, "noarch"],  # type: ignore[list-item]
-                                     pinned_packages=list(pinned) or None,
-                                     virtual_packages=vps))
-    except SolverError as exc:
-        raise PyveError(f"cannot solve the conda environment for {platform}: "
-                        f"{_solver_reason(exc)}",
-                        hint="relax the version constraints or add the channel that has the "
-                             "package") from exc
-    except GatewayError as exc:
-        raise _gateway_error(exc, channels) from exc
     except InvalidMatchSpecError as exc:
         raise PyveError(f"invalid conda spec: {first_line(exc)}") from exc
-    return sorted(records, key=lambda r: r.name.normalized)
+    gateway = _gateway()
+
+    async def one(platform: str) -> list[RepoDataRecord] | BaseException:
+        try:
+            return await rattler.solve(sources=list(channels), specs=parsed, gateway=gateway,
+                                       platforms=[platform, "noarch"],  # type: ignore[list-item]
+                                       pinned_packages=list(pinned) or None,
+                                       virtual_packages=vps[platform])
+        except (SolverError, GatewayError, InvalidMatchSpecError) as exc:
+            return exc  # every solve ends before one is raised
+
+    async def every() -> list[list[RepoDataRecord] | BaseException]:
+        return list(await asyncio.gather(*(one(p) for p in platforms)))
+
+    solved: dict[str, list[RepoDataRecord]] = {}
+    for platform, result in zip(platforms, _run(every()), strict=True):
+        if isinstance(result, SolverError):
+            raise PyveError(f"cannot solve the conda environment for {platform}: "
+                            f"{_solver_reason(result)}",
+                            hint="relax the version constraints or add the channel that has "
+                                 "the package") from result
+        if isinstance(result, GatewayError):
+            raise _gateway_error(result, channels) from result
+        if isinstance(result, BaseException):
+            raise PyveError(f"invalid conda spec: {first_line(result)}") from result
+        solved[platform] = sorted(result, key=lambda r: r.name.normalized)
+    return solved
 
 
 def _virtual_packages_for(platform: str) -> list[Any]:
@@ -135,7 +162,7 @@ def install(records: Sequence[RepoDataRecord], prefix: Path, cache_dir: Path | N
     """
     prefix = Path(prefix)
     cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    check_packages(records, cache_dir, on_progress)
+    vouched = check_packages(records, cache_dir, on_progress)
     inner_specs = [MatchSpec(s)._match_spec for s in requested_specs]
     try:
         pkgcache.prepare(cache_dir)  # made and marked as pyve's cache, or used as it is
@@ -147,7 +174,7 @@ def install(records: Sequence[RepoDataRecord], prefix: Path, cache_dir: Path | N
                              reporter=_Reporter(on_progress)  # type: ignore[arg-type]
                              if on_progress else None))
         _fix_channel_urls(prefix, records)
-        _record_checked(records, cache_dir)
+        _record_checked(records, cache_dir, vouched)
         _append_history(prefix, requested_specs)
         _normalise_record_modes(prefix)
     except BaseException as exc:

@@ -10,7 +10,7 @@ import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -73,14 +73,17 @@ def check_archives(records: Iterable[RepoDataRecord], cache_dir: Path) -> None:
 
 
 def check_packages(records: Sequence[RepoDataRecord], cache_dir: Path,
-                   on_progress: Callable[[str], None] | None = None) -> None:
+                   on_progress: Callable[[str], None] | None = None) -> set[str]:
     """What every engine checks before it links: each file's sha256 (micromamba checks md5
     only) and that no package names a path outside the env. A package that comes over
-    http(s) and is not in the cache yet is fetched into it first, so it is checked too."""
-    unchecked = [r for r in records if not _already_checked(r, cache_dir)]
+    http(s) and is not in the cache yet is fetched into it first, so it is checked too.
+    Returns the file names an earlier build's stamp vouched for (not checked again)."""
+    vouched = {r.file_name for r in records if _already_checked(r, cache_dir)}
+    unchecked = [r for r in records if r.file_name not in vouched]
     verify_sha256(unchecked)
     fetched = fetch_remote(records, cache_dir, _Reporter(on_progress) if on_progress else None)
     check_archives([r for r in unchecked if r.file_name not in fetched], cache_dir)
+    return vouched
 
 
 def _checked_facts(record: RepoDataRecord, cache_dir: Path) -> str | None:
@@ -110,10 +113,15 @@ def _already_checked(record: RepoDataRecord, cache_dir: Path) -> bool:
                                                                              record).name, facts)
 
 
-def _record_checked(records: Sequence[RepoDataRecord], cache_dir: Path) -> None:
+def _record_checked(records: Sequence[RepoDataRecord], cache_dir: Path,
+                    vouched: Collection[str] = ()) -> None:
     """After a link: stamp each local package's cache entry as checked (its archive's
-    sha256 and its paths were, before the link)."""
+    sha256 and its paths were, before the link). Those a stamp `vouched` for before the
+    link keep it unread: a cache copy rattler extracted again meanwhile has other facts, so
+    its stamp no longer matches and the next build checks it."""
     for record in records:
+        if record.file_name in vouched:
+            continue
         facts = _checked_facts(record, cache_dir)
         name = cache_entry(cache_dir, record).name
         if facts is not None and not pkgcache.was_checked(cache_dir, name, facts):

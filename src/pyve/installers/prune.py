@@ -156,6 +156,8 @@ def _needed(env: Path, roots: set[str], extras: dict[str, set[str]]) -> set[str]
     is false in this env, or behind an extra nobody asked for, does not count. (sync's
     closure counts them, to never remove what some marker might need; a package it keeps
     that way is still the user's.)"""
+    if not roots:
+        return set()
     from importlib.metadata import PathDistribution
 
     from packaging.markers import InvalidMarker, UndefinedComparison, UndefinedEnvironmentName
@@ -419,13 +421,16 @@ def _distributions(env: Path, requires: bool = True
     safe, removing one is not. A package a conda record owns counts as installed by conda,
     whatever its INSTALLER file says. requires=False: no METADATA read (the names come from
     the dist-info folders, the requirements are left empty), for a caller the lock answers."""
+    infos = sorted(env.glob("lib/python*/site-packages/*.dist-info"))
+    if not infos:  # a conda env without pip packages: no import, no conda record read
+        return {}
     from importlib.metadata import PathDistribution
 
     from pyve.installers.distinfo import headers
 
     conda_owned = _conda_owned(env)
     found: dict[str, tuple[str, list[str], bool]] = {}
-    for info in sorted(env.glob("lib/python*/site-packages/*.dist-info")):
+    for info in infos:
         dist = PathDistribution(info)
         if not requires:
             found.setdefault(pip.canonical_name(info.name[: -len(".dist-info")].partition("-")[0]),

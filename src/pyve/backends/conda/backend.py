@@ -51,6 +51,7 @@ from pyve.backends.conda.lockplan import (
     _previous_conda_entries,
     _sha256s,
     _solve,
+    _solve_all,
     _urls,
     _with_python,
     _without_none,
@@ -629,15 +630,18 @@ class CondaBackend:
         definition = data_digest(self.definition(env))
         previous = _previous_conda_entries(project, definition)
         host = engine.host_platform()
+        host_solution = self._host_solution(project, env)  # conda-solve's: not solved twice
+        solved = _solve_all(env, [p for p in platforms if p not in previous
+                                  and not (p == host and host_solution)])
         packages: list[dict[str, Any]] = []
         for platform in platforms:
             if platform in previous:
                 packages += previous[platform]
-            elif platform == host and self._host_solution(project, env):
-                packages += self._host_solution(project, env)
+            elif platform == host and host_solution:
+                packages += host_solution
             else:
-                records = _solve(env, platform)
-                packages += [lockfile.conda_entry(r, platform, env.category) for r in records]
+                packages += [lockfile.conda_entry(r, platform, env.category)
+                             for r in solved[platform]]
         packages += self._pip_entries(project, env, platforms)
         document = lockfile.lock_document(env, platforms, packages, project.root,
                                           custom=_without_none({

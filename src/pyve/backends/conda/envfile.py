@@ -9,7 +9,6 @@ from pathlib import Path
 
 import xxhash
 import yaml
-from packaging.requirements import InvalidRequirement, Requirement
 
 from pyve.backends.conda import safeyaml
 from pyve.errors import PyveError
@@ -214,6 +213,10 @@ def _check_pip_line(line: str, label: str, lines: dict[str, int]) -> None:
         raise PyveError(f"{label}: empty line in the pip section")
     if _PIP_OPTION_RE.match(line):
         return  # pip options (-r, -e, --index-url ...) are pip's business, run in place
+    # here, not at the top: a conda env file without a pip: section never needs packaging
+    # (~35 ms of imports on a build)
+    from packaging.requirements import InvalidRequirement, Requirement
+
     try:
         Requirement(line)
     except InvalidRequirement as exc:

@@ -37,6 +37,18 @@ def _solve(env: EnvFile, platform: str) -> list[Any]:
                         exit_code=exc.exit_code) from exc
 
 
+def _solve_all(env: EnvFile, platforms: list[str]) -> dict[str, list[Any]]:
+    """_solve for the lock's other platforms, at once (one read of each channel's index)."""
+    if not platforms:
+        return {}
+    progress.update(f"solving {len(env.conda_specs)} specs for {', '.join(platforms)}")
+    try:
+        return engine.solve_all(env.channels, env.conda_specs, platforms)
+    except PyveError as exc:
+        raise PyveError(f"{env.path.name}: {exc.message}", hint=exc.hint,
+                        exit_code=exc.exit_code) from exc
+
+
 def _index_urls(items: list[dict[str, Any]], python: Path) -> list[str]:
     """A pip package pip took from a find-links folder is locked under the URL of the same
     file (name and sha256) on an index pip's configuration names, which a teammate can fetch;

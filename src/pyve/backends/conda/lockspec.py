@@ -15,10 +15,6 @@ import json
 import re
 from urllib.parse import urldefrag
 
-from packaging.markers import Marker
-from packaging.requirements import Requirement
-from packaging.utils import canonicalize_name
-
 from pyve.backends.conda.envfile import EnvFile
 
 # conda-lock's default-virtual-packages.yaml (name -> "version[ build_string]").
@@ -161,6 +157,10 @@ def pip_dependency(line: str, category: str = "main") -> dict | None:
     markers = None
     if ";" in line:
         line, markers = (part.strip() for part in line.rsplit(";", 1))
+    # imported here: only pip lines need packaging (a conda-only lock does not import it)
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
     req = Requirement(line)
     name = canonicalize_name(req.name)
     if req.url and req.url.startswith(("https://", "ssh://")) and not req.url.startswith("git+"):
@@ -180,6 +180,8 @@ def marker_applies(markers: str | None, platform: str) -> bool:
     markers naming anything else count as true (conda-lock warns and keeps the dependency)."""
     if markers is None:
         return True
+    from packaging.markers import Marker
+
     env = _MARKER_ENV.get(platform.split("-", 1)[0])
     marker = Marker(markers)
     if env is None or not _marker_names(marker._markers) <= set(env):
