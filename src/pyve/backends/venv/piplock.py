@@ -707,6 +707,8 @@ def applicable(entries: list[LockEntry], python: Path) -> list[LockEntry]:
 # --- the env against the lock ---------------------------------------------------------------
 
 NEVER_CHECKED = "installed file never checked against the lock"
+NOT_LISTED = "installed file's sha256 is not in the lock"
+NOT_INSTALLED = "not installed"
 
 
 def unverified(python: Path, wanted: list[LockEntry]) -> list[tuple[LockEntry, str]]:
@@ -719,7 +721,7 @@ def unverified(python: Path, wanted: list[LockEntry]) -> list[tuple[LockEntry, s
     for entry in wanted:
         version = installed.get(entry.name)
         if version is None:
-            result.append((entry, "not installed"))
+            result.append((entry, NOT_INSTALLED))
         elif version != entry.version:
             result.append((entry, f"{version} installed, {entry.version} locked"))
         else:
@@ -727,7 +729,7 @@ def unverified(python: Path, wanted: list[LockEntry]) -> list[tuple[LockEntry, s
             if not seen:
                 result.append((entry, NEVER_CHECKED))
             elif not set(seen) <= set(entry.hashes):
-                result.append((entry, "installed file's sha256 is not in the lock"))
+                result.append((entry, NOT_LISTED))
     return result
 
 
@@ -810,21 +812,28 @@ def install_entries(python: Path, root: Path, entries: list[LockEntry],
     wanted = applicable(entries, python)
     # the locked version installed from a file pyve never saw (`pip install x` by hand, as
     # the Backends Guide does) is kept, as `uv pip sync` keeps it; --frozen checks it
-    todo = [entry for entry, why in unverified(python, wanted) if why != NEVER_CHECKED]
-    _install_locked(python, root, installer, todo)
+    _install_locked(python, root, installer,
+                    [(entry, why) for entry, why in unverified(python, wanted)
+                     if why != NEVER_CHECKED])
     return {entry.name for entry in wanted}
 
 
 def _install_locked(python: Path, root: Path, installer: Installer,
-                    todo: list[LockEntry]) -> None:
-    """These lock entries, hash-checked and without resolving (`--require-hashes --no-deps`)."""
+                    todo: list[tuple[LockEntry, str]]) -> None:
+    """These lock entries (with why each is not as locked), hash-checked and without
+    resolving (`--require-hashes --no-deps`). Those installed in any version are replaced
+    by name (`1.0+cpu` satisfies `==1.0`); the missing ones need no flag, so the installer's
+    cache is left alone (uv's `--reinstall` refreshes all of it: 0.1-0.4 s to add one
+    package to 56)."""
     if not todo:
         return
+    replace = tuple(entry.name for entry, why in todo if why != NOT_INSTALLED)
     with tempfile.TemporaryDirectory(prefix="pyve-locked-") as tmp:
         subset = Path(tmp) / "locked.txt"
-        subset.write_text("".join(e.text() + "\n" for e in todo), encoding="utf-8")
+        subset.write_text("".join(e.text() + "\n" for e, _why in todo), encoding="utf-8")
         installer.install_locked(python, subset, root, f"pip install from {LOCK_FILE}",
-                                 {f"{e.name}=={e.version}": list(e.hashes) for e in todo})
+                                 {f"{e.name}=={e.version}": list(e.hashes) for e, _w in todo},
+                                 replace=replace)
 
 
 def install_exact(python: Path, root: Path, installer: Installer) -> None:
@@ -838,5 +847,5 @@ def install_exact(python: Path, root: Path, installer: Installer) -> None:
         raise PyveError(outside[0] + more,
                         hint="loosen the constraint, or re-lock within it (`pyve build` "
                              f"without --frozen), then commit {LOCK_FILE}")
-    _install_locked(python, root, installer, [entry for entry, _why in unverified(python, wanted)])
+    _install_locked(python, root, installer, unverified(python, wanted))
     prune.sync_exact(python, root, {e.name for e in wanted}, installer)
