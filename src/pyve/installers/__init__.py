@@ -51,10 +51,11 @@ class Installer(Protocol):
         ...
 
     def install_locked(self, python: Path, requirements: Path, cwd: Path, what: str,
-                       hashes: dict[str, list[str]]) -> None:
-        """Reinstall a hashed requirements file's entries, hash-checked, without
-        dependencies, and remember which file each came from (`hashes`: name==version ->
-        the lock's hashes)."""
+                       hashes: dict[str, list[str]], replace: tuple[str, ...] = ()) -> None:
+        """Install a hashed requirements file's entries, hash-checked, without dependencies,
+        and remember which file each came from (`hashes`: name==version -> the lock's
+        hashes). `replace`: entries installed at their locked version already, from a file
+        not checked against the lock, which must be installed again."""
         ...
 
     def uninstall(self, python: Path, names: list[str], cwd: Path) -> None:

@@ -242,8 +242,11 @@ class UvInstaller:
                      cwd, f"pip install --reinstall-package {' '.join(sorted(pins))}")
 
     def install_locked(self, python: Path, requirements: Path, cwd: Path, what: str,
-                       hashes: dict[str, list[str]]) -> None:
-        self.install(python, ["--require-hashes", "--no-deps", "--reinstall", "-r",
+                       hashes: dict[str, list[str]], replace: tuple[str, ...] = ()) -> None:
+        # --reinstall-package, not --reinstall: that one refreshes uv's whole cache (every
+        # wheel read again), where a missing or other-version entry is installed anyway
+        self.install(python, ["--require-hashes", "--no-deps",
+                              *(f"--reinstall-package={name}" for name in replace), "-r",
                               str(requirements)], cwd, what, constrained=False)
         # no report: each file matched one of the lock's hashes, or uv refused it
         pip.record_hashes(python, hashes)
