@@ -90,8 +90,10 @@ class _Recorder:
         self.calls: list[tuple[str, tuple[str, ...]]] = []
 
     def install_locked(self, python: Path, requirements: Path, cwd: Path, what: str,
-                       hashes: dict[str, list[str]], replace: tuple[str, ...] = ()) -> None:
+                       hashes: dict[str, list[str]], replace: tuple[str, ...] = (),
+                       reread: bool = False) -> None:
         self.calls.append((requirements.read_text(), replace))
+        self.reread = reread
 
 
 def test_install_replaces_only_what_is_installed(tmp_path: Path) -> None:

@@ -51,11 +51,14 @@ class Installer(Protocol):
         ...
 
     def install_locked(self, python: Path, requirements: Path, cwd: Path, what: str,
-                       hashes: dict[str, list[str]], replace: tuple[str, ...] = ()) -> None:
+                       hashes: dict[str, list[str]], replace: tuple[str, ...] = (),
+                       reread: bool = False) -> None:
         """Install a hashed requirements file's entries, hash-checked, without dependencies,
         and remember which file each came from (`hashes`: name==version -> the lock's
         hashes). `replace`: entries installed at their locked version already, from a file
-        not checked against the lock, which must be installed again."""
+        not checked against the lock, which must be installed again. `reread` (--frozen):
+        every file is read again from its source and checked, none taken from the
+        installer's cache, so a wheel changed since it was cached is refused."""
         ...
 
     def uninstall(self, python: Path, names: list[str], cwd: Path) -> None:

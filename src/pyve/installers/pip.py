@@ -100,8 +100,10 @@ class PipInstaller:
                 cwd, f"pip install --force-reinstall {' '.join(sorted(pins))}")
 
     def install_locked(self, python: Path, requirements: Path, cwd: Path, what: str,
-                       hashes: dict[str, list[str]], replace: tuple[str, ...] = ()) -> None:
-        # pip's install report names the one file installed: that hash is remembered
+                       hashes: dict[str, list[str]], replace: tuple[str, ...] = (),
+                       reread: bool = False) -> None:
+        # pip's install report names the one file installed: that hash is remembered (pip
+        # reads every file from its source each time: `reread` holds already)
         install(python, ["--require-hashes", "--no-deps", "--force-reinstall", "-r",
                          str(requirements)], cwd, what, record_hashes=True)
 

@@ -242,11 +242,15 @@ class UvInstaller:
                      cwd, f"pip install --reinstall-package {' '.join(sorted(pins))}")
 
     def install_locked(self, python: Path, requirements: Path, cwd: Path, what: str,
-                       hashes: dict[str, list[str]], replace: tuple[str, ...] = ()) -> None:
+                       hashes: dict[str, list[str]], replace: tuple[str, ...] = (),
+                       reread: bool = False) -> None:
         # --reinstall-package, not --reinstall: that one refreshes uv's whole cache (every
-        # wheel read again), where a missing or other-version entry is installed anyway
-        self.install(python, ["--require-hashes", "--no-deps",
-                              *(f"--reinstall-package={name}" for name in replace), "-r",
+        # wheel read again), where a missing or other-version entry is installed anyway;
+        # uv's cache answers for a local wheel changed since it was cached, so --frozen
+        # (`reread`) pays the refresh and a tampered file is refused
+        again = ["--reinstall"] if reread else \
+            [f"--reinstall-package={name}" for name in replace]
+        self.install(python, ["--require-hashes", "--no-deps", *again, "-r",
                               str(requirements)], cwd, what, constrained=False)
         # no report: each file matched one of the lock's hashes, or uv refused it
         pip.record_hashes(python, hashes)

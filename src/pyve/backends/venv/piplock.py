@@ -929,7 +929,7 @@ def install_entries(python: Path, root: Path, entries: list[LockEntry],
 
 
 def _install_locked(python: Path, root: Path, installer: Installer,
-                    todo: list[tuple[LockEntry, str]]) -> None:
+                    todo: list[tuple[LockEntry, str]], reread: bool = False) -> None:
     """These lock entries (with why each is not as locked), hash-checked and without
     resolving (`--require-hashes --no-deps`). Those installed in any version are replaced
     by name (`1.0+cpu` satisfies `==1.0`); the missing ones need no flag, so the installer's
@@ -943,7 +943,7 @@ def _install_locked(python: Path, root: Path, installer: Installer,
         subset.write_text("".join(e.text() + "\n" for e, _why in todo), encoding="utf-8")
         installer.install_locked(python, subset, root, f"pip install from {LOCK_FILE}",
                                  {f"{e.name}=={e.version}": list(e.hashes) for e, _w in todo},
-                                 replace=replace)
+                                 replace=replace, reread=reread)
 
 
 def install_exact(python: Path, root: Path, installer: Installer) -> None:
@@ -957,5 +957,6 @@ def install_exact(python: Path, root: Path, installer: Installer) -> None:
         raise PyveError(outside[0] + more,
                         hint="loosen the constraint, or re-lock within it (`pyve build` "
                              f"without --frozen), then commit {LOCK_FILE}")
-    _install_locked(python, root, installer, unverified(python, wanted))
+    # CI's path: every file read from its source again and checked, none trusted to a cache
+    _install_locked(python, root, installer, unverified(python, wanted), reread=True)
     prune.sync_exact(python, root, {e.name for e in wanted}, installer)
