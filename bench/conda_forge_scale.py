@@ -132,8 +132,11 @@ def measured(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, int
 
 def solve_cmd(python: str, chan: Path, specs: list[str]) -> list[str]:
     """pyve's own solve (the engine the conda backend calls), nothing else."""
-    code = ("import sys; from pyve.engines import rattler as r; "
-            "print(len(r.solve([sys.argv[1]], sys.argv[2:], 'linux-64')))")
+    # it leaves as the `pyve` command does once rattler is loaded (cli._exit_before_finalizing:
+    # rattler's threads can abort a finalizing interpreter, 2-3 runs in 60 at this scale)
+    code = ("import os, sys; from pyve.engines import rattler as r; "
+            "print(len(r.solve([sys.argv[1]], sys.argv[2:], 'linux-64')), flush=True); "
+            "os._exit(0)")
     return [python, "-c", code, f"file://{chan}", *specs]
 
 

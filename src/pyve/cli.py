@@ -358,7 +358,31 @@ def normalize_argv(argv: list[str]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    code = _main(list(sys.argv[1:] if argv is None else argv))
+    if argv is None and "rattler" in sys.modules:  # the `pyve` command, after a conda stage
+        _exit_before_finalizing(code)
+    return code
+
+
+def _exit_before_finalizing(code: int) -> None:
+    """py-rattler's native (tokio) threads can still hold Python objects when the interpreter
+    finalizes, and one releasing them then aborts the process after the work is done
+    (`PyGILState_Release: thread state ... must be current when releasing`, exit 134, or a
+    segfault: 2-3 of 60 solves of a 200,000-record channel; CPython's gh-124619 class of
+    crash). Everything is written by now: run the exit handlers (coverage's among them),
+    flush, and leave without finalizing."""
+    import atexit
+
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: nobody is reading
+            pass
+    os._exit(code)
+
+
+def _main(argv: list[str]) -> int:
     from pyve import fastpath
 
     try:

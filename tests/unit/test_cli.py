@@ -143,3 +143,33 @@ def test_what_the_one_command_parser_cannot_answer_goes_to_the_full_one(
     ui.reset()
     assert lean_out == full_out
     assert capsys.readouterr() == full_printed
+
+
+_EXIT_PROBE = """
+import atexit, sys
+if sys.argv[1] == "rattler":
+    import rattler  # noqa: F401 - a conda build has it loaded
+class Finalized:
+    def __del__(self):
+        print("finalized", flush=True)
+keep = Finalized()
+atexit.register(lambda: print("exit handler ran", flush=True))
+sys.argv = ["pyve"]  # the help, then exit code 2, through main's return
+from pyve.cli import main
+raise SystemExit(main())
+"""
+
+
+@pytest.mark.parametrize("loaded", ["rattler", "plain"])
+def test_the_command_leaves_without_finalizing_once_rattler_is_loaded(loaded: str) -> None:
+    """rattler's native threads can abort a finalizing interpreter (exit 134 after the work
+    is done): with rattler loaded, `pyve` runs the exit handlers (coverage's too), flushes
+    and leaves without finalizing; without it, it exits as any Python program does."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _EXIT_PROBE, loaded], capture_output=True,
+                          text=True, check=False)
+    assert done.returncode == 2, done.stderr
+    assert "usage: pyve" in done.stdout and "exit handler ran" in done.stdout
+    assert ("finalized" in done.stdout) is (loaded == "plain")
