@@ -17,6 +17,3 @@ VARIABLE = "PYVE_OFFLINE"
 def is_offline() -> bool:
     return switch(os.environ.get(VARIABLE)) is True
 
-
-def network_url(url: str) -> bool:
-    return url.split("://", 1)[0].lower() in ("http", "https", "s3", "oci", "oci+http", "ftp")

@@ -28,17 +28,13 @@ SOLUTION_WORDS = "the recorded solve"  # .pyve/envs/<hash>.solution.json, in rea
 
 
 def _solve(env: EnvFile, platform: str) -> list[Any]:
-    """engine.solve, its errors naming the env file (the channel or spec to fix is there)."""
-    progress.update(f"solving {len(env.conda_specs)} specs for {platform}")
-    try:
-        return engine.solve(env.channels, env.conda_specs, platform)
-    except PyveError as exc:
-        raise PyveError(f"{env.path.name}: {exc.message}", hint=exc.hint,
-                        exit_code=exc.exit_code) from exc
+    """The env file's specs solved for `platform`, its errors naming the env file (the
+    channel or spec to fix is there)."""
+    return _solve_all(env, [platform])[platform]
 
 
 def _solve_all(env: EnvFile, platforms: list[str]) -> dict[str, list[Any]]:
-    """_solve for the lock's other platforms, at once (one read of each channel's index)."""
+    """_solve for several platforms at once (one read of each channel's index)."""
     if not platforms:
         return {}
     progress.update(f"solving {len(env.conda_specs)} specs for {', '.join(platforms)}")
