@@ -1,6 +1,7 @@
 """Small file-system helpers: atomic writes (temp file + rename), keeping the file's mode;
-removal that never follows a symlink; and removal in two atomic steps (rename aside, then
-delete), so a kill half-way leaves a leftover pyve recognises and finishes removing.
+removal that never follows a symlink; removal in two atomic steps (rename aside, then
+delete), so a kill half-way leaves a leftover pyve recognises and finishes removing; and
+where pyve's user cache lives.
 
 A file written into a project's root (a lock, pyve.toml, .gitignore, .envrc) is first
 written in `.pyve/tmp/`, on the same filesystem, then renamed into place: a kill -9 between
@@ -35,6 +36,11 @@ BESIDE_TEMP = re.compile(r"\.(?P<name>.+?)(?:\.(?P<pid>\d+))?\.[a-z0-9_]{8}\.tmp
 # `<name>.pyve-old-<id>`: a folder pyve renamed aside to delete it. Whatever is left of one
 # (pyve was killed while deleting it) is pyve's to finish removing.
 OLD_MARK = ".pyve-old-"
+
+
+def user_cache_dir() -> Path:
+    """pyve's folder in the user's cache: $XDG_CACHE_HOME/pyve, else ~/.cache/pyve."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "pyve"
 
 
 def atomic_write_text(path: Path, text: str, mode: int | None = None) -> None:

@@ -18,7 +18,7 @@ import re
 from pathlib import Path
 
 from pyve.errors import PyveError
-from pyve.fsutil import atomic_write_text, remove
+from pyve.fsutil import atomic_write_text, remove, user_cache_dir
 
 TAG = "CACHEDIR.TAG"
 TAG_TEXT = ("Signature: 8a477f597d28d172789f06886806bc55\n"
@@ -39,8 +39,7 @@ def default_cache_dir() -> Path:
     names a folder pyve did not make, pyve's subfolder in it (`own_part`)."""
     if os.environ.get("PYVE_CACHE_DIR"):
         return own_part(Path(os.environ["PYVE_CACHE_DIR"]))
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return own_part(Path(base) / "pyve" / "pkgs")
+    return own_part(user_cache_dir() / "pkgs")
 
 
 def own_part(folder: Path) -> Path:
