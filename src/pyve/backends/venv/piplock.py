@@ -20,13 +20,13 @@ import os
 import re
 import subprocess
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from pyve import lockseal, proc
 from pyve.errors import PyveError
-from pyve.fsutil import atomic_write_text
+from pyve.fsutil import atomic_write_text, user_cache_dir
 from pyve.installers import Installer, pip, prune, uv
 from pyve.projectlock import is_pyves, pyve_table
 from pyve.reqfiles import scan
@@ -460,8 +460,7 @@ def _file_hashes_path() -> Path:
     """In pyve's user cache ($XDG_CACHE_HOME/pyve, else ~/.cache/pyve), beside uv's cache
     rather than in the env: a cold build makes a new env, and hashing a wheelhouse again
     read ~150 MB for 56 packages (0.3-0.7 s of the cold build)."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "pyve" / FILE_HASHES
+    return user_cache_dir() / FILE_HASHES
 
 
 def _load_file_hashes() -> dict[str, list[object]]:
@@ -535,7 +534,7 @@ INDEX_HASHES = ".pyve-index-hashes.json"  # in the env: every index's files of e
 
 
 def _index_hashes(entries: list[tuple[str, list[str]]], env: dict[str, str],
-                  python: Path | None = None) -> dict[tuple[str, str], list[str]]:
+                  python: Path) -> dict[tuple[str, str], list[str]]:
     """With an extra index, uv hashes the files of the first index offering a version (a
     partial mirror: one platform's wheel): add the sha256 of every file of every index that
     lists that name==version, so the lock installs wherever the primary index's files do.
@@ -556,7 +555,7 @@ def _index_hashes(entries: list[tuple[str, list[str]]], env: dict[str, str],
                                   or PYPI, *extra]))
     # the URLs may carry credentials: the cache names them by digest only
     which = hashlib.sha256("\n".join(indexes).encode()).hexdigest()
-    cache = Path(python).parent.parent / INDEX_HASHES if python is not None else None
+    cache = Path(python).parent.parent / INDEX_HASHES
     known = _load_index_hashes(cache, which)
     found: dict[tuple[str, str], list[str]] = {}
     wanted: set[tuple[str, str]] = set()
@@ -581,7 +580,7 @@ def _index_hashes(entries: list[tuple[str, list[str]]], env: dict[str, str],
             if archive in wanted and _SHA256.fullmatch(digest.lower()):
                 read.setdefault(archive, []).append(f"sha256:{digest.lower()}")  # type: ignore[arg-type]
     found.update(read)
-    if cache is not None and read and cache.parent.is_dir():
+    if read and cache.parent.is_dir():
         known.update({f"{name}=={version}": sorted(set(files))
                       for (name, version), files in read.items()})
         atomic_write_text(cache, json.dumps({"indexes": which, "pins": known},
@@ -589,11 +588,9 @@ def _index_hashes(entries: list[tuple[str, list[str]]], env: dict[str, str],
     return found
 
 
-def _load_index_hashes(cache: Path | None, which: str) -> dict[str, list[str]]:
+def _load_index_hashes(cache: Path, which: str) -> dict[str, list[str]]:
     """What an earlier build read from these indexes (by their digest): name==version ->
     every file's "sha256:..."; empty for other indexes, or no readable cache."""
-    if cache is None:
-        return {}
     try:
         data = json.loads(cache.read_text(encoding="utf-8"))
     except (OSError, ValueError, RecursionError):
@@ -616,21 +613,27 @@ def _archive_key(filename: str) -> tuple[str, str] | None:
     return None
 
 
-def _installed(python: Path) -> list[tuple[str, str]]:
-    """Every distribution in the env except editables, pip's own tools included: a source
-    that asks for setuptools must lock the setuptools it got."""
+def _read_distributions(env: Path) -> Iterator[tuple[str, str, bool]]:
+    """(name, version, editable) of each distribution in the env's site-packages, read from
+    its METADATA as importlib.metadata finds it (egg-info too)."""
     from importlib.metadata import distributions
 
     from pyve.installers.distinfo import headers
 
-    env = Path(python).parent.parent
-    found: dict[str, tuple[str, str]] = {}
     for site in sorted(env.glob("lib/python*/site-packages")):
         for dist in distributions(path=[str(site)]):
             meta = headers(dist)
-            name = meta["Name"]
-            if name and not pip._is_editable(dist):
-                found.setdefault(pip.canonical_name(name), (name, meta["Version"]))
+            if meta["Name"]:
+                yield meta["Name"], meta["Version"], pip._is_editable(dist)
+
+
+def _installed(python: Path) -> list[tuple[str, str]]:
+    """Every distribution in the env except editables, pip's own tools included: a source
+    that asks for setuptools must lock the setuptools it got."""
+    found: dict[str, tuple[str, str]] = {}
+    for name, version, editable in _read_distributions(Path(python).parent.parent):
+        if not editable:
+            found.setdefault(pip.canonical_name(name), (name, version))
     return sorted(found.values())
 
 
@@ -644,17 +647,9 @@ def _installed_versions(python: Path) -> dict[str, str | None]:
 
     env = Path(python).parent.parent
     if any(env.glob("lib/python*/site-packages/*.egg-info")):
-        from importlib.metadata import distributions
-
-        from pyve.installers.distinfo import headers
-
         found: dict[str, str | None] = {}
-        for site in sorted(env.glob("lib/python*/site-packages")):
-            for dist in distributions(path=[str(site)]):
-                meta = headers(dist)
-                if meta["Name"]:
-                    found.setdefault(pip.canonical_name(meta["Name"]),
-                                     None if pip._is_editable(dist) else meta["Version"])
+        for name, version, editable in _read_distributions(env):
+            found.setdefault(pip.canonical_name(name), None if editable else version)
         return found
     from importlib.metadata import PathDistribution
 
