@@ -160,16 +160,12 @@ def unpack(files: dict[str, Path], env: Path) -> None:
                 if name == ".":
                     continue
                 parent = posixpath.dirname(name)
-                if parent not in folders:
-                    if _under_link(parent, links) and not (
-                            os.path.realpath(root + parent) + os.sep).startswith(inside):
-                        raise ArtifactError(f"member {info.name[:80]} is written through "
-                                            "a link")
-                    os.makedirs(root + parent, exist_ok=True)
-                    folders.update(_ancestors(parent))
-                elif parent and _under_link(parent, links) and not (
+                if _under_link(parent, links) and not (
                         os.path.realpath(root + parent) + os.sep).startswith(inside):
                     raise ArtifactError(f"member {info.name[:80]} is written through a link")
+                if parent not in folders:
+                    os.makedirs(root + parent, exist_ok=True)
+                    folders.update(_ancestors(parent))
                 target = root + name
                 if info.isdir():
                     if name not in folders:
